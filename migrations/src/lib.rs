@@ -1,0 +1,19 @@
+//! Schema migrations for Kantlijn, written once for SQLite and PostgreSQL alike.
+
+pub use sea_orm_migration::prelude::*;
+
+mod m20261128_000001_create_site;
+mod m20261128_000002_create_discussion;
+
+/// Every migration, oldest first.
+pub struct Migrator;
+
+#[async_trait::async_trait]
+impl MigratorTrait for Migrator {
+    fn migrations() -> Vec<Box<dyn MigrationTrait>> {
+        vec![
+            Box::new(m20261128_000001_create_site::Migration),
+            Box::new(m20261128_000002_create_discussion::Migration),
+        ]
+    }
+}

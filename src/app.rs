@@ -1,0 +1,81 @@
+//! The application state and the one route table of the whole site.
+
+use std::sync::Arc;
+
+use poem::{
+    Endpoint, EndpointExt, Route, get,
+    middleware::{CatchPanic, Compression, CookieJarManager},
+    post,
+};
+use sea_orm::DatabaseConnection;
+
+use crate::{
+    config::Settings,
+    security::Keys,
+    web::{self, admin, auth, middleware, public},
+};
+
+/// Everything a handler may need, cheap to clone.
+#[derive(Clone)]
+pub struct AppState {
+    pub db: DatabaseConnection,
+    pub keys: Arc<Keys>,
+    pub settings: Arc<Settings>,
+}
+
+impl AppState {
+    pub fn new(db: DatabaseConnection, settings: Settings) -> Self {
+        Self {
+            db,
+            keys: Arc::new(Keys::derive(&settings.secret)),
+            settings: Arc::new(settings),
+        }
+    }
+}
+
+/// The whole site: every route, wrapped in the middleware every request passes.
+pub fn build(state: AppState) -> impl Endpoint {
+    with_middleware(routes(), state)
+}
+
+/// Every path of the site, in one table.
+pub fn routes() -> Route {
+    Route::new()
+        .at("/", get(public::index))
+        .at("/artikelen/:slug", get(public::show))
+        .at("/healthz", get(public::healthz))
+        .at("/beheer", get(admin::dashboard))
+        .at("/beheer/inloggen", get(auth::login_form).post(auth::login))
+        .at("/beheer/uitloggen", post(auth::logout))
+        .at("/beheer/artikelen", get(admin::articles::index))
+        .at(
+            "/beheer/artikelen/nieuw",
+            get(admin::articles::new_form).post(admin::articles::create),
+        )
+        .at(
+            "/beheer/artikelen/:id/bewerken",
+            get(admin::articles::edit_form).post(admin::articles::update),
+        )
+        .at("/beheer/voorbeeld", post(admin::articles::preview))
+        .at(
+            "/beheer/gebruikers",
+            get(admin::users::index).post(admin::users::create),
+        )
+        .at("/static/*path", get(web::static_file))
+}
+
+/// Wraps routes in what every request passes, outermost last: compression, CSRF,
+/// cookies, the body cap, the state, error pages, panic catching, the request log
+/// and the security headers.
+pub fn with_middleware(routes: Route, state: AppState) -> impl Endpoint {
+    routes
+        .with(Compression::new())
+        .around(middleware::csrf::protect)
+        .with(CookieJarManager::new())
+        .around(middleware::body_limit::cap)
+        .data(state)
+        .around(middleware::errors::render)
+        .with(CatchPanic::new().with_handler(middleware::errors::panic_page))
+        .around(middleware::request_log::trace)
+        .around(middleware::security_headers::add)
+}

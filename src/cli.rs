@@ -1,0 +1,196 @@
+//! The commands of the `kantlijn` binary.
+
+use std::{io::BufRead, process::ExitCode, time::Duration};
+
+use anyhow::Context;
+use poem::{Server, listener::TcpListener};
+use sea_orm::DatabaseConnection;
+use tracing_subscriber::EnvFilter;
+
+use crate::{
+    app::{self, AppState},
+    config::{self, Cli, CliRole, Command, DatabaseArgs, Secret, ServeArgs, Settings, UserCommand},
+    demo,
+    domain::validate::{Password, Role, Username},
+    security, store,
+};
+
+/// Runs one command and reports failure on stderr with its whole cause chain.
+pub async fn run(cli: Cli) -> ExitCode {
+    tracing_subscriber::fmt()
+        .with_env_filter(
+            EnvFilter::try_from_default_env().unwrap_or_else(|_| EnvFilter::new("info,sqlx=warn")),
+        )
+        .with_writer(std::io::stderr)
+        .init();
+    match execute(cli).await {
+        Ok(()) => ExitCode::SUCCESS,
+        Err(err) => {
+            eprintln!("kantlijn: {err:#}");
+            ExitCode::FAILURE
+        }
+    }
+}
+
+async fn execute(cli: Cli) -> anyhow::Result<()> {
+    match cli.command {
+        Command::Serve(args) => serve(args, false).await,
+        Command::Demo(args) => serve(args, true).await,
+        Command::Migrate(database) => {
+            open(&database_url(&database, false)).await?;
+            println!("Database is up to date.");
+            Ok(())
+        }
+        Command::User {
+            command:
+                UserCommand::Add {
+                    name,
+                    role,
+                    password_stdin,
+                    database,
+                },
+        } => add_user(&name, role, password_stdin, &database).await,
+    }
+}
+
+fn database_url(args: &DatabaseArgs, demo: bool) -> String {
+    args.database_url.clone().unwrap_or_else(|| {
+        if demo {
+            config::DEFAULT_DEMO_DATABASE_URL
+        } else {
+            config::DEFAULT_DATABASE_URL
+        }
+        .to_owned()
+    })
+}
+
+/// Connects and migrates.
+pub async fn open(url: &str) -> anyhow::Result<DatabaseConnection> {
+    let db = store::connect(url)
+        .await
+        .with_context(|| format!("cannot open database {}", redact(url)))?;
+    store::migrate(&db)
+        .await
+        .context("migrating the database failed")?;
+    Ok(db)
+}
+
+/// Hides a password in a database URL for messages.
+fn redact(url: &str) -> String {
+    match url::Url::parse(url) {
+        Ok(mut parsed) if parsed.password().is_some() => {
+            let _ = parsed.set_password(Some("***"));
+            parsed.to_string()
+        }
+        _ => url.to_owned(),
+    }
+}
+
+async fn serve(args: ServeArgs, demo: bool) -> anyhow::Result<()> {
+    let base_url = config::base_url(args.base_url.as_deref(), args.bind)?;
+    let db = open(&database_url(&args.database, demo)).await?;
+    let secret = match args.secret {
+        Some(secret) => Secret::parse(&secret)?,
+        None => {
+            let stored = store::settings::get_or_insert(
+                &db,
+                store::settings::SITE_SECRET,
+                &security::random_token(),
+            )
+            .await
+            .context("reading the site secret failed")?;
+            Secret::parse(&stored)?
+        }
+    };
+    if demo {
+        let logins = demo::prepare(&db)
+            .await
+            .context("preparing the demo site failed")?;
+        println!("Kantlijn demo: {base_url}");
+        println!("Log in at {base_url}beheer/inloggen with:");
+        for (username, role, password) in logins {
+            println!("  {username:<10} {password}   ({role})");
+        }
+    }
+    let state = AppState::new(db.clone(), Settings { secret, base_url });
+    tokio::spawn(purge_sessions(db));
+
+    tracing::info!(bind = %args.bind, "serving");
+    Server::new(TcpListener::bind(args.bind))
+        .run_with_graceful_shutdown(
+            app::build(state),
+            shutdown_signal(),
+            Some(Duration::from_secs(30)),
+        )
+        .await
+        .with_context(|| format!("cannot serve on {}", args.bind))
+}
+
+async fn shutdown_signal() {
+    let interrupt = tokio::signal::ctrl_c();
+    #[cfg(unix)]
+    let terminate = async {
+        match tokio::signal::unix::signal(tokio::signal::unix::SignalKind::terminate()) {
+            Ok(mut signal) => {
+                signal.recv().await;
+            }
+            Err(err) => {
+                tracing::warn!(%err, "cannot listen for SIGTERM");
+                std::future::pending::<()>().await;
+            }
+        }
+    };
+    #[cfg(not(unix))]
+    let terminate = std::future::pending::<()>();
+    tokio::select! {
+        _ = interrupt => {},
+        () = terminate => {},
+    }
+    tracing::info!("shutting down: finishing requests in flight");
+}
+
+async fn purge_sessions(db: DatabaseConnection) {
+    let mut every_hour = tokio::time::interval(Duration::from_secs(3600));
+    loop {
+        every_hour.tick().await;
+        match store::sessions::purge_expired(&db, chrono::Utc::now()).await {
+            Ok(0) => {}
+            Ok(n) => tracing::info!(removed = n, "purged expired sessions"),
+            Err(err) => tracing::warn!(%err, "purging sessions failed"),
+        }
+    }
+}
+
+async fn add_user(
+    name: &str,
+    role: CliRole,
+    password_stdin: bool,
+    database: &DatabaseArgs,
+) -> anyhow::Result<()> {
+    let username = Username::parse(name).map_err(|m| anyhow::anyhow!("{name:?}: {m}"))?;
+    let role = match role {
+        CliRole::Admin => Role::Admin,
+        CliRole::Editor => Role::Editor,
+        CliRole::Moderator => Role::Moderator,
+    };
+    let (password, generated) = if password_stdin {
+        let mut line = String::new();
+        std::io::stdin()
+            .lock()
+            .read_line(&mut line)
+            .context("reading the password from standard input failed")?;
+        let line = line.trim_end_matches(['\n', '\r']).to_owned();
+        (line, false)
+    } else {
+        (security::random_password(), true)
+    };
+    let password = Password::parse(&password).map_err(|m| anyhow::anyhow!("{m}"))?;
+    let db = open(&database_url(database, false)).await?;
+    let hash = security::hash_password(password.as_ref())?;
+    store::users::upsert(&db, &username, role, hash).await?;
+    println!("User {username} ({}) is ready.", role.as_str());
+    if generated {
+        println!("Password: {}", password.as_ref());
+    }
+    Ok(())
+}

@@ -1,0 +1,284 @@
+//! Markdown to safe HTML: pulldown-cmark renders, ammonia cleans.
+//!
+//! Rendering happens once, when an article or reaction is written; the cleaned HTML is
+//! stored and served as is. [`SafeHtml`] is the only string templates print unescaped.
+
+use std::{collections::HashSet, fmt, sync::LazyLock};
+
+use ammonia::{Builder, UrlRelative};
+use pulldown_cmark::{CowStr, Event, HeadingLevel, Options, Parser, Tag, TagEnd, html};
+
+/// HTML that went through the sanitiser (or was stored after it did).
+#[derive(Clone, Debug, Default, PartialEq, Eq)]
+pub struct SafeHtml(String);
+
+impl SafeHtml {
+    /// Wraps HTML read back from the database, where only this module's output is stored.
+    pub fn from_stored(html: String) -> Self {
+        Self(html)
+    }
+
+    pub fn as_str(&self) -> &str {
+        &self.0
+    }
+
+    pub fn into_inner(self) -> String {
+        self.0
+    }
+}
+
+impl fmt::Display for SafeHtml {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(&self.0)
+    }
+}
+
+impl askama::filters::HtmlSafe for SafeHtml {}
+
+const ARTICLE_TAGS: &[&str] = &[
+    "p",
+    "br",
+    "em",
+    "strong",
+    "del",
+    "code",
+    "pre",
+    "blockquote",
+    "ul",
+    "ol",
+    "li",
+    "a",
+    "h2",
+    "h3",
+    "h4",
+    "img",
+    "table",
+    "thead",
+    "tbody",
+    "tr",
+    "th",
+    "td",
+    "hr",
+    "sup",
+    "sub",
+];
+const REACTION_TAGS: &[&str] = &[
+    "p",
+    "br",
+    "em",
+    "strong",
+    "del",
+    "code",
+    "pre",
+    "blockquote",
+    "ul",
+    "ol",
+    "li",
+    "a",
+];
+
+static ARTICLE_CLEANER: LazyLock<Builder<'static>> = LazyLock::new(|| {
+    let mut builder = Builder::empty();
+    builder
+        .tags(ARTICLE_TAGS.iter().copied().collect())
+        .add_tag_attributes("a", ["href", "title"])
+        .add_tag_attributes("img", ["src", "alt", "title"])
+        .add_tag_attributes("ol", ["start"])
+        .url_schemes(HashSet::from(["http", "https", "mailto"]))
+        .url_relative(UrlRelative::PassThrough)
+        .link_rel(Some("noopener noreferrer"));
+    builder
+});
+
+static REACTION_CLEANER: LazyLock<Builder<'static>> = LazyLock::new(|| {
+    let mut builder = Builder::empty();
+    builder
+        .tags(REACTION_TAGS.iter().copied().collect())
+        .add_tag_attributes("a", ["href"])
+        .add_tag_attributes("ol", ["start"])
+        .url_schemes(HashSet::from(["http", "https", "mailto"]))
+        .url_relative(UrlRelative::Deny)
+        .link_rel(Some("nofollow ugc noopener noreferrer"));
+    builder
+});
+
+fn options() -> Options {
+    Options::ENABLE_STRIKETHROUGH | Options::ENABLE_TABLES
+}
+
+/// Renders an editor's article. Raw HTML is allowed but cleaned like everything else;
+/// `#` headings become `h2` so the page keeps one `h1`.
+pub fn render_article(markdown: &str) -> SafeHtml {
+    let events = Parser::new_ext(markdown, options()).map(|event| match event {
+        Event::Start(Tag::Heading {
+            level,
+            id,
+            classes,
+            attrs,
+        }) => Event::Start(Tag::Heading {
+            level: clamp_heading(level),
+            id,
+            classes,
+            attrs,
+        }),
+        Event::End(TagEnd::Heading(level)) => Event::End(TagEnd::Heading(clamp_heading(level))),
+        other => other,
+    });
+    let mut raw = String::with_capacity(markdown.len() * 5 / 4);
+    html::push_html(&mut raw, events);
+    SafeHtml(ARTICLE_CLEANER.clean(&raw).to_string())
+}
+
+/// Renders a reader's reaction. Raw HTML is shown as text, images become their alt text
+/// and headings become paragraphs; the result only holds the reaction allowlist.
+pub fn render_reaction(markdown: &str) -> SafeHtml {
+    let mut in_image = 0usize;
+    let events = Parser::new_ext(markdown, Options::ENABLE_STRIKETHROUGH).filter_map(|event| {
+        match event {
+            Event::Html(text) | Event::InlineHtml(text) => Some(Event::Text(text)),
+            Event::Start(Tag::Image { .. }) => {
+                in_image += 1;
+                None
+            }
+            Event::End(TagEnd::Image) => {
+                in_image = in_image.saturating_sub(1);
+                None
+            }
+            Event::Start(Tag::Heading { .. }) => Some(Event::Start(Tag::Paragraph)),
+            Event::End(TagEnd::Heading(_)) => Some(Event::End(TagEnd::Paragraph)),
+            Event::Rule => Some(Event::Text(CowStr::Borrowed("---"))),
+            other => Some(other),
+        }
+        .filter(|e| in_image == 0 || matches!(e, Event::Text(_) | Event::Code(_)))
+    });
+    let mut raw = String::with_capacity(markdown.len() * 5 / 4);
+    html::push_html(&mut raw, events);
+    SafeHtml(REACTION_CLEANER.clean(&raw).to_string())
+}
+
+/// Counts the links a reader put in a reaction: Markdown links, autolinks and bare URLs.
+pub fn count_links(markdown: &str) -> usize {
+    let mut count = 0;
+    let mut in_link = 0usize;
+    for event in Parser::new_ext(markdown, Options::ENABLE_STRIKETHROUGH) {
+        match event {
+            Event::Start(Tag::Link { .. }) => {
+                count += 1;
+                in_link += 1;
+            }
+            Event::End(TagEnd::Link) => in_link = in_link.saturating_sub(1),
+            Event::Text(text) | Event::Html(text) | Event::InlineHtml(text) if in_link == 0 => {
+                count += text.matches("http://").count() + text.matches("https://").count();
+            }
+            _ => {}
+        }
+    }
+    count
+}
+
+fn clamp_heading(level: HeadingLevel) -> HeadingLevel {
+    match level {
+        HeadingLevel::H1 => HeadingLevel::H2,
+        HeadingLevel::H5 | HeadingLevel::H6 => HeadingLevel::H4,
+        other => other,
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn article_keeps_structure() {
+        let html = render_article(
+            "# Titel\n\n## Kop\n\nTekst met *nadruk* en [link](https://example.nl).\n\n- een\n- twee\n\n| a | b |\n|---|---|\n| 1 | 2 |\n\n![foto](https://example.nl/a.png)",
+        );
+        let html = html.as_str();
+        assert!(html.contains("<h2>Titel</h2>"), "{html}");
+        assert!(html.contains("<h2>Kop</h2>"));
+        assert!(html.contains("<em>nadruk</em>"));
+        assert!(
+            html.contains(r#"<a href="https://example.nl" rel="noopener noreferrer">link</a>"#)
+        );
+        assert!(html.contains("<li>een</li>"));
+        assert!(html.contains("<table>") && html.contains("<td>2</td>"));
+        assert!(html.contains(r#"<img src="https://example.nl/a.png" alt="foto">"#));
+    }
+
+    #[test]
+    fn article_removes_script_iframe_handlers_and_javascript_links_even_from_editors() {
+        let hostile = [
+            "<script>alert(1)</script>",
+            "<iframe src=\"https://example.nl\"></iframe>",
+            "<img src=\"x.png\" onerror=\"alert(1)\">",
+            "<p onclick=\"alert(1)\">klik</p>",
+            "[klik](javascript:alert(1))",
+            "<a href=\"javascript:alert(1)\">klik</a>",
+            "<a href=\"JaVaScRiPt:alert(1)\">klik</a>",
+            "<a href=\"&#106;avascript:alert(1)\">klik</a>",
+            "![x](javascript:alert(1))",
+            "<style>body{display:none}</style>",
+            "<object data=\"x\"></object><embed src=\"x\">",
+            "<form action=\"https://evil.example\"><input></form>",
+            "<svg onload=\"alert(1)\"></svg>",
+        ];
+        for input in hostile {
+            let html = render_article(input).into_inner().to_lowercase();
+            for bad in [
+                "<script",
+                "<iframe",
+                "onerror",
+                "onclick",
+                "onload",
+                "javascript:",
+                "<style",
+                "<object",
+                "<embed",
+                "<form",
+                "<input",
+                "<svg",
+            ] {
+                assert!(!html.contains(bad), "{input:?} left {bad:?} in {html:?}");
+            }
+        }
+    }
+
+    #[test]
+    fn reaction_shows_raw_html_as_text() {
+        let html = render_reaction("Hallo <b>vet</b> <script>alert(1)</script>");
+        assert_eq!(
+            html.as_str(),
+            "<p>Hallo &lt;b&gt;vet&lt;/b&gt; &lt;script&gt;alert(1)&lt;/script&gt;</p>\n"
+        );
+    }
+
+    #[test]
+    fn reaction_links_get_ugc_rel_and_only_safe_schemes() {
+        let html =
+            render_reaction("[a](https://example.nl) [b](javascript:alert(1)) [c](/relatief)");
+        let html = html.as_str();
+        assert!(html.contains(
+            r#"<a href="https://example.nl" rel="nofollow ugc noopener noreferrer">a</a>"#
+        ));
+        assert!(!html.contains("javascript"));
+        assert!(!html.contains("/relatief"));
+    }
+
+    #[test]
+    fn reaction_drops_images_headings_and_tables() {
+        let html = render_reaction(
+            "# Kop\n\n![alt tekst](https://example.nl/x.png)\n\n| a |\n|---|\n| 1 |",
+        );
+        let html = html.as_str();
+        assert!(!html.contains("<img") && !html.contains("<h1") && !html.contains("<table"));
+        assert!(html.contains("<p>Kop</p>"));
+        assert!(html.contains("alt tekst"));
+    }
+
+    #[test]
+    fn links_are_counted_in_every_form() {
+        assert_eq!(count_links("geen links"), 0);
+        assert_eq!(count_links("[a](https://a.nl) en <https://b.nl>"), 2);
+        assert_eq!(count_links("kijk op https://a.nl en http://b.nl"), 2);
+    }
+}

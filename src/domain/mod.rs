@@ -1,0 +1,6 @@
+//! Pure logic: validation newtypes, Markdown rendering, Dutch dates, slugs.
+//! Nothing in here touches the network, the database or the clock.
+
+pub mod dates;
+pub mod markdown;
+pub mod validate;

@@ -1,0 +1,614 @@
+//! Newtypes that are checked once, on parse, and trusted everywhere after.
+//!
+//! Each `parse` returns a Dutch message fit to show next to the form field.
+
+use std::{collections::BTreeMap, fmt};
+
+/// The Dutch message for a field that did not pass its check.
+pub type FieldMessage = &'static str;
+
+/// Every field error of one form, collected so the page can show them all at once.
+#[derive(Clone, Debug, Default, PartialEq, Eq)]
+pub struct FieldErrors(BTreeMap<&'static str, FieldMessage>);
+
+impl FieldErrors {
+    /// Keeps the value of a passed check, or records the message of a failed one.
+    pub fn check<T>(&mut self, field: &'static str, result: Result<T, FieldMessage>) -> Option<T> {
+        result.map_err(|message| self.insert(field, message)).ok()
+    }
+
+    pub fn insert(&mut self, field: &'static str, message: FieldMessage) {
+        self.0.entry(field).or_insert(message);
+    }
+
+    pub fn get(&self, field: &str) -> Option<FieldMessage> {
+        self.0.get(field).copied()
+    }
+
+    pub fn contains(&self, field: &str) -> bool {
+        self.0.contains_key(field)
+    }
+
+    pub fn is_empty(&self) -> bool {
+        self.0.is_empty()
+    }
+
+    pub fn iter(&self) -> impl Iterator<Item = (&'static str, FieldMessage)> + '_ {
+        self.0.iter().map(|(k, v)| (*k, *v))
+    }
+}
+
+macro_rules! string_newtype {
+    ($name:ident) => {
+        impl AsRef<str> for $name {
+            fn as_ref(&self) -> &str {
+                &self.0
+            }
+        }
+
+        impl fmt::Display for $name {
+            fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+                f.write_str(&self.0)
+            }
+        }
+
+        impl $name {
+            /// The checked value.
+            pub fn into_inner(self) -> String {
+                self.0
+            }
+        }
+    };
+}
+
+fn trimmed_length(value: &str, min: usize, max: usize) -> Option<String> {
+    let value = value.trim();
+    let count = value.chars().count();
+    (min..=max).contains(&count).then(|| value.to_owned())
+}
+
+fn has_control_chars(value: &str) -> bool {
+    value.chars().any(|c| c.is_control())
+}
+
+/// A URL-safe article slug: lowercase ASCII letters, digits and single hyphens.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct Slug(String);
+string_newtype!(Slug);
+
+impl Slug {
+    pub const MAX_LEN: usize = 100;
+
+    /// Checks a slug typed by an editor.
+    pub fn parse(value: &str) -> Result<Self, FieldMessage> {
+        let value = value.trim();
+        let well_formed = !value.is_empty()
+            && value.len() <= Self::MAX_LEN
+            && value
+                .bytes()
+                .all(|b| b.is_ascii_lowercase() || b.is_ascii_digit() || b == b'-')
+            && !value.starts_with('-')
+            && !value.ends_with('-')
+            && !value.contains("--");
+        if well_formed {
+            Ok(Self(value.to_owned()))
+        } else {
+            Err("Gebruik alleen kleine letters, cijfers en losse streepjes (maximaal 100 tekens).")
+        }
+    }
+
+    /// Derives a slug from a title, folding diacritics ("coöperatie" -> "cooperatie").
+    /// Returns `None` when nothing usable is left (a title of only punctuation).
+    pub fn from_title(title: &str) -> Option<Self> {
+        let folded = deunicode::deunicode(title).to_ascii_lowercase();
+        let mut slug = String::with_capacity(folded.len());
+        for c in folded.chars() {
+            if c.is_ascii_alphanumeric() {
+                slug.push(c);
+            } else if !slug.is_empty() && !slug.ends_with('-') {
+                slug.push('-');
+            }
+        }
+        if slug.len() > Self::MAX_LEN {
+            slug.truncate(Self::MAX_LEN);
+        }
+        let slug = slug.trim_end_matches('-');
+        (!slug.is_empty()).then(|| Self(slug.to_owned()))
+    }
+
+    /// This slug with a numeric suffix (`-2`, `-3`, ...), still within the length limit.
+    pub fn with_suffix(&self, n: u32) -> Self {
+        let suffix = format!("-{n}");
+        let keep = Self::MAX_LEN - suffix.len();
+        let base = if self.0.len() > keep {
+            self.0[..keep].trim_end_matches('-')
+        } else {
+            &self.0
+        };
+        Self(format!("{base}{suffix}"))
+    }
+}
+
+/// An article title: 1..=200 characters.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct Title(String);
+string_newtype!(Title);
+
+impl Title {
+    pub fn parse(value: &str) -> Result<Self, FieldMessage> {
+        if has_control_chars(value) {
+            return Err("De titel mag geen regeleinden of stuurtekens bevatten.");
+        }
+        trimmed_length(value, 1, 200)
+            .map(Self)
+            .ok_or("Geef een titel van 1 tot 200 tekens.")
+    }
+}
+
+/// An article summary: plain text, at most 500 characters, may be empty.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct Summary(String);
+string_newtype!(Summary);
+
+impl Summary {
+    pub fn parse(value: &str) -> Result<Self, FieldMessage> {
+        trimmed_length(value, 0, 500)
+            .map(Self)
+            .ok_or("De samenvatting mag hoogstens 500 tekens lang zijn.")
+    }
+}
+
+/// An article body in Markdown: 1..=50 000 characters.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct ArticleBody(String);
+string_newtype!(ArticleBody);
+
+impl ArticleBody {
+    pub fn parse(value: &str) -> Result<Self, FieldMessage> {
+        let count = value.trim().chars().count();
+        if count == 0 {
+            Err("Schrijf eerst de tekst van het artikel.")
+        } else if count > 50_000 {
+            Err("De tekst mag hoogstens 50.000 tekens lang zijn.")
+        } else {
+            Ok(Self(value.replace("\r\n", "\n")))
+        }
+    }
+}
+
+/// A login name: 2..=64 characters of lowercase letters, digits, `.`, `_` or `-`.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct Username(String);
+string_newtype!(Username);
+
+impl Username {
+    pub fn parse(value: &str) -> Result<Self, FieldMessage> {
+        let value = value.trim().to_lowercase();
+        let ok = (2..=64).contains(&value.len())
+            && value
+                .bytes()
+                .all(|b| b.is_ascii_lowercase() || b.is_ascii_digit() || b"._-".contains(&b));
+        if ok {
+            Ok(Self(value))
+        } else {
+            Err(
+                "Een gebruikersnaam heeft 2 tot 64 tekens: kleine letters, cijfers, punt, liggend streepje of streepje.",
+            )
+        }
+    }
+}
+
+/// A password worth hashing: 10..=1024 characters.
+#[derive(Clone, PartialEq, Eq)]
+pub struct Password(String);
+
+impl Password {
+    pub fn parse(value: &str) -> Result<Self, FieldMessage> {
+        let count = value.chars().count();
+        if count < 10 {
+            Err("Kies een wachtwoord van minstens 10 tekens.")
+        } else if count > 1024 {
+            Err("Dat wachtwoord is te lang (hoogstens 1024 tekens).")
+        } else {
+            Ok(Self(value.to_owned()))
+        }
+    }
+}
+
+impl AsRef<str> for Password {
+    fn as_ref(&self) -> &str {
+        &self.0
+    }
+}
+
+impl fmt::Debug for Password {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str("Password(***)")
+    }
+}
+
+/// What a staff member may do.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Role {
+    Admin,
+    Editor,
+    Moderator,
+}
+
+impl Role {
+    pub fn parse(value: &str) -> Result<Self, FieldMessage> {
+        match value.trim() {
+            "admin" => Ok(Self::Admin),
+            "editor" => Ok(Self::Editor),
+            "moderator" => Ok(Self::Moderator),
+            _ => Err("Kies een rol: admin, editor of moderator."),
+        }
+    }
+
+    /// The value stored in the database and used on the command line.
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Self::Admin => "admin",
+            Self::Editor => "editor",
+            Self::Moderator => "moderator",
+        }
+    }
+
+    /// The Dutch name shown to people.
+    pub fn label(self) -> &'static str {
+        match self {
+            Self::Admin => "beheerder",
+            Self::Editor => "redacteur",
+            Self::Moderator => "moderator",
+        }
+    }
+
+    pub fn can_edit_articles(self) -> bool {
+        matches!(self, Self::Admin | Self::Editor)
+    }
+
+    pub fn can_moderate(self) -> bool {
+        matches!(self, Self::Admin | Self::Moderator)
+    }
+
+    pub fn is_admin(self) -> bool {
+        self == Self::Admin
+    }
+}
+
+/// Whether an article is visible to the public.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum ArticleStatus {
+    Draft,
+    Published,
+}
+
+impl ArticleStatus {
+    pub fn parse(value: &str) -> Result<Self, FieldMessage> {
+        match value.trim() {
+            "draft" => Ok(Self::Draft),
+            "published" => Ok(Self::Published),
+            _ => Err("Kies concept of gepubliceerd."),
+        }
+    }
+
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Self::Draft => "draft",
+            Self::Published => "published",
+        }
+    }
+
+    pub fn label(self) -> &'static str {
+        match self {
+            Self::Draft => "concept",
+            Self::Published => "gepubliceerd",
+        }
+    }
+}
+
+/// The name a reader signs a reaction with: 1..=80 characters, one line.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct AuthorName(String);
+string_newtype!(AuthorName);
+
+impl AuthorName {
+    pub fn parse(value: &str) -> Result<Self, FieldMessage> {
+        if has_control_chars(value) {
+            return Err("Je naam mag geen regeleinden of stuurtekens bevatten.");
+        }
+        trimmed_length(value, 1, 80)
+            .map(Self)
+            .ok_or("Vul je naam in (hoogstens 80 tekens).")
+    }
+}
+
+/// An e-mail address, lowercased in its domain part. Checked for shape, not delivery.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct Email(String);
+string_newtype!(Email);
+
+impl Email {
+    pub fn parse(value: &str) -> Result<Self, FieldMessage> {
+        const MESSAGE: FieldMessage =
+            "Vul een geldig e-mailadres in, bijvoorbeeld naam@voorbeeld.nl.";
+        let value = value.trim();
+        if value.len() > 254 || value.chars().any(|c| c.is_whitespace() || c.is_control()) {
+            return Err(MESSAGE);
+        }
+        let (local, domain) = value.rsplit_once('@').ok_or(MESSAGE)?;
+        let domain_ok = domain.len() >= 3
+            && domain.contains('.')
+            && !domain.starts_with('.')
+            && !domain.ends_with('.')
+            && !domain.contains("..")
+            && domain
+                .chars()
+                .all(|c| c.is_alphanumeric() || c == '-' || c == '.');
+        let local_ok = !local.is_empty()
+            && local.len() <= 64
+            && !local.contains('@')
+            && !local.contains(['<', '>', '"', '(', ')', ',', ';', ':', '\\', '[', ']']);
+        if domain_ok && local_ok {
+            Ok(Self(format!("{local}@{}", domain.to_lowercase())))
+        } else {
+            Err(MESSAGE)
+        }
+    }
+}
+
+/// A web address a reader links their name to: http or https only.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct WebUrl(String);
+string_newtype!(WebUrl);
+
+impl WebUrl {
+    /// An empty field is no URL at all (`Ok(None)`).
+    pub fn parse_optional(value: &str) -> Result<Option<Self>, FieldMessage> {
+        const MESSAGE: FieldMessage =
+            "Vul een webadres in dat begint met http:// of https://, of laat het veld leeg.";
+        let value = value.trim();
+        if value.is_empty() {
+            return Ok(None);
+        }
+        if value.len() > 2048 {
+            return Err(MESSAGE);
+        }
+        let url = url::Url::parse(value).map_err(|_| MESSAGE)?;
+        let ok = matches!(url.scheme(), "http" | "https")
+            && url.host_str().is_some_and(|h| !h.is_empty())
+            && url.username().is_empty()
+            && url.password().is_none();
+        if ok {
+            Ok(Some(Self(url.to_string())))
+        } else {
+            Err(MESSAGE)
+        }
+    }
+}
+
+/// The Markdown body of a reaction: 1..=5000 characters.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct CommentBody(String);
+string_newtype!(CommentBody);
+
+impl CommentBody {
+    pub const MAX_CHARS: usize = 5000;
+
+    pub fn parse(value: &str) -> Result<Self, FieldMessage> {
+        let value = value.replace("\r\n", "\n");
+        let count = value.trim().chars().count();
+        if count == 0 {
+            Err("Schrijf eerst je reactie.")
+        } else if value.chars().count() > Self::MAX_CHARS {
+            Err("Je reactie mag hoogstens 5000 tekens lang zijn.")
+        } else {
+            Ok(Self(value.trim().to_owned()))
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn field_errors_keep_the_first_message_per_field() {
+        let mut errors = FieldErrors::default();
+        assert_eq!(errors.check("a", Ok::<_, FieldMessage>(1)), Some(1));
+        assert_eq!(errors.check::<i32>("a", Err("eerste")), None);
+        errors.insert("a", "tweede");
+        assert_eq!(errors.get("a"), Some("eerste"));
+        assert!(errors.contains("a") && !errors.contains("b"));
+    }
+
+    #[test]
+    fn slug_from_title_folds_dutch_diacritics() {
+        let cases = [
+            ("Coöperatie", "cooperatie"),
+            ("Één leraar, twee registers!", "een-leraar-twee-registers"),
+            (
+                "  Het Lerarenregister -- of niet?  ",
+                "het-lerarenregister-of-niet",
+            ),
+            ("Ĳsselmeer café naïef", "ijsselmeer-cafe-naief"),
+            ("2018: de ijskast", "2018-de-ijskast"),
+        ];
+        for (title, expected) in cases {
+            assert_eq!(
+                Slug::from_title(title).unwrap().as_ref(),
+                expected,
+                "title {title:?}"
+            );
+        }
+    }
+
+    #[test]
+    fn slug_from_title_without_letters_is_none() {
+        assert_eq!(Slug::from_title("?!  --"), None);
+        assert_eq!(Slug::from_title(""), None);
+    }
+
+    #[test]
+    fn slug_from_long_title_stays_within_limit() {
+        let slug = Slug::from_title(&"lang woord ".repeat(40)).unwrap();
+        assert!(slug.as_ref().len() <= Slug::MAX_LEN);
+        assert!(!slug.as_ref().ends_with('-'));
+    }
+
+    #[test]
+    fn slug_suffix_is_appended_within_limit() {
+        assert_eq!(Slug::parse("abc").unwrap().with_suffix(2).as_ref(), "abc-2");
+        let long = Slug::parse(&"a".repeat(100)).unwrap().with_suffix(12);
+        assert_eq!(long.as_ref().len(), 100);
+        assert!(long.as_ref().ends_with("-12"));
+    }
+
+    #[test]
+    fn slug_parse_rejects_bad_shapes() {
+        for bad in [
+            "",
+            "Hoofdletter",
+            "met spatie",
+            "-begin",
+            "eind-",
+            "dubbel--streep",
+            "ü",
+        ] {
+            assert!(Slug::parse(bad).is_err(), "{bad:?} should be rejected");
+        }
+        assert!(Slug::parse(&"a".repeat(101)).is_err());
+        assert_eq!(Slug::parse(" goed-2 ").unwrap().as_ref(), "goed-2");
+    }
+
+    #[test]
+    fn title_is_trimmed_and_limited() {
+        assert_eq!(Title::parse("  Titel ").unwrap().as_ref(), "Titel");
+        assert!(Title::parse("   ").is_err());
+        assert!(Title::parse(&"x".repeat(201)).is_err());
+        assert!(Title::parse("regel\nnog een").is_err());
+        assert!(Title::parse(&"é".repeat(200)).is_ok());
+    }
+
+    #[test]
+    fn summary_may_be_empty_but_not_long() {
+        assert_eq!(Summary::parse("  ").unwrap().as_ref(), "");
+        assert!(Summary::parse(&"x".repeat(501)).is_err());
+    }
+
+    #[test]
+    fn article_body_is_required_and_capped() {
+        assert!(ArticleBody::parse(" \n ").is_err());
+        assert!(ArticleBody::parse(&"x".repeat(50_001)).is_err());
+        assert_eq!(ArticleBody::parse("a\r\nb").unwrap().as_ref(), "a\nb");
+    }
+
+    #[test]
+    fn username_is_lowercased_and_checked() {
+        assert_eq!(
+            Username::parse(" Redacteur ").unwrap().as_ref(),
+            "redacteur"
+        );
+        for bad in ["a", "met spatie", "naam@site", &"x".repeat(65)] {
+            assert!(Username::parse(bad).is_err(), "{bad:?} should be rejected");
+        }
+    }
+
+    #[test]
+    fn password_needs_ten_characters_and_hides_in_debug() {
+        assert!(Password::parse("kort").is_err());
+        assert!(Password::parse(&"x".repeat(1025)).is_err());
+        let password = Password::parse("lang genoeg wachtwoord").unwrap();
+        assert_eq!(format!("{password:?}"), "Password(***)");
+    }
+
+    #[test]
+    fn role_round_trips() {
+        for role in [Role::Admin, Role::Editor, Role::Moderator] {
+            assert_eq!(Role::parse(role.as_str()), Ok(role));
+        }
+        assert!(Role::parse("root").is_err());
+        assert!(Role::Editor.can_edit_articles() && !Role::Editor.can_moderate());
+        assert!(Role::Moderator.can_moderate() && !Role::Moderator.can_edit_articles());
+        assert!(Role::Admin.can_moderate() && Role::Admin.can_edit_articles());
+    }
+
+    #[test]
+    fn article_status_round_trips() {
+        for status in [ArticleStatus::Draft, ArticleStatus::Published] {
+            assert_eq!(ArticleStatus::parse(status.as_str()), Ok(status));
+        }
+        assert!(ArticleStatus::parse("archived").is_err());
+    }
+
+    #[test]
+    fn author_name_is_one_trimmed_line() {
+        assert_eq!(
+            AuthorName::parse("  Jan de Vries ").unwrap().as_ref(),
+            "Jan de Vries"
+        );
+        assert!(AuthorName::parse("").is_err());
+        assert!(AuthorName::parse(&"x".repeat(81)).is_err());
+        assert!(AuthorName::parse("Jan\nPiet").is_err());
+        assert_eq!(
+            AuthorName::parse("<script>").unwrap().as_ref(),
+            "<script>",
+            "markup is kept as text and escaped on output"
+        );
+    }
+
+    #[test]
+    fn email_shapes() {
+        assert_eq!(
+            Email::parse(" Lien@Example.NL ").unwrap().as_ref(),
+            "Lien@example.nl"
+        );
+        let bad = [
+            "",
+            "geen-apenstaart",
+            "@example.nl",
+            "naam@",
+            "naam@localhost",
+            "naam@.nl",
+            "naam@example..nl",
+            "met spatie@example.nl",
+            "a<b>@example.nl",
+        ];
+        for value in bad {
+            assert!(Email::parse(value).is_err(), "{value:?} should be rejected");
+        }
+    }
+
+    #[test]
+    fn web_url_allows_only_http_and_https() {
+        assert_eq!(WebUrl::parse_optional("  "), Ok(None));
+        assert_eq!(
+            WebUrl::parse_optional("https://example.nl/blog")
+                .unwrap()
+                .unwrap()
+                .as_ref(),
+            "https://example.nl/blog"
+        );
+        for bad in [
+            "javascript:alert(1)",
+            "data:text/html,hoi",
+            "ftp://example.nl",
+            "example.nl",
+            "https://user:pw@example.nl",
+            "http://",
+        ] {
+            assert!(
+                WebUrl::parse_optional(bad).is_err(),
+                "{bad:?} should be rejected"
+            );
+        }
+    }
+
+    #[test]
+    fn comment_body_is_required_and_capped() {
+        assert!(CommentBody::parse("  \n").is_err());
+        assert!(CommentBody::parse(&"x".repeat(5001)).is_err());
+        assert!(CommentBody::parse(&"é".repeat(5000)).is_ok());
+        assert_eq!(CommentBody::parse(" hoi\r\n").unwrap().as_ref(), "hoi");
+    }
+}

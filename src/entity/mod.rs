@@ -1,0 +1,9 @@
+//! sea-orm entities, one file per table. Plain data: no logic lives here.
+
+pub mod articles;
+pub mod bans;
+pub mod comments;
+pub mod moderation_log;
+pub mod sessions;
+pub mod settings;
+pub mod users;

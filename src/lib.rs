@@ -1,0 +1,12 @@
+//! Kantlijn: articles with moderated reader discussion, in one binary.
+
+pub mod app;
+pub mod cli;
+pub mod config;
+pub mod demo;
+pub mod domain;
+pub mod entity;
+pub mod error;
+pub mod security;
+pub mod store;
+pub mod web;

@@ -1,0 +1,178 @@
+//! Secrets at work: keys derived from the site secret, random tokens, password hashes.
+
+use argon2::{
+    Argon2, PasswordHash, PasswordHasher, PasswordVerifier,
+    password_hash::{SaltString, rand_core::OsRng},
+};
+use base64::{Engine, engine::general_purpose::URL_SAFE_NO_PAD};
+use hmac::{Hmac, Mac};
+use rand::RngCore;
+use sha2::{Digest, Sha256};
+
+use crate::config::Secret;
+
+type HmacSha256 = Hmac<Sha256>;
+
+/// Purpose-bound keys, each derived from the site secret so that one leaked token
+/// kind says nothing about another.
+#[derive(Clone)]
+pub struct Keys {
+    csrf: [u8; 32],
+    ip: [u8; 32],
+    signing: [u8; 32],
+}
+
+impl Keys {
+    pub fn derive(secret: &Secret) -> Self {
+        Self {
+            csrf: derive_key(secret, b"kantlijn/csrf/v1"),
+            ip: derive_key(secret, b"kantlijn/ip-hash/v1"),
+            signing: derive_key(secret, b"kantlijn/signing/v1"),
+        }
+    }
+
+    /// The form token that belongs to a browser's CSRF cookie value.
+    pub fn csrf_token(&self, cookie_value: &str) -> String {
+        URL_SAFE_NO_PAD.encode(hmac(&self.csrf, cookie_value.as_bytes()))
+    }
+
+    /// Checks a submitted form token against the browser's CSRF cookie, in constant time.
+    pub fn csrf_token_is_valid(&self, cookie_value: &str, token: &str) -> bool {
+        let Ok(token) = URL_SAFE_NO_PAD.decode(token) else {
+            return false;
+        };
+        let mut mac = HmacSha256::new_from_slice(&self.csrf).expect("HMAC takes any key length");
+        mac.update(cookie_value.as_bytes());
+        mac.verify_slice(&token).is_ok()
+    }
+
+    /// HMAC-SHA256 (hex) of a client address; raw addresses are never stored.
+    pub fn ip_hash(&self, ip: &str) -> String {
+        hex::encode(hmac(&self.ip, ip.as_bytes()))
+    }
+
+    /// Signs `payload` as `payload.signature` for a cookie or a hidden field.
+    pub fn sign(&self, payload: &str) -> String {
+        format!(
+            "{payload}.{}",
+            URL_SAFE_NO_PAD.encode(hmac(&self.signing, payload.as_bytes()))
+        )
+    }
+
+    /// Returns the payload of a value made by [`Keys::sign`] when the signature holds.
+    pub fn verify<'a>(&self, signed: &'a str) -> Option<&'a str> {
+        let (payload, signature) = signed.rsplit_once('.')?;
+        let signature = URL_SAFE_NO_PAD.decode(signature).ok()?;
+        let mut mac = HmacSha256::new_from_slice(&self.signing).expect("HMAC takes any key length");
+        mac.update(payload.as_bytes());
+        mac.verify_slice(&signature).ok().map(|()| payload)
+    }
+}
+
+fn hmac(key: &[u8], data: &[u8]) -> [u8; 32] {
+    let mut mac = HmacSha256::new_from_slice(key).expect("HMAC takes any key length");
+    mac.update(data);
+    mac.finalize().into_bytes().into()
+}
+
+fn derive_key(secret: &Secret, purpose: &[u8]) -> [u8; 32] {
+    hmac(secret.expose(), purpose)
+}
+
+/// A fresh random token of 256 bits, URL-safe.
+pub fn random_token() -> String {
+    let mut bytes = [0u8; 32];
+    rand::rngs::OsRng.fill_bytes(&mut bytes);
+    URL_SAFE_NO_PAD.encode(bytes)
+}
+
+/// A readable random password for generated accounts.
+pub fn random_password() -> String {
+    random_token()[..20].to_owned()
+}
+
+/// SHA-256 (hex) of a token, as stored in the database.
+pub fn token_hash(token: &str) -> String {
+    hex::encode(Sha256::digest(token.as_bytes()))
+}
+
+/// An argon2id hash in PHC format.
+pub fn hash_password(password: &str) -> anyhow::Result<String> {
+    let salt = SaltString::generate(&mut OsRng);
+    Argon2::default()
+        .hash_password(password.as_bytes(), &salt)
+        .map(|hash| hash.to_string())
+        .map_err(|e| anyhow::anyhow!("hashing a password failed: {e}"))
+}
+
+/// Checks a password against a stored hash; a malformed hash never matches.
+pub fn verify_password(password: &str, hash: &str) -> bool {
+    PasswordHash::new(hash)
+        .and_then(|parsed| Argon2::default().verify_password(password.as_bytes(), &parsed))
+        .is_ok()
+}
+
+/// A hash to verify against when the user does not exist, so that a wrong name takes
+/// as long as a wrong password.
+pub fn dummy_hash() -> &'static str {
+    static HASH: std::sync::LazyLock<String> = std::sync::LazyLock::new(|| {
+        hash_password("kantlijn-dummy-password").expect("hashing a constant password works")
+    });
+    &HASH
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn keys() -> Keys {
+        Keys::derive(&Secret::parse(&"s".repeat(40)).unwrap())
+    }
+
+    #[test]
+    fn csrf_token_matches_only_its_cookie() {
+        let keys = keys();
+        let token = keys.csrf_token("cookie-a");
+        assert!(keys.csrf_token_is_valid("cookie-a", &token));
+        assert!(!keys.csrf_token_is_valid("cookie-b", &token));
+        assert!(!keys.csrf_token_is_valid("cookie-a", "niet-base64!"));
+        let other = Keys::derive(&Secret::parse(&"t".repeat(40)).unwrap());
+        assert!(!other.csrf_token_is_valid("cookie-a", &token));
+    }
+
+    #[test]
+    fn signed_values_round_trip_and_reject_tampering() {
+        let keys = keys();
+        let signed = keys.sign("42:1700000000");
+        assert_eq!(keys.verify(&signed), Some("42:1700000000"));
+        assert_eq!(keys.verify(&signed.replace("42", "43")), None);
+        assert_eq!(keys.verify("zonder-punt"), None);
+    }
+
+    #[test]
+    fn ip_hash_is_keyed_and_stable() {
+        let keys = keys();
+        assert_eq!(keys.ip_hash("192.0.2.1"), keys.ip_hash("192.0.2.1"));
+        assert_ne!(keys.ip_hash("192.0.2.1"), keys.ip_hash("192.0.2.2"));
+        assert_eq!(keys.ip_hash("192.0.2.1").len(), 64);
+        assert_ne!(
+            keys.ip_hash("192.0.2.1"),
+            hex::encode(Sha256::digest(b"192.0.2.1"))
+        );
+    }
+
+    #[test]
+    fn passwords_verify_only_themselves() {
+        let hash = hash_password("correct paard batterij").unwrap();
+        assert!(hash.starts_with("$argon2id$"));
+        assert!(verify_password("correct paard batterij", &hash));
+        assert!(!verify_password("fout", &hash));
+        assert!(!verify_password("x", "geen hash"));
+    }
+
+    #[test]
+    fn tokens_are_random_and_hash_to_hex() {
+        assert_ne!(random_token(), random_token());
+        assert_eq!(token_hash("abc").len(), 64);
+    }
+}

@@ -1,0 +1,187 @@
+//! Articles: the public list and page, and the editors' writes.
+
+use chrono::{DateTime, Utc};
+use sea_orm::{
+    ActiveModelTrait, ActiveValue::Set, ColumnTrait, ConnectionTrait, DbErr, EntityTrait,
+    FromQueryResult, QueryFilter, QueryOrder, QuerySelect, sea_query::Expr,
+};
+
+use crate::{
+    domain::{
+        markdown::SafeHtml,
+        validate::{ArticleBody, ArticleStatus, Slug, Summary, Title},
+    },
+    entity::articles,
+};
+
+/// An article on the front page, with its approved-reaction count.
+#[derive(Debug, FromQueryResult)]
+pub struct PublishedSummary {
+    pub slug: String,
+    pub title: String,
+    pub summary: String,
+    pub published_at: Option<DateTime<Utc>>,
+    pub reaction_count: i64,
+}
+
+/// A row of the editors' article list.
+#[derive(Debug, FromQueryResult)]
+pub struct EditorListItem {
+    pub id: i32,
+    pub slug: String,
+    pub title: String,
+    pub status: String,
+    pub published_at: Option<DateTime<Utc>>,
+    pub updated_at: DateTime<Utc>,
+}
+
+/// A checked article as an editor submitted it, with its body already rendered.
+#[derive(Debug)]
+pub struct ArticleInput {
+    pub title: Title,
+    pub slug: Slug,
+    pub summary: Summary,
+    pub body: ArticleBody,
+    pub body_html: SafeHtml,
+    pub status: ArticleStatus,
+    pub reactions_open: bool,
+}
+
+fn approved_count() -> Expr {
+    Expr::cust(
+        "(SELECT COUNT(*) FROM comments \
+         WHERE comments.article_id = articles.id AND comments.status = 'approved')",
+    )
+}
+
+/// Published articles, newest first, each with its approved-reaction count, in one query.
+pub async fn list_published(db: &impl ConnectionTrait) -> Result<Vec<PublishedSummary>, DbErr> {
+    articles::Entity::find()
+        .select_only()
+        .columns([
+            articles::Column::Slug,
+            articles::Column::Title,
+            articles::Column::Summary,
+            articles::Column::PublishedAt,
+        ])
+        .column_as(approved_count(), "reaction_count")
+        .filter(articles::Column::Status.eq(ArticleStatus::Published.as_str()))
+        .order_by_desc(articles::Column::PublishedAt)
+        .order_by_desc(articles::Column::Id)
+        .into_model::<PublishedSummary>()
+        .all(db)
+        .await
+}
+
+/// Every article, drafts included, most recently changed first.
+pub async fn list_all(db: &impl ConnectionTrait) -> Result<Vec<EditorListItem>, DbErr> {
+    articles::Entity::find()
+        .select_only()
+        .columns([
+            articles::Column::Id,
+            articles::Column::Slug,
+            articles::Column::Title,
+            articles::Column::Status,
+            articles::Column::PublishedAt,
+            articles::Column::UpdatedAt,
+        ])
+        .order_by_desc(articles::Column::UpdatedAt)
+        .order_by_desc(articles::Column::Id)
+        .into_model::<EditorListItem>()
+        .all(db)
+        .await
+}
+
+pub async fn find_by_slug(
+    db: &impl ConnectionTrait,
+    slug: &str,
+) -> Result<Option<articles::Model>, DbErr> {
+    articles::Entity::find()
+        .filter(articles::Column::Slug.eq(slug))
+        .one(db)
+        .await
+}
+
+pub async fn find_by_id(
+    db: &impl ConnectionTrait,
+    id: i32,
+) -> Result<Option<articles::Model>, DbErr> {
+    articles::Entity::find_by_id(id).one(db).await
+}
+
+/// The wanted slug, or the first of `-2`, `-3`, ... that no other article uses.
+pub async fn free_slug(
+    db: &impl ConnectionTrait,
+    wanted: &Slug,
+    except_id: Option<i32>,
+) -> Result<Slug, DbErr> {
+    let mut query = articles::Entity::find()
+        .select_only()
+        .column(articles::Column::Slug)
+        .filter(articles::Column::Slug.starts_with(wanted.as_ref()));
+    if let Some(id) = except_id {
+        query = query.filter(articles::Column::Id.ne(id));
+    }
+    let taken: std::collections::HashSet<String> = query
+        .into_tuple::<String>()
+        .all(db)
+        .await?
+        .into_iter()
+        .collect();
+    if !taken.contains(wanted.as_ref()) {
+        return Ok(wanted.clone());
+    }
+    Ok((2..)
+        .map(|n| wanted.with_suffix(n))
+        .find(|candidate| !taken.contains(candidate.as_ref()))
+        .expect("an unbounded range always has a free suffix"))
+}
+
+pub async fn insert(
+    db: &impl ConnectionTrait,
+    input: ArticleInput,
+    author_id: i32,
+) -> Result<articles::Model, DbErr> {
+    let now = Utc::now();
+    let published = input.status == ArticleStatus::Published;
+    articles::ActiveModel {
+        slug: Set(input.slug.into_inner()),
+        title: Set(input.title.into_inner()),
+        summary: Set(input.summary.into_inner()),
+        body_md: Set(input.body.into_inner()),
+        body_html: Set(input.body_html.into_inner()),
+        status: Set(input.status.as_str().to_owned()),
+        published_at: Set(published.then_some(now)),
+        author_id: Set(author_id),
+        reactions_open: Set(input.reactions_open),
+        created_at: Set(now),
+        updated_at: Set(now),
+        ..Default::default()
+    }
+    .insert(db)
+    .await
+}
+
+/// Saves an edit. `published_at` is set on the first publish and kept after that,
+/// also through an unpublish, so a republished article keeps its date.
+pub async fn update(
+    db: &impl ConnectionTrait,
+    existing: articles::Model,
+    input: ArticleInput,
+) -> Result<articles::Model, DbErr> {
+    let now = Utc::now();
+    let first_publish = input.status == ArticleStatus::Published && existing.published_at.is_none();
+    let mut row: articles::ActiveModel = existing.into();
+    row.slug = Set(input.slug.into_inner());
+    row.title = Set(input.title.into_inner());
+    row.summary = Set(input.summary.into_inner());
+    row.body_md = Set(input.body.into_inner());
+    row.body_html = Set(input.body_html.into_inner());
+    row.status = Set(input.status.as_str().to_owned());
+    row.reactions_open = Set(input.reactions_open);
+    row.updated_at = Set(now);
+    if first_publish {
+        row.published_at = Set(Some(now));
+    }
+    row.update(db).await
+}

@@ -1,0 +1,111 @@
+//! Admins see the staff accounts and add new ones.
+
+use askama::Template;
+use poem::{Response, handler, http::StatusCode, web::Data};
+use serde::Deserialize;
+
+use crate::{
+    app::AppState,
+    domain::validate::{FieldErrors, Password, Role, Username},
+    error::{AppError, AppResult},
+    security, store,
+    web::{
+        HtmlForm,
+        auth::{AdminOnly, Authorized},
+        render_with_status, see_other,
+        views::{DateView, Layout},
+    },
+};
+
+#[derive(Debug, Default, Deserialize)]
+#[serde(default)]
+pub struct UserForm {
+    username: String,
+    role: String,
+    password: String,
+}
+
+pub struct UserRow {
+    pub username: String,
+    pub role_label: &'static str,
+    pub disabled: bool,
+    pub created: DateView,
+}
+
+#[derive(Template)]
+#[template(path = "admin/users.html")]
+struct UsersPage {
+    layout: Layout,
+    users: Vec<UserRow>,
+    username: String,
+    role: String,
+    errors: FieldErrors,
+}
+
+async fn page(
+    state: &AppState,
+    user: &Authorized<AdminOnly>,
+    form: UserForm,
+    errors: FieldErrors,
+) -> AppResult<UsersPage> {
+    let users = store::users::list(&state.db).await?;
+    Ok(UsersPage {
+        layout: Layout::for_staff("Gebruikers", &user.staff, &user.csrf_token),
+        users: users
+            .into_iter()
+            .map(|u| UserRow {
+                role_label: Role::parse(&u.role).map_or("onbekend", Role::label),
+                username: u.username,
+                disabled: u.disabled,
+                created: DateView::new(u.created_at),
+            })
+            .collect(),
+        username: form.username,
+        role: form.role,
+        errors,
+    })
+}
+
+#[handler]
+pub async fn index(
+    Data(state): Data<&AppState>,
+    user: Authorized<AdminOnly>,
+) -> AppResult<Response> {
+    let form = UserForm {
+        role: Role::Editor.as_str().to_owned(),
+        ..UserForm::default()
+    };
+    render_with_status(
+        &page(state, &user, form, FieldErrors::default()).await?,
+        StatusCode::OK,
+    )
+}
+
+#[handler]
+pub async fn create(
+    Data(state): Data<&AppState>,
+    user: Authorized<AdminOnly>,
+    HtmlForm(form): HtmlForm<UserForm>,
+) -> AppResult<Response> {
+    let mut errors = FieldErrors::default();
+    let username = errors.check("username", Username::parse(&form.username));
+    let role = errors.check("role", Role::parse(&form.role));
+    let password = errors.check("password", Password::parse(&form.password));
+    let (Some(username), Some(role), Some(password)) = (username, role, password) else {
+        let page = page(state, &user, form, errors).await?;
+        return render_with_status(&page, StatusCode::UNPROCESSABLE_ENTITY);
+    };
+    if store::users::find_by_username(&state.db, username.as_ref())
+        .await?
+        .is_some()
+    {
+        errors.insert("username", "Deze gebruikersnaam bestaat al.");
+        let page = page(state, &user, form, errors).await?;
+        return render_with_status(&page, StatusCode::UNPROCESSABLE_ENTITY);
+    }
+    let hash = tokio::task::spawn_blocking(move || security::hash_password(password.as_ref()))
+        .await
+        .map_err(AppError::internal)??;
+    store::users::upsert(&state.db, &username, role, hash).await?;
+    Ok(see_other("/beheer/gebruikers"))
+}

@@ -1,0 +1,37 @@
+//! Caps request bodies at 64 KiB, with or without a Content-Length header.
+
+use poem::{Body, Endpoint, IntoResponse, Request, Response, Result, http::header};
+use tokio::io::AsyncReadExt;
+
+use crate::error::AppError;
+
+/// The largest body any route accepts.
+pub const MAX_BODY_BYTES: usize = 64 * 1024;
+
+pub async fn cap<E: Endpoint>(next: E, mut req: Request) -> Result<Response> {
+    let declared = req
+        .headers()
+        .get(header::CONTENT_LENGTH)
+        .and_then(|v| v.to_str().ok())
+        .and_then(|v| v.parse::<usize>().ok());
+    if declared.is_some_and(|len| len > MAX_BODY_BYTES) {
+        return Err(AppError::PayloadTooLarge.into());
+    }
+    if declared != Some(0) && req.method() != poem::http::Method::GET {
+        // Forms and JSON are small: read the body here, at most one byte past the cap.
+        let mut bytes = Vec::with_capacity(declared.unwrap_or(0));
+        req.take_body()
+            .into_async_read()
+            .take(MAX_BODY_BYTES as u64 + 1)
+            .read_to_end(&mut bytes)
+            .await
+            .map_err(|e| {
+                poem::Error::from_string(e.to_string(), poem::http::StatusCode::BAD_REQUEST)
+            })?;
+        if bytes.len() > MAX_BODY_BYTES {
+            return Err(AppError::PayloadTooLarge.into());
+        }
+        req.set_body(Body::from(bytes));
+    }
+    Ok(next.call(req).await?.into_response())
+}

@@ -1,0 +1,71 @@
+//! Signed double-submit CSRF protection for every form on the site.
+//!
+//! Each browser gets a random `kantlijn_csrf` cookie; the form token is an HMAC of that
+//! cookie with a key derived from the site secret. Every unsafe request outside `/api`
+//! (which authenticates with bearer tokens, not cookies) must carry the token in the
+//! form field `csrf_token` or the `X-CSRF-Token` header.
+
+use poem::{
+    Body, Endpoint, IntoResponse, Request, Response, Result,
+    http::Method,
+    web::cookie::{Cookie, SameSite},
+};
+
+use crate::{app::AppState, error::AppError, security};
+
+pub const COOKIE_NAME: &str = "kantlijn_csrf";
+pub const FIELD_NAME: &str = "csrf_token";
+pub const HEADER_NAME: &str = "x-csrf-token";
+
+/// The token to put in this request's forms.
+#[derive(Clone, Debug)]
+pub struct CsrfToken(pub String);
+
+pub async fn protect<E: Endpoint>(next: E, mut req: Request) -> Result<Response> {
+    let state = req
+        .data::<AppState>()
+        .cloned()
+        .expect("AppState is added before the CSRF middleware");
+    let cookie_value = req
+        .cookie()
+        .get(COOKIE_NAME)
+        .map(|c| c.value_str().to_owned())
+        .filter(|v| v.len() >= 32 && v.len() <= 64);
+
+    let unsafe_method = !matches!(*req.method(), Method::GET | Method::HEAD | Method::OPTIONS);
+    if unsafe_method && !req.uri().path().starts_with("/api/") {
+        let cookie = cookie_value.as_deref().ok_or(AppError::Csrf)?;
+        let submitted = match req.header(HEADER_NAME) {
+            Some(token) => Some(token.to_owned()),
+            None => {
+                let bytes = req.take_body().into_vec().await?;
+                let token = url::form_urlencoded::parse(&bytes)
+                    .find(|(key, _)| key == FIELD_NAME)
+                    .map(|(_, value)| value.into_owned());
+                req.set_body(Body::from(bytes));
+                token
+            }
+        };
+        let valid = submitted.is_some_and(|token| state.keys.csrf_token_is_valid(cookie, &token));
+        if !valid {
+            return Err(AppError::Csrf.into());
+        }
+    }
+
+    let cookie_value = match cookie_value {
+        Some(value) => value,
+        None => {
+            let value = security::random_token();
+            let mut cookie = Cookie::new_with_str(COOKIE_NAME, &value);
+            cookie.set_http_only(true);
+            cookie.set_same_site(SameSite::Lax);
+            cookie.set_secure(state.settings.secure_cookies());
+            cookie.set_path("/");
+            req.cookie().add(cookie);
+            value
+        }
+    };
+    let token = state.keys.csrf_token(&cookie_value);
+    req.extensions_mut().insert(CsrfToken(token));
+    Ok(next.call(req).await?.into_response())
+}

@@ -1,0 +1,94 @@
+//! Turns every error into a Dutch page (or a JSON error under `/api`), and logs 5xx with
+//! their whole cause chain. People never see database text.
+
+use std::any::Any;
+
+use poem::{
+    Endpoint, IntoResponse, Request, Response, Result,
+    http::{StatusCode, header},
+};
+
+use crate::{
+    error::{AppError, api_code, api_message, dutch_message},
+    web::views::ErrorPage,
+};
+
+pub async fn render<E: Endpoint>(next: E, req: Request) -> Result<Response> {
+    let api = req.uri().path().starts_with("/api");
+    let login_target = req
+        .uri()
+        .path_and_query()
+        .map_or_else(|| "/beheer".to_owned(), |p| p.as_str().to_owned());
+    match next.call(req).await {
+        Ok(response) => Ok(response.into_response()),
+        Err(err) => Ok(error_response(&err, api, &login_target)),
+    }
+}
+
+fn error_response(err: &poem::Error, api: bool, login_target: &str) -> Response {
+    let app_error = err.downcast_ref::<AppError>();
+    let status = err.status();
+    if status.is_server_error() {
+        match app_error {
+            Some(AppError::Unavailable(_)) => tracing::warn!(error = %chain(err), "unavailable"),
+            _ => tracing::error!(error = %chain(err), "request failed"),
+        }
+    }
+    if api {
+        let body = serde_json::json!({ "error": api_code(status), "message": api_message(status) });
+        return Response::builder()
+            .status(status)
+            .content_type("application/json")
+            .body(body.to_string());
+    }
+    if matches!(app_error, Some(AppError::LoginRequired)) {
+        let location = format!(
+            "/beheer/inloggen?terug={}",
+            url::form_urlencoded::byte_serialize(login_target.as_bytes()).collect::<String>()
+        );
+        return Response::builder()
+            .status(StatusCode::SEE_OTHER)
+            .header(header::LOCATION, location)
+            .finish();
+    }
+    page(status, dutch_message(status, app_error))
+}
+
+/// The Dutch error page for a status.
+pub fn page(status: StatusCode, message: &str) -> Response {
+    let html = ErrorPage::new(status, message).render_html();
+    Response::builder()
+        .status(status)
+        .content_type("text/html; charset=utf-8")
+        .body(html)
+}
+
+/// The answer for a handler that panicked: the cause goes to the log, the reader gets a page.
+pub fn panic_page(cause: Box<dyn Any + Send + 'static>) -> Response {
+    let cause = cause
+        .downcast_ref::<&str>()
+        .map(|s| (*s).to_owned())
+        .or_else(|| cause.downcast_ref::<String>().cloned())
+        .unwrap_or_else(|| "unknown panic".to_owned());
+    tracing::error!(%cause, "handler panicked");
+    page(
+        StatusCode::INTERNAL_SERVER_ERROR,
+        dutch_message(StatusCode::INTERNAL_SERVER_ERROR, None),
+    )
+}
+
+fn chain(err: &poem::Error) -> String {
+    let mut text = err.to_string();
+    let mut source = std::error::Error::source(err);
+    if let Some(app) = err.downcast_ref::<AppError>() {
+        // poem's wrapper hides the chain of the error it carries; walk ours directly.
+        text = app.to_string();
+        source = std::error::Error::source(app);
+    }
+    while let Some(cause) = source {
+        text.push_str(": ");
+        text.push_str(&cause.to_string());
+        source = cause.source();
+    }
+    text
+}

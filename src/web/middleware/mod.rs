@@ -1,0 +1,8 @@
+//! What every request passes through, outermost first: security headers, the request
+//! log, panic catching, error pages, the body cap, cookies and CSRF.
+
+pub mod body_limit;
+pub mod csrf;
+pub mod errors;
+pub mod request_log;
+pub mod security_headers;

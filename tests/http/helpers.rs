@@ -1,0 +1,383 @@
+//! The test harness: a fresh, migrated database per test (SQLite in a temp file, or a
+//! PostgreSQL database of its own when `KANTLIJN_TEST_POSTGRES_URL` is set) and a client
+//! that keeps cookies and CSRF tokens like a browser.
+
+use std::{
+    collections::BTreeMap,
+    sync::{
+        Mutex,
+        atomic::{AtomicU32, Ordering},
+    },
+};
+
+use kantlijn::{
+    app::{self, AppState},
+    config::{Secret, Settings},
+    domain::validate::{Role, Username},
+    security, store,
+};
+use poem::{
+    EndpointExt,
+    endpoint::BoxEndpoint,
+    http::{HeaderMap, Method, StatusCode, header},
+    test::TestClient,
+};
+use sea_orm::{ConnectionTrait, DatabaseConnection, DbBackend};
+
+pub const PASSWORD: &str = "een lang test-wachtwoord";
+
+/// Runs a test body once on SQLite and once on PostgreSQL. The PostgreSQL run is skipped
+/// with a note when `KANTLIJN_TEST_POSTGRES_URL` is unset, and fails instead when
+/// `KANTLIJN_REQUIRE_POSTGRES=1` (as `.ci/run` sets it).
+#[macro_export]
+macro_rules! db_test {
+    ($(#[$meta:meta])* async fn $name:ident($app:ident) $body:block) => {
+        mod $name {
+            #[allow(unused_imports)]
+            use super::*;
+
+            $(#[$meta])*
+            #[tokio::test]
+            async fn sqlite() {
+                let $app = $crate::helpers::TestApp::spawn($crate::helpers::Backend::Sqlite).await;
+                $body
+            }
+
+            $(#[$meta])*
+            #[tokio::test]
+            async fn postgres() {
+                let Some($app) = $crate::helpers::TestApp::spawn_postgres().await else {
+                    return;
+                };
+                $body
+            }
+        }
+    };
+}
+
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Backend {
+    Sqlite,
+    Postgres,
+}
+
+/// A response, read whole.
+pub struct Resp {
+    pub status: StatusCode,
+    pub headers: HeaderMap,
+    pub body: String,
+}
+
+impl Resp {
+    pub fn location(&self) -> &str {
+        self.headers
+            .get(header::LOCATION)
+            .and_then(|v| v.to_str().ok())
+            .unwrap_or("")
+    }
+
+    pub fn header(&self, name: &str) -> &str {
+        self.headers
+            .get(name)
+            .and_then(|v| v.to_str().ok())
+            .unwrap_or("")
+    }
+
+    #[track_caller]
+    pub fn assert_status(&self, status: StatusCode) -> &Self {
+        assert_eq!(self.status, status, "body: {}", self.body);
+        self
+    }
+
+    #[track_caller]
+    pub fn assert_redirect(&self, location: &str) -> &Self {
+        assert_eq!(self.status, StatusCode::SEE_OTHER, "body: {}", self.body);
+        assert_eq!(self.location(), location);
+        self
+    }
+
+    #[track_caller]
+    pub fn assert_contains(&self, fragment: &str) -> &Self {
+        assert!(
+            self.body.contains(fragment),
+            "expected {fragment:?} in body:\n{}",
+            self.body
+        );
+        self
+    }
+
+    #[track_caller]
+    pub fn assert_lacks(&self, fragment: &str) -> &Self {
+        assert!(
+            !self.body.contains(fragment),
+            "did not expect {fragment:?} in body:\n{}",
+            self.body
+        );
+        self
+    }
+}
+
+/// The whole application in-process, with one browser's cookies.
+pub struct TestApp {
+    pub db: DatabaseConnection,
+    pub state: AppState,
+    client: TestClient<BoxEndpoint<'static, poem::Response>>,
+    cookies: Mutex<BTreeMap<String, String>>,
+    _temp: Option<tempfile::TempDir>,
+    postgres: Option<PostgresDb>,
+}
+
+struct PostgresDb {
+    admin_url: String,
+    name: String,
+}
+
+static COUNTER: AtomicU32 = AtomicU32::new(0);
+
+impl TestApp {
+    pub async fn spawn(backend: Backend) -> Self {
+        match backend {
+            Backend::Sqlite => {
+                let temp = tempfile::tempdir().expect("temp dir");
+                let url = format!(
+                    "sqlite://{}?mode=rwc",
+                    temp.path().join("test.db").display()
+                );
+                Self::on(backend, &url, Some(temp), None).await
+            }
+            Backend::Postgres => Self::spawn_postgres()
+                .await
+                .expect("KANTLIJN_TEST_POSTGRES_URL"),
+        }
+    }
+
+    /// A PostgreSQL-backed app in a database of its own, or `None` when none is configured.
+    pub async fn spawn_postgres() -> Option<Self> {
+        let Ok(admin_url) = std::env::var("KANTLIJN_TEST_POSTGRES_URL") else {
+            assert!(
+                std::env::var("KANTLIJN_REQUIRE_POSTGRES").as_deref() != Ok("1"),
+                "KANTLIJN_REQUIRE_POSTGRES=1 but KANTLIJN_TEST_POSTGRES_URL is unset"
+            );
+            eprintln!("skipped on PostgreSQL: KANTLIJN_TEST_POSTGRES_URL is unset");
+            return None;
+        };
+        let name = format!(
+            "kantlijn_test_{}_{}_{}",
+            std::process::id(),
+            COUNTER.fetch_add(1, Ordering::Relaxed),
+            &security::random_token()[..6]
+                .to_ascii_lowercase()
+                .replace(['-', '_'], "x")
+        );
+        let admin = store::connect(&admin_url)
+            .await
+            .expect("connect to PostgreSQL");
+        admin
+            .execute_unprepared(&format!("CREATE DATABASE \"{name}\""))
+            .await
+            .expect("create test database");
+        admin.close().await.ok();
+        let mut url = url::Url::parse(&admin_url).expect("valid PostgreSQL URL");
+        url.set_path(&name);
+        let postgres = PostgresDb { admin_url, name };
+        Some(Self::on(Backend::Postgres, url.as_str(), None, Some(postgres)).await)
+    }
+
+    async fn on(
+        backend: Backend,
+        url: &str,
+        temp: Option<tempfile::TempDir>,
+        postgres: Option<PostgresDb>,
+    ) -> Self {
+        let db = store::connect(url).await.expect("connect");
+        store::migrate(&db).await.expect("migrate");
+        let expected = match backend {
+            Backend::Sqlite => DbBackend::Sqlite,
+            Backend::Postgres => DbBackend::Postgres,
+        };
+        assert_eq!(
+            db.get_database_backend(),
+            expected,
+            "test runs on the wrong backend"
+        );
+        eprintln!("backend: {backend:?}");
+        let settings = Settings {
+            secret: Secret::parse("test-secret-that-is-long-enough-0123456789").unwrap(),
+            base_url: url::Url::parse("http://127.0.0.1:8080/").unwrap(),
+        };
+        let state = AppState::new(db.clone(), settings);
+        let client = TestClient::new(app::build(state.clone()).map_to_response().boxed());
+        Self {
+            db,
+            state,
+            client,
+            cookies: Mutex::new(BTreeMap::new()),
+            _temp: temp,
+            postgres,
+        }
+    }
+
+    /// Sends a request the way a browser would: with this client's cookies.
+    pub async fn send(&self, method: Method, path: &str, form: Option<String>) -> Resp {
+        let cookie_header = {
+            let cookies = self.cookies.lock().unwrap();
+            cookies
+                .iter()
+                .map(|(k, v)| format!("{k}={v}"))
+                .collect::<Vec<_>>()
+                .join("; ")
+        };
+        let mut request = self.client.request(method, path);
+        if !cookie_header.is_empty() {
+            request = request.header(header::COOKIE, cookie_header);
+        }
+        if let Some(form) = form {
+            request = request
+                .content_type("application/x-www-form-urlencoded")
+                .body(form);
+        }
+        let response = request.send().await.0;
+        let status = response.status();
+        let headers = response.headers().clone();
+        {
+            let mut cookies = self.cookies.lock().unwrap();
+            for value in headers.get_all(header::SET_COOKIE) {
+                match cookie_pair(value.to_str().unwrap()) {
+                    (name, _, true) => cookies.remove(&name),
+                    (name, value, false) => cookies.insert(name, value),
+                };
+            }
+        }
+        let body = response.into_body().into_string().await.unwrap_or_default();
+        Resp {
+            status,
+            headers,
+            body,
+        }
+    }
+
+    pub async fn get(&self, path: &str) -> Resp {
+        self.send(Method::GET, path, None).await
+    }
+
+    /// Posts a form with this browser's CSRF token added.
+    pub async fn post_form(&self, path: &str, fields: &[(&str, &str)]) -> Resp {
+        let token = self.csrf_token().await;
+        let mut all: Vec<(&str, &str)> = fields.to_vec();
+        all.push(("csrf_token", &token));
+        self.post_raw(path, &all).await
+    }
+
+    /// Posts exactly these fields, without adding a CSRF token.
+    pub async fn post_raw(&self, path: &str, fields: &[(&str, &str)]) -> Resp {
+        let body = serde_html_form::to_string(fields).unwrap();
+        self.send(Method::POST, path, Some(body)).await
+    }
+
+    /// The CSRF token of this browser, read from a page like a person's browser would.
+    pub async fn csrf_token(&self) -> String {
+        let mut page = self.get("/beheer/inloggen").await;
+        if page.status == StatusCode::SEE_OTHER {
+            page = self.get("/beheer").await;
+        }
+        hidden_value(&page.body, "csrf_token").expect("the login page carries a CSRF token")
+    }
+
+    pub fn cookie(&self, name: &str) -> Option<String> {
+        self.cookies.lock().unwrap().get(name).cloned()
+    }
+
+    pub fn clear_cookies(&self) {
+        self.cookies.lock().unwrap().clear();
+    }
+
+    /// Creates a staff account with [`PASSWORD`].
+    pub async fn create_user(&self, name: &str, role: Role) -> i32 {
+        let hash = security::hash_password(PASSWORD).unwrap();
+        store::users::upsert(&self.db, &Username::parse(name).unwrap(), role, hash)
+            .await
+            .unwrap()
+            .id
+    }
+
+    /// Creates an account for `role` and logs this client in as it.
+    pub async fn login_as(&self, role: Role) -> i32 {
+        let name = format!("{}-test", role.as_str());
+        let id = self.create_user(&name, role).await;
+        self.post_form(
+            "/beheer/inloggen",
+            &[("username", &name), ("password", PASSWORD)],
+        )
+        .await
+        .assert_redirect("/beheer");
+        id
+    }
+
+    /// Creates an article through the editor's form and returns its edit path.
+    pub async fn create_article(&self, title: &str, status: &str) -> String {
+        let resp = self
+            .post_form(
+                "/beheer/artikelen/nieuw",
+                &[
+                    ("title", title),
+                    ("slug", ""),
+                    ("summary", "Een korte samenvatting."),
+                    ("body", "Eerste alinea.\n\n## Kop\n\nTweede alinea."),
+                    ("status", status),
+                    ("reactions_open", "on"),
+                ],
+            )
+            .await;
+        resp.assert_status(StatusCode::SEE_OTHER);
+        resp.location().trim_end_matches("?opgeslagen=1").to_owned()
+    }
+}
+
+impl Drop for TestApp {
+    fn drop(&mut self) {
+        let Some(pg) = self.postgres.take() else {
+            return;
+        };
+        // Dropping a database needs async I/O; do it on a runtime of its own.
+        let _ = std::thread::spawn(move || {
+            let runtime = tokio::runtime::Builder::new_current_thread()
+                .enable_all()
+                .build()
+                .unwrap();
+            runtime.block_on(async {
+                if let Ok(admin) = store::connect(&pg.admin_url).await {
+                    let _ = admin
+                        .execute_unprepared(&format!(
+                            "DROP DATABASE IF EXISTS \"{}\" WITH (FORCE)",
+                            pg.name
+                        ))
+                        .await;
+                    admin.close().await.ok();
+                }
+            });
+        })
+        .join();
+    }
+}
+
+/// (name, value, is_removal) of a Set-Cookie header.
+fn cookie_pair(set_cookie: &str) -> (String, String, bool) {
+    let mut parts = set_cookie.split(';');
+    let (name, value) = parts.next().unwrap().split_once('=').unwrap();
+    let removal = parts.any(|p| {
+        let p = p.trim().to_ascii_lowercase();
+        p == "max-age=0" || p.starts_with("expires=thu, 01 jan 1970")
+    }) || value.is_empty();
+    (name.trim().to_owned(), value.trim().to_owned(), removal)
+}
+
+/// The value of a hidden input in a page.
+pub fn hidden_value(html: &str, name: &str) -> Option<String> {
+    let document = scraper::Html::parse_document(html);
+    let selector = scraper::Selector::parse(&format!("input[name=\"{name}\"]")).unwrap();
+    document
+        .select(&selector)
+        .next()
+        .and_then(|input| input.value().attr("value"))
+        .map(str::to_owned)
+}

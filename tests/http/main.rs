@@ -1,0 +1,7 @@
+//! Behaviour through the HTTP surface, on SQLite and (when configured) PostgreSQL.
+
+mod helpers;
+
+mod articles;
+mod auth;
+mod site;

@@ -1,0 +1,152 @@
+//! Public pages, error pages, headers and the health check.
+
+use kantlijn::domain::validate::Role;
+use poem::http::StatusCode;
+
+use crate::{db_test, helpers::Resp};
+
+#[track_caller]
+fn assert_security_headers(resp: &Resp) {
+    let csp = resp.header("content-security-policy");
+    for part in [
+        "script-src 'self'",
+        "frame-ancestors 'none'",
+        "form-action 'self'",
+    ] {
+        assert!(csp.contains(part), "CSP {csp:?} lacks {part:?}");
+    }
+    assert!(
+        !csp.contains("unsafe-inline"),
+        "CSP allows inline script: {csp}"
+    );
+    assert_eq!(resp.header("x-content-type-options"), "nosniff");
+    assert_eq!(
+        resp.header("referrer-policy"),
+        "strict-origin-when-cross-origin"
+    );
+}
+
+db_test! {
+    async fn empty_site_explains_how_to_create_the_first_admin(app) {
+        app.get("/")
+            .await
+            .assert_status(StatusCode::OK)
+            .assert_contains("lang=\"nl\"")
+            .assert_contains("kantlijn user add NAAM --role admin");
+    }
+}
+
+db_test! {
+    async fn site_with_staff_but_no_articles_does_not_mention_setup(app) {
+        app.create_user("anna", Role::Editor).await;
+        app.get("/")
+            .await
+            .assert_contains("Er is nog niets gepubliceerd")
+            .assert_lacks("kantlijn user add");
+    }
+}
+
+db_test! {
+    async fn front_page_lists_published_articles_newest_first_with_counts(app) {
+        app.login_as(Role::Editor).await;
+        app.create_article("Het oudere stuk", "published").await;
+        app.create_article("Het nieuwste stuk", "published").await;
+        app.create_article("Een geheim concept", "draft").await;
+        app.clear_cookies();
+
+        let page = app.get("/").await;
+        page.assert_status(StatusCode::OK)
+            .assert_contains("Nog geen reacties")
+            .assert_lacks("Een geheim concept");
+        let newest = page.body.find("Het nieuwste stuk").unwrap();
+        let older = page.body.find("Het oudere stuk").unwrap();
+        assert!(newest < older, "newest article comes first");
+    }
+}
+
+db_test! {
+    async fn article_page_renders_markdown(app) {
+        app.login_as(Role::Editor).await;
+        app.create_article("Over het Lerarenregister", "published").await;
+        app.clear_cookies();
+        app.get("/artikelen/over-het-lerarenregister")
+            .await
+            .assert_status(StatusCode::OK)
+            .assert_contains("<h1>Over het Lerarenregister</h1>")
+            .assert_contains("<h2>Kop</h2>")
+            .assert_contains("<p>Tweede alinea.</p>");
+    }
+}
+
+db_test! {
+    async fn unknown_page_is_a_dutch_404_with_security_headers(app) {
+        let resp = app.get("/bestaat-niet").await;
+        resp.assert_status(StatusCode::NOT_FOUND)
+            .assert_contains("Pagina niet gevonden")
+            .assert_contains("lang=\"nl\"");
+        assert_security_headers(&resp);
+        let resp = app.get("/artikelen/bestaat-ook-niet").await;
+        resp.assert_status(StatusCode::NOT_FOUND).assert_contains("Pagina niet gevonden");
+    }
+}
+
+db_test! {
+    async fn security_headers_are_on_pages_redirects_and_errors(app) {
+        for path in ["/", "/beheer/inloggen", "/beheer", "/healthz", "/static/kantlijn.css", "/nergens"] {
+            let resp = app.get(path).await;
+            assert_security_headers(&resp);
+            assert!(!resp.header("x-request-id").is_empty(), "{path} has a request id");
+        }
+        let forbidden = app.post_raw("/beheer/uitloggen", &[]).await;
+        forbidden.assert_status(StatusCode::FORBIDDEN);
+        assert_security_headers(&forbidden);
+    }
+}
+
+db_test! {
+    async fn healthz_answers_while_the_database_does(app) {
+        app.get("/healthz").await.assert_status(StatusCode::OK);
+        app.db.clone().close().await.unwrap();
+        app.get("/healthz").await.assert_status(StatusCode::SERVICE_UNAVAILABLE);
+    }
+}
+
+db_test! {
+    async fn oversized_body_gets_413_with_a_dutch_message(app) {
+        let big = "x".repeat(70 * 1024);
+        let resp = app.post_form("/beheer/inloggen", &[("username", &big), ("password", "x")]).await;
+        resp.assert_status(StatusCode::PAYLOAD_TOO_LARGE).assert_contains("64 KB");
+        assert_security_headers(&resp);
+    }
+}
+
+db_test! {
+    async fn static_files_are_served_from_the_binary(app) {
+        let css = app.get("/static/kantlijn.css").await;
+        css.assert_status(StatusCode::OK);
+        assert!(css.header("content-type").starts_with("text/css"));
+        app.get("/static/kantlijn.js").await.assert_status(StatusCode::OK);
+        app.get("/static/bestaat-niet.css").await.assert_status(StatusCode::NOT_FOUND);
+        app.get("/static/../Cargo.toml").await.assert_status(StatusCode::NOT_FOUND);
+    }
+}
+
+db_test! {
+    async fn a_panicking_handler_gets_a_500_page_and_the_server_lives_on(app) {
+        #[poem::handler]
+        fn boom() -> &'static str {
+            panic!("deliberate test panic")
+        }
+        let endpoint = kantlijn::app::with_middleware(
+            kantlijn::app::routes().at("/boom", poem::get(boom)),
+            app.state.clone(),
+        );
+        let client = poem::test::TestClient::new(endpoint);
+        let resp = client.get("/boom").send().await;
+        resp.assert_status(StatusCode::INTERNAL_SERVER_ERROR);
+        resp.assert_header("referrer-policy", "strict-origin-when-cross-origin");
+        let body = resp.0.into_body().into_string().await.unwrap();
+        assert!(body.contains("Er ging aan onze kant iets mis"), "{body}");
+        client.get("/").send().await.assert_status_is_ok();
+    }
+}
