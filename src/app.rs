@@ -12,7 +12,7 @@ use sea_orm::DatabaseConnection;
 use crate::{
     config::Settings,
     security::Keys,
-    web::{self, admin, auth, middleware, public},
+    web::{self, admin, auth, middleware, public, reactions},
 };
 
 /// Everything a handler may need, cheap to clone.
@@ -43,6 +43,15 @@ pub fn routes() -> Route {
     Route::new()
         .at("/", get(public::index))
         .at("/artikelen/:slug", get(public::show))
+        .at("/artikelen/:slug/reacties", post(reactions::create))
+        .at(
+            "/artikelen/:slug/reacties/:id/bewerken",
+            get(reactions::edit_form).post(reactions::update),
+        )
+        .at(
+            "/artikelen/:slug/reacties/:id/verwijderen",
+            post(reactions::delete),
+        )
         .at("/healthz", get(public::healthz))
         .at("/beheer", get(admin::dashboard))
         .at("/beheer/inloggen", get(auth::login_form).post(auth::login))
@@ -57,6 +66,12 @@ pub fn routes() -> Route {
             get(admin::articles::edit_form).post(admin::articles::update),
         )
         .at("/beheer/voorbeeld", post(admin::articles::preview))
+        .at(
+            "/beheer/moderatie",
+            get(admin::moderation::queue).post(admin::moderation::act),
+        )
+        .at("/beheer/moderatie/blokkeren", post(admin::moderation::ban))
+        .at("/beheer/logboek", get(admin::moderation::log))
         .at(
             "/beheer/gebruikers",
             get(admin::users::index).post(admin::users::create),

@@ -12,7 +12,8 @@ use crate::{
     config::{self, Cli, CliRole, Command, DatabaseArgs, Secret, ServeArgs, Settings, UserCommand},
     demo,
     domain::validate::{Password, Role, Username},
-    security, store,
+    security::{self, Keys},
+    store,
 };
 
 /// Runs one command and reports failure on stderr with its whole cause chain.
@@ -103,7 +104,7 @@ async fn serve(args: ServeArgs, demo: bool) -> anyhow::Result<()> {
         }
     };
     if demo {
-        let logins = demo::prepare(&db)
+        let logins = demo::prepare(&db, &Keys::derive(&secret))
             .await
             .context("preparing the demo site failed")?;
         println!("Kantlijn demo: {base_url}");

@@ -1,19 +1,26 @@
 //! The demo site: content shipped inside the binary, seeded once, with fresh staff
 //! passwords on every start.
 
+use std::collections::HashMap;
+
 use anyhow::Context;
 use sea_orm::{DatabaseConnection, TransactionTrait};
 
 use crate::{
+    discussion::{self, Action, CommentInput, Outcome, RawComment, Submission},
     domain::{
         markdown,
         validate::{ArticleBody, ArticleStatus, Password, Role, Slug, Summary, Title, Username},
     },
-    security, store,
+    entity::articles,
+    security::{self, Keys},
+    store,
     store::articles::ArticleInput,
 };
 
 const SEEDED: &str = "demo_seeded";
+const REACTIONS_SEEDED: &str = "demo_reactions_seeded";
+const REACTIONS: &str = include_str!("demo/reactions.md");
 const ARTICLES: [&str; 2] = [
     include_str!("demo/article-tweede.md"),
     include_str!("demo/article-lerarenportfolio.md"),
@@ -23,17 +30,20 @@ const ARTICLES: [&str; 2] = [
 /// and returns (username, role, password) for each to print.
 pub async fn prepare(
     db: &DatabaseConnection,
+    keys: &Keys,
 ) -> anyhow::Result<Vec<(String, &'static str, String)>> {
     let mut logins = Vec::new();
     let mut editor_id = None;
+    let mut moderator_id = None;
     for (name, role) in [("redacteur", Role::Editor), ("moderator", Role::Moderator)] {
         let password = security::random_password();
         Password::parse(&password).map_err(|m| anyhow::anyhow!(m))?;
         let hash = security::hash_password(&password)?;
         let username = Username::parse(name).map_err(|m| anyhow::anyhow!(m))?;
         let user = store::users::upsert(db, &username, role, hash).await?;
-        if role == Role::Editor {
-            editor_id = Some(user.id);
+        match role {
+            Role::Editor => editor_id = Some(user.id),
+            _ => moderator_id = Some(user.id),
         }
         logins.push((name.to_owned(), role.label(), password));
     }
@@ -45,9 +55,76 @@ pub async fn prepare(
         }
         store::settings::set(&txn, SEEDED, "1").await?;
         txn.commit().await?;
-        tracing::info!("seeded the demo site");
+        tracing::info!("seeded the demo articles");
+    }
+    if store::settings::get(db, REACTIONS_SEEDED).await?.is_none() {
+        let moderator = moderator_id.context("the demo moderator exists")?;
+        seed_reactions(db, keys, moderator).await?;
+        store::settings::set(db, REACTIONS_SEEDED, "1").await?;
+        tracing::info!("seeded the demo reactions");
     }
     Ok(logins)
+}
+
+/// Posts the demo reactions through the same path readers use, so the rules decide and
+/// log as always; those marked approved are then approved by the demo moderator.
+async fn seed_reactions(
+    db: &DatabaseConnection,
+    keys: &Keys,
+    moderator_id: i32,
+) -> anyhow::Result<()> {
+    let article = store::articles::find_by_slug(db, MAIN_ARTICLE_SLUG)
+        .await?
+        .context("the demo article exists")?;
+    let mut ids: HashMap<&str, i32> = HashMap::new();
+    for block in REACTIONS.split("\n===\n") {
+        let (fields, body) = split(block)?;
+        let parent_id = match field(&fields, "parent") {
+            "" => String::new(),
+            key => ids
+                .get(key)
+                .context("a demo reply comes after its parent")?
+                .to_string(),
+        };
+        let id = post(db, keys, &article, &fields, body, &parent_id).await?;
+        if field(&fields, "status") == "approved" {
+            discussion::moderate(db, &[id], Action::Approve, moderator_id, None).await?;
+        }
+        ids.insert(field(&fields, "key"), id);
+    }
+    Ok(())
+}
+
+const MAIN_ARTICLE_SLUG: &str = "lerarenregister-wordt-lerarenportfolio";
+
+async fn post(
+    db: &DatabaseConnection,
+    keys: &Keys,
+    article: &articles::Model,
+    fields: &[(&str, &str)],
+    body: &str,
+    parent_id: &str,
+) -> anyhow::Result<i32> {
+    let input = CommentInput::try_from(RawComment {
+        author_name: field(fields, "author_name"),
+        author_email: field(fields, "author_email"),
+        author_url: field(fields, "author_url"),
+        body,
+        parent_id,
+    })
+    .map_err(|errors| anyhow::anyhow!("demo reaction is invalid: {errors:?}"))?;
+    let submission = Submission {
+        article,
+        input,
+        staff_user_id: None,
+        ip_hash: keys.ip_hash(&format!("demo-{}", field(fields, "key"))),
+        honeypot_filled: false,
+        form_age_seconds: Some(60),
+    };
+    match discussion::submit(db, submission).await? {
+        Outcome::Stored { comment, .. } => Ok(comment.id),
+        other => anyhow::bail!("demo reaction was not stored: {other:?}"),
+    }
 }
 
 /// Splits a demo file into its `key: value` header and its Markdown body.
@@ -88,6 +165,23 @@ fn parse_article(source: &str) -> anyhow::Result<ArticleInput> {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn shipped_reactions_parse() {
+        let blocks: Vec<_> = REACTIONS.split("\n===\n").collect();
+        assert_eq!(blocks.len(), 6);
+        for block in blocks {
+            let (fields, body) = split(block).unwrap();
+            CommentInput::try_from(RawComment {
+                author_name: field(&fields, "author_name"),
+                author_email: field(&fields, "author_email"),
+                author_url: field(&fields, "author_url"),
+                body,
+                parent_id: "",
+            })
+            .unwrap();
+        }
+    }
 
     #[test]
     fn shipped_articles_parse() {

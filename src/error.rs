@@ -15,6 +15,9 @@ pub enum AppError {
     LoginRequired,
     #[error("forbidden")]
     Forbidden,
+    /// Forbidden, with a Dutch explanation for the person.
+    #[error("refused: {0}")]
+    Refused(&'static str),
     #[error("missing or invalid CSRF token")]
     Csrf,
     #[error("request body too large")]
@@ -46,7 +49,7 @@ impl ResponseError for AppError {
         match self {
             Self::NotFound => StatusCode::NOT_FOUND,
             Self::LoginRequired => StatusCode::UNAUTHORIZED,
-            Self::Forbidden | Self::Csrf => StatusCode::FORBIDDEN,
+            Self::Forbidden | Self::Refused(_) | Self::Csrf => StatusCode::FORBIDDEN,
             Self::PayloadTooLarge => StatusCode::PAYLOAD_TOO_LARGE,
             Self::Unavailable(_) => StatusCode::SERVICE_UNAVAILABLE,
             _ if self.is_record_not_found() => StatusCode::NOT_FOUND,
@@ -67,6 +70,7 @@ impl ResponseError for AppError {
 /// The Dutch sentence a person sees for an error.
 pub fn dutch_message(status: StatusCode, error: Option<&AppError>) -> &'static str {
     match (error, status) {
+        (Some(AppError::Refused(message)), _) => message,
         (Some(AppError::Csrf), _) => {
             "Dit formulier is verlopen of niet van deze site afkomstig. Laad de pagina opnieuw en probeer het nog eens."
         }

@@ -4,6 +4,7 @@ pub mod app;
 pub mod cli;
 pub mod config;
 pub mod demo;
+pub mod discussion;
 pub mod domain;
 pub mod entity;
 pub mod error;

@@ -41,6 +41,11 @@ pub fn relative(at: DateTime<Utc>, now: DateTime<Utc>) -> String {
     format!("{amount} {unit} geleden")
 }
 
+/// The exact moment in Dutch, in UTC: "28 november 2026, 09:05 UTC".
+pub fn exact(at: DateTime<Utc>) -> String {
+    format!("{}, {} UTC", long_date(at), at.format("%H:%M"))
+}
+
 /// An RFC 3339 timestamp for `<time datetime>`.
 pub fn machine(at: DateTime<Utc>) -> String {
     at.to_rfc3339_opts(chrono::SecondsFormat::Secs, true)
@@ -77,6 +82,14 @@ mod tests {
         for (when, expected) in cases {
             assert_eq!(relative(when, now), expected);
         }
+    }
+
+    #[test]
+    fn exact_time_names_the_zone() {
+        assert_eq!(
+            exact(at(2026, 11, 28, 9, 5, 0)),
+            "28 november 2026, 09:05 UTC"
+        );
     }
 
     #[test]

@@ -3,4 +3,6 @@
 
 pub mod dates;
 pub mod markdown;
+pub mod moderation;
+pub mod thread;
 pub mod validate;

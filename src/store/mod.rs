@@ -2,6 +2,9 @@
 //! `&impl ConnectionTrait` so they work inside and outside a transaction.
 
 pub mod articles;
+pub mod audit;
+pub mod bans;
+pub mod comments;
 pub mod sessions;
 pub mod settings;
 pub mod users;

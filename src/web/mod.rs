@@ -5,6 +5,7 @@ pub mod admin;
 pub mod auth;
 pub mod middleware;
 pub mod public;
+pub mod reactions;
 pub mod views;
 
 use askama::Template;

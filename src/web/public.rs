@@ -1,21 +1,31 @@
 //! The pages every reader sees, and the health check.
 
+use chrono::{DateTime, Duration, Utc};
 use poem::{
     IntoResponse, Response, handler,
     http::StatusCode,
-    web::{Data, Html, Path},
+    web::{Data, Html, Path, Query, cookie::CookieJar},
 };
+use serde::Deserialize;
 
 use crate::{
     app::AppState,
-    domain::{markdown::SafeHtml, validate::ArticleStatus},
+    discussion,
+    domain::{dates, markdown::SafeHtml, thread, validate::ArticleStatus},
+    entity::articles,
     error::{AppError, AppResult},
-    store,
+    security,
+    store::{
+        self,
+        comments::{Status, ThreadComment},
+    },
     web::{
         auth::Viewer,
-        render,
+        reactions::OwnReactions,
+        render, render_with_status,
         views::{
-            ArticlePage, ArticleSummaryView, DateView, IndexPage, Layout, reaction_count_label,
+            ArticlePage, ArticleSummaryView, DateView, IndexPage, Layout, ReactionFormView,
+            ReactionView, reaction_count_label,
         },
     },
 };
@@ -41,18 +51,74 @@ pub async fn index(Data(state): Data<&AppState>, viewer: Viewer) -> AppResult<Ht
     render(&page)
 }
 
+#[derive(Debug, Default, Deserialize)]
+#[serde(default)]
+pub struct ShowQuery {
+    /// The reaction to highlight (the poster's own, after posting).
+    reactie: Option<i32>,
+    /// The reaction to reply to (the "Reageer" link without JavaScript).
+    antwoord: Option<i32>,
+}
+
 #[handler]
 pub async fn show(
     Data(state): Data<&AppState>,
     viewer: Viewer,
+    cookies: &CookieJar,
     Path(slug): Path<String>,
-) -> AppResult<Html<String>> {
+    Query(query): Query<ShowQuery>,
+) -> AppResult<Response> {
     let article = store::articles::find_by_slug(&state.db, &slug)
         .await?
         .ok_or(AppError::NotFound)?;
-    let is_draft = article.status != ArticleStatus::Published.as_str();
-    if is_draft && viewer.staff.is_none() {
+    if article.status != ArticleStatus::Published.as_str() && viewer.staff.is_none() {
         return Err(AppError::NotFound);
+    }
+    let own = OwnReactions::from_cookies(&state.keys, cookies);
+    let form = article
+        .reactions_open
+        .then(|| ReactionFormView::empty(&state.keys, &article, query.antwoord));
+    let context = ArticleContext {
+        own: &own,
+        form,
+        highlight: query.reactie,
+    };
+    render_article(state, &viewer, &article, context, StatusCode::OK).await
+}
+
+/// What besides the article itself shapes its page.
+pub struct ArticleContext<'a> {
+    pub own: &'a OwnReactions,
+    pub form: Option<ReactionFormView>,
+    pub highlight: Option<i32>,
+}
+
+/// The article page with its thread: one query for all reactions of the article.
+pub async fn render_article(
+    state: &AppState,
+    viewer: &Viewer,
+    article: &articles::Model,
+    context: ArticleContext<'_>,
+    status: StatusCode,
+) -> AppResult<Response> {
+    let now = Utc::now();
+    let comments = store::comments::for_article(&state.db, article.id).await?;
+    let approved = comments
+        .iter()
+        .filter(|c| c.status == Status::Approved.as_str())
+        .count();
+    let views: Vec<ReactionView> = comments
+        .into_iter()
+        .map(|c| reaction_view(c, context.own, context.highlight, now))
+        .collect();
+    let thread = thread::build(views);
+    let mut form = context.form;
+    if let Some(form) = form.as_mut() {
+        form.parent_name = thread
+            .rows
+            .iter()
+            .find(|r| r.item.id.to_string() == form.parent_id && !r.tombstone && !r.item.pending)
+            .map(|r| r.item.author_name.clone());
     }
     let edit_url = viewer
         .staff
@@ -60,16 +126,52 @@ pub async fn show(
         .filter(|s| s.role.can_edit_articles())
         .map(|_| format!("/beheer/artikelen/{}/bewerken", article.id));
     let page = ArticlePage {
-        layout: Layout::new(article.title.clone(), &viewer),
-        title: article.title,
-        summary: article.summary,
+        layout: Layout::new(article.title.clone(), viewer),
+        slug: article.slug.clone(),
+        title: article.title.clone(),
+        summary: article.summary.clone(),
         published: article.published_at.map(DateView::new),
-        body: SafeHtml::from_stored(article.body_html),
-        is_draft,
+        body: SafeHtml::from_stored(article.body_html.clone()),
+        is_draft: article.status != ArticleStatus::Published.as_str(),
         edit_url,
         reactions_open: article.reactions_open,
+        count_label: reaction_count_label(approved as i64),
+        thread,
+        form,
     };
-    render(&page)
+    render_with_status(&page, status)
+}
+
+fn reaction_view(
+    comment: ThreadComment,
+    own: &OwnReactions,
+    highlight: Option<i32>,
+    now: DateTime<Utc>,
+) -> ReactionView {
+    let status = Status::parse(&comment.status);
+    let is_own = match (own.key_for(comment.id), comment.edit_key_hash.as_deref()) {
+        (Some(key), Some(hash)) => security::token_hash(key) == hash,
+        _ => false,
+    };
+    let approved = status == Some(Status::Approved);
+    // The poster of a reaction the rules sent to spam sees the same "pending" answer.
+    let own_waiting = is_own && matches!(status, Some(Status::Pending | Status::Spam));
+    let in_window = now - comment.created_at < Duration::minutes(discussion::EDIT_WINDOW_MINUTES);
+    ReactionView {
+        id: comment.id,
+        parent_id: comment.parent_id,
+        by_staff: comment.user_id.is_some(),
+        body: SafeHtml::from_stored(comment.body_html),
+        created_relative: dates::relative(comment.created_at, now),
+        created: DateView::new(comment.created_at),
+        created_exact: dates::exact(comment.created_at),
+        pending: own_waiting,
+        visible: approved || own_waiting,
+        editable: is_own && in_window && (approved || own_waiting),
+        highlight: highlight == Some(comment.id),
+        author_url: comment.author_url,
+        author_name: comment.author_name,
+    }
 }
 
 /// 200 when the database answers, 503 when it does not.

@@ -5,8 +5,19 @@ use chrono::{DateTime, Utc};
 use poem::http::StatusCode;
 
 use crate::{
-    domain::{dates, markdown::SafeHtml},
-    web::auth::{Staff, Viewer},
+    discussion,
+    domain::{
+        dates,
+        markdown::SafeHtml,
+        thread::{Thread, Threaded},
+        validate::FieldErrors,
+    },
+    entity::{articles, comments},
+    security::Keys,
+    web::{
+        auth::{Staff, Viewer},
+        reactions::{self, ReactionForm},
+    },
 };
 
 /// What `base.html` needs on every page.
@@ -136,6 +147,7 @@ pub struct IndexPage {
 #[template(path = "article.html")]
 pub struct ArticlePage {
     pub layout: Layout,
+    pub slug: String,
     pub title: String,
     pub summary: String,
     pub published: Option<DateView>,
@@ -143,6 +155,132 @@ pub struct ArticlePage {
     pub is_draft: bool,
     pub edit_url: Option<String>,
     pub reactions_open: bool,
+    pub count_label: String,
+    pub thread: Thread<ReactionView>,
+    /// The form, unless reactions are closed (then it only returns with a refused text).
+    pub form: Option<ReactionFormView>,
+}
+
+/// One reaction as the thread shows it.
+pub struct ReactionView {
+    pub id: i32,
+    pub parent_id: Option<i32>,
+    pub author_name: String,
+    pub author_url: Option<String>,
+    pub by_staff: bool,
+    pub body: SafeHtml,
+    pub created_relative: String,
+    pub created: DateView,
+    pub created_exact: String,
+    /// The viewer's own reaction, still waiting for a moderator.
+    pub pending: bool,
+    /// Approved, or the viewer's own.
+    pub visible: bool,
+    /// The viewer may still edit or delete it.
+    pub editable: bool,
+    pub highlight: bool,
+}
+
+impl Threaded for ReactionView {
+    fn id(&self) -> i32 {
+        self.id
+    }
+    fn parent_id(&self) -> Option<i32> {
+        self.parent_id
+    }
+    fn author_name(&self) -> &str {
+        &self.author_name
+    }
+    fn is_visible(&self) -> bool {
+        self.visible
+    }
+}
+
+/// The reaction form with what was typed, its errors and its hidden tokens.
+pub struct ReactionFormView {
+    pub action: String,
+    pub author_name: String,
+    pub author_email: String,
+    pub author_url: String,
+    pub body: String,
+    pub parent_id: String,
+    /// Filled in by the page when the parent is in the thread.
+    pub parent_name: Option<String>,
+    pub errors: FieldErrors,
+    pub form_token: String,
+    pub notice: Option<&'static str>,
+}
+
+impl ReactionFormView {
+    pub fn empty(keys: &Keys, article: &articles::Model, parent_id: Option<i32>) -> Self {
+        Self::from_form(
+            keys,
+            article,
+            &ReactionForm {
+                parent_id: parent_id.map(|id| id.to_string()).unwrap_or_default(),
+                ..ReactionForm::default()
+            },
+            FieldErrors::default(),
+            None,
+        )
+    }
+
+    pub fn from_form(
+        keys: &Keys,
+        article: &articles::Model,
+        form: &ReactionForm,
+        errors: FieldErrors,
+        notice: Option<&'static str>,
+    ) -> Self {
+        Self {
+            action: format!("/artikelen/{}/reacties", article.slug),
+            author_name: form.author_name.clone(),
+            author_email: form.author_email.clone(),
+            author_url: form.author_url.clone(),
+            body: form.body.clone(),
+            parent_id: form.parent_id.trim().to_owned(),
+            parent_name: None,
+            errors,
+            form_token: reactions::form_token(keys),
+            notice,
+        }
+    }
+}
+
+#[derive(Template)]
+#[template(path = "edit_reaction.html")]
+pub struct EditReactionPage {
+    pub layout: Layout,
+    pub article_title: String,
+    pub article_url: String,
+    pub action: String,
+    pub delete_action: String,
+    pub body: String,
+    pub errors: FieldErrors,
+    pub minutes_left: i64,
+}
+
+impl EditReactionPage {
+    pub fn new(
+        layout: Layout,
+        article: &articles::Model,
+        comment: &comments::Model,
+        body: String,
+        errors: FieldErrors,
+    ) -> Self {
+        let base = format!("/artikelen/{}/reacties/{}", article.slug, comment.id);
+        let elapsed = (Utc::now() - comment.created_at).num_minutes();
+        Self {
+            layout,
+            article_title: article.title.clone(),
+            article_url: format!("/artikelen/{}#reactie-{}", article.slug, comment.id),
+            action: format!("{base}/bewerken"),
+            delete_action: format!("{base}/verwijderen"),
+            body,
+            errors,
+            minutes_left: (discussion::EDIT_WINDOW_MINUTES - elapsed).max(1),
+        }
+    }
 }
 
 #[derive(Template)]

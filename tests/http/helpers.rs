@@ -4,6 +4,7 @@
 
 use std::{
     collections::BTreeMap,
+    sync::Arc,
     sync::{
         Mutex,
         atomic::{AtomicU32, Ordering},
@@ -121,7 +122,7 @@ impl Resp {
 pub struct TestApp {
     pub db: DatabaseConnection,
     pub state: AppState,
-    client: TestClient<BoxEndpoint<'static, poem::Response>>,
+    client: Arc<TestClient<BoxEndpoint<'static, poem::Response>>>,
     cookies: Mutex<BTreeMap<String, String>>,
     _temp: Option<tempfile::TempDir>,
     postgres: Option<PostgresDb>,
@@ -206,7 +207,9 @@ impl TestApp {
             base_url: url::Url::parse("http://127.0.0.1:8080/").unwrap(),
         };
         let state = AppState::new(db.clone(), settings);
-        let client = TestClient::new(app::build(state.clone()).map_to_response().boxed());
+        let client = Arc::new(TestClient::new(
+            app::build(state.clone()).map_to_response().boxed(),
+        ));
         Self {
             db,
             state,
@@ -214,6 +217,18 @@ impl TestApp {
             cookies: Mutex::new(BTreeMap::new()),
             _temp: temp,
             postgres,
+        }
+    }
+
+    /// A second browser on the same site: same database, cookies of its own.
+    pub fn other_browser(&self) -> TestApp {
+        TestApp {
+            db: self.db.clone(),
+            state: self.state.clone(),
+            client: Arc::clone(&self.client),
+            cookies: Mutex::new(BTreeMap::new()),
+            _temp: None,
+            postgres: None,
         }
     }
 
@@ -331,6 +346,100 @@ impl TestApp {
         resp.assert_status(StatusCode::SEE_OTHER);
         resp.location().trim_end_matches("?opgeslagen=1").to_owned()
     }
+}
+
+/// The fields of a reaction a reader would send, with a form served 10 seconds ago.
+pub const DEFAULT_COMMENT: [(&str, &str); 6] = [
+    ("author_name", "Lien Peeters"),
+    ("author_email", "lien@example.nl"),
+    ("author_url", ""),
+    ("body", "Een *doordachte* reactie."),
+    ("parent_id", ""),
+    ("bijzonderheden", ""),
+];
+
+impl TestApp {
+    /// A signed "form served at" token from `seconds_ago` seconds back.
+    pub fn form_token(&self, seconds_ago: i64) -> String {
+        let served = chrono::Utc::now().timestamp_millis() - seconds_ago * 1000;
+        self.state.keys.sign(&format!("form-{served}"))
+    }
+
+    /// Posts a reaction on an article: [`DEFAULT_COMMENT`] with `overrides` applied, a
+    /// form token 10 seconds old (unless overridden) and this browser's CSRF token.
+    pub async fn post_comment(&self, slug: &str, overrides: &[(&str, &str)]) -> Resp {
+        let token = self.form_token(10);
+        let mut fields: Vec<(&str, &str)> = DEFAULT_COMMENT
+            .iter()
+            .copied()
+            .chain([("form_token", token.as_str())])
+            .filter(|(key, _)| !overrides.iter().any(|(k, _)| k == key))
+            .collect();
+        fields.extend_from_slice(overrides);
+        self.post_form(&format!("/artikelen/{slug}/reacties"), &fields)
+            .await
+    }
+
+    /// Posts a reaction and returns its id from the redirect.
+    pub async fn comment(&self, slug: &str, overrides: &[(&str, &str)]) -> i32 {
+        let resp = self.post_comment(slug, overrides).await;
+        resp.assert_status(StatusCode::SEE_OTHER);
+        comment_id(resp.location())
+    }
+
+    /// An editor (in another browser) publishes an article; returns its slug.
+    pub async fn published_article(&self, title: &str) -> String {
+        let editor = self.other_browser();
+        editor.login_as(Role::Editor).await;
+        let edit = editor.create_article(title, "published").await;
+        let id: i32 = edit
+            .trim_start_matches("/beheer/artikelen/")
+            .trim_end_matches("/bewerken")
+            .parse()
+            .unwrap();
+        kantlijn::store::articles::find_by_id(&self.db, id)
+            .await
+            .unwrap()
+            .unwrap()
+            .slug
+    }
+
+    /// A moderator (in another browser) applies `action` to reactions, with a reason.
+    pub async fn moderate(&self, ids: &[i32], action: &str, reason: &str) -> Resp {
+        let moderator = self.other_browser();
+        moderator.login_as(Role::Moderator).await;
+        let ids: Vec<String> = ids.iter().map(i32::to_string).collect();
+        let mut fields: Vec<(&str, &str)> = ids.iter().map(|id| ("ids", id.as_str())).collect();
+        fields.push(("action", action));
+        fields.push(("reason", reason));
+        fields.push(("status", "pending"));
+        let resp = moderator.post_form("/beheer/moderatie", &fields).await;
+        resp.assert_status(StatusCode::SEE_OTHER);
+        resp
+    }
+
+    /// Posts a reaction and has a moderator approve it; returns its id.
+    pub async fn approved_comment(&self, slug: &str, overrides: &[(&str, &str)]) -> i32 {
+        let id = self.comment(slug, overrides).await;
+        self.moderate(&[id], "approve", "").await;
+        id
+    }
+
+    /// The stored reaction.
+    pub async fn stored(&self, id: i32) -> kantlijn::entity::comments::Model {
+        kantlijn::store::comments::find(&self.db, id)
+            .await
+            .unwrap()
+            .expect("reaction exists")
+    }
+}
+
+/// The reaction id in a `/artikelen/{slug}?reactie={id}#reactie-{id}` redirect.
+pub fn comment_id(location: &str) -> i32 {
+    let (_, rest) = location
+        .split_once("?reactie=")
+        .unwrap_or_else(|| panic!("not a reaction redirect: {location}"));
+    rest.split('#').next().unwrap().parse().unwrap()
 }
 
 impl Drop for TestApp {

@@ -4,4 +4,6 @@ mod helpers;
 
 mod articles;
 mod auth;
+mod moderation;
+mod reactions;
 mod site;

@@ -1,6 +1,7 @@
 //! The staff pages under `/beheer`.
 
 pub mod articles;
+pub mod moderation;
 pub mod users;
 
 use askama::Template;

@@ -2,6 +2,7 @@
 //! log, panic catching, error pages, the body cap, cookies and CSRF.
 
 pub mod body_limit;
+pub mod client_ip;
 pub mod csrf;
 pub mod errors;
 pub mod request_log;

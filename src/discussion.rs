@@ -1,0 +1,457 @@
+//! The one code path below the handlers for reactions: posting (form and API alike),
+//! a reader's own edit and deletion, and moderators' decisions. Each runs in one
+//! transaction, so the reaction and its log row are stored together or not at all.
+
+use chrono::{DateTime, Duration, Utc};
+use sea_orm::{DatabaseConnection, TransactionTrait};
+
+use crate::{
+    domain::{
+        markdown,
+        moderation::{self, Decision, Facts, Rule},
+        validate::{AuthorName, CommentBody, Email, FieldErrors, WebUrl},
+    },
+    entity::{articles, comments},
+    error::AppResult,
+    security,
+    store::{
+        self,
+        audit::{self, Entry},
+        comments::{NewComment, Status},
+    },
+};
+
+/// How long a reader may edit or delete their own reaction.
+pub const EDIT_WINDOW_MINUTES: i64 = 15;
+
+/// A reaction's fields after validation.
+#[derive(Debug)]
+pub struct CommentInput {
+    pub author_name: AuthorName,
+    pub author_email: Email,
+    pub author_url: Option<WebUrl>,
+    pub body: CommentBody,
+    pub parent_id: Option<i32>,
+}
+
+/// The raw fields of a reaction, as a form or the API sends them.
+#[derive(Debug, Default, Clone)]
+pub struct RawComment<'a> {
+    pub author_name: &'a str,
+    pub author_email: &'a str,
+    pub author_url: &'a str,
+    pub body: &'a str,
+    pub parent_id: &'a str,
+}
+
+impl TryFrom<RawComment<'_>> for CommentInput {
+    type Error = FieldErrors;
+
+    fn try_from(raw: RawComment<'_>) -> Result<Self, FieldErrors> {
+        let mut errors = FieldErrors::default();
+        let author_name = errors.check("author_name", AuthorName::parse(raw.author_name));
+        let author_email = errors.check("author_email", Email::parse(raw.author_email));
+        let author_url = errors.check("author_url", WebUrl::parse_optional(raw.author_url));
+        let body = errors.check("body", CommentBody::parse(raw.body));
+        let parent_id = match raw.parent_id.trim() {
+            "" => Some(None),
+            id => errors.check(
+                "parent_id",
+                id.parse::<i32>()
+                    .map(Some)
+                    .map_err(|_| "Deze reactie bestaat niet (meer); reageer op een andere of plaats een nieuwe."),
+            ),
+        };
+        match (author_name, author_email, author_url, body, parent_id) {
+            (
+                Some(author_name),
+                Some(author_email),
+                Some(author_url),
+                Some(body),
+                Some(parent_id),
+            ) if errors.is_empty() => Ok(Self {
+                author_name,
+                author_email,
+                author_url,
+                body,
+                parent_id,
+            }),
+            _ => Err(errors),
+        }
+    }
+}
+
+/// Everything known about one attempt to post.
+pub struct Submission<'a> {
+    pub article: &'a articles::Model,
+    pub input: CommentInput,
+    /// The logged-in staff member posting, if any.
+    pub staff_user_id: Option<i32>,
+    pub ip_hash: String,
+    pub honeypot_filled: bool,
+    pub form_age_seconds: Option<i64>,
+}
+
+/// What became of a submission.
+#[derive(Debug)]
+pub enum Outcome {
+    /// Stored; the edit key goes to the poster (in a cookie or the API answer).
+    Stored {
+        comment: comments::Model,
+        edit_key: String,
+    },
+    /// The parent is not an approved reaction of this article.
+    Invalid(FieldErrors),
+    /// Banned: nothing is stored.
+    Banned,
+}
+
+const PARENT_INVALID: &str = "Je kunt alleen reageren op een geplaatste reactie bij dit artikel.";
+
+/// Validates the parent, applies the rules, stores the reaction and logs the decision.
+pub async fn submit(db: &DatabaseConnection, submission: Submission<'_>) -> AppResult<Outcome> {
+    let rules = store::settings::moderation_rules(db).await?;
+    let txn = db.begin().await?;
+    let input = submission.input;
+    if let Some(parent_id) = input.parent_id {
+        let parent = store::comments::find(&txn, parent_id).await?;
+        let valid = parent.is_some_and(|p| {
+            p.article_id == submission.article.id && p.status == Status::Approved.as_str()
+        });
+        if !valid {
+            let mut errors = FieldErrors::default();
+            errors.insert("parent_id", PARENT_INVALID);
+            return Ok(Outcome::Invalid(errors));
+        }
+    }
+    let banned = store::bans::is_banned(
+        &txn,
+        input.author_email.as_ref(),
+        &submission.ip_hash,
+        Utc::now(),
+    )
+    .await?;
+    let known_author =
+        store::comments::author_is_known(&txn, &input.author_email, &input.author_name).await?;
+    let decision = moderation::decide(
+        &rules,
+        &Facts {
+            author_name: input.author_name.as_ref(),
+            body: input.body.as_ref(),
+            by_staff: submission.staff_user_id.is_some(),
+            banned,
+            known_author,
+            honeypot_filled: submission.honeypot_filled,
+            form_age_seconds: submission.form_age_seconds,
+            is_edit: false,
+        },
+    );
+    let status = match decision {
+        Decision::Refuse(_) => return Ok(Outcome::Banned),
+        Decision::Approve(_) => Status::Approved,
+        Decision::Hold(_) => Status::Pending,
+        Decision::Spam(_) => Status::Spam,
+    };
+    let edit_key = security::random_token();
+    let comment = store::comments::insert(
+        &txn,
+        NewComment {
+            article_id: submission.article.id,
+            parent_id: input.parent_id,
+            body_html: markdown::render_reaction(input.body.as_ref()),
+            author_name: input.author_name,
+            author_email: input.author_email,
+            author_url: input.author_url,
+            body: input.body,
+            status,
+            user_id: submission.staff_user_id,
+            ip_hash: submission.ip_hash,
+            edit_key_hash: Some(security::token_hash(&edit_key)),
+        },
+    )
+    .await?;
+    log_decision(&txn, comment.id, "submit", None, status, decision.rule()).await?;
+    txn.commit().await?;
+    Ok(Outcome::Stored { comment, edit_key })
+}
+
+async fn log_decision(
+    db: &impl sea_orm::ConnectionTrait,
+    comment_id: i32,
+    action: &str,
+    from: Option<Status>,
+    to: Status,
+    rule: Rule,
+) -> AppResult<()> {
+    audit::record(
+        db,
+        Entry {
+            comment_id,
+            actor: audit::SYSTEM,
+            action,
+            from_status: from.map(Status::as_str),
+            to_status: to.as_str(),
+            reason: Some(rule.as_str()),
+        },
+    )
+    .await?;
+    Ok(())
+}
+
+/// Whether a reader still holds the right to change this reaction: the edit key matches
+/// and the window has not closed.
+pub fn may_edit(comment: &comments::Model, edit_key: Option<&str>, now: DateTime<Utc>) -> bool {
+    let key_matches = match (edit_key, comment.edit_key_hash.as_deref()) {
+        (Some(key), Some(hash)) => security::token_hash(key) == hash,
+        _ => false,
+    };
+    let open = now - comment.created_at < Duration::minutes(EDIT_WINDOW_MINUTES);
+    let editable_status = matches!(
+        Status::parse(&comment.status),
+        Some(Status::Pending | Status::Approved | Status::Spam)
+    );
+    key_matches && open && editable_status
+}
+
+/// A reader's edit: the rules run again, so an approved reaction that gains links goes
+/// back to the queue. Spam stays spam.
+pub async fn edit(
+    db: &DatabaseConnection,
+    comment: comments::Model,
+    body: CommentBody,
+) -> AppResult<comments::Model> {
+    let rules = store::settings::moderation_rules(db).await?;
+    let txn = db.begin().await?;
+    let from = Status::parse(&comment.status).unwrap_or(Status::Pending);
+    let to = if from == Status::Spam {
+        (Status::Spam, None)
+    } else {
+        let email = Email::parse(&comment.author_email).ok();
+        let name = AuthorName::parse(&comment.author_name).ok();
+        let known_author = match (&email, &name) {
+            (Some(email), Some(name)) => {
+                store::comments::author_is_known(&txn, email, name).await?
+            }
+            _ => false,
+        };
+        let decision = moderation::decide(
+            &rules,
+            &Facts {
+                author_name: &comment.author_name,
+                body: body.as_ref(),
+                by_staff: comment.user_id.is_some(),
+                known_author,
+                is_edit: true,
+                ..Facts::default()
+            },
+        );
+        match decision {
+            Decision::Approve(rule) => (Status::Approved, Some(rule)),
+            Decision::Hold(rule) => (Status::Pending, Some(rule)),
+            Decision::Spam(rule) | Decision::Refuse(rule) => (Status::Spam, Some(rule)),
+        }
+    };
+    let (to, rule) = to;
+    let id = comment.id;
+    let html = markdown::render_reaction(body.as_ref());
+    let updated = store::comments::update_body(&txn, comment, body, html, to).await?;
+    audit::record(
+        &txn,
+        Entry {
+            comment_id: id,
+            actor: audit::SYSTEM,
+            action: "edit",
+            from_status: Some(from.as_str()),
+            to_status: to.as_str(),
+            reason: rule.map(Rule::as_str),
+        },
+    )
+    .await?;
+    txn.commit().await?;
+    Ok(updated)
+}
+
+/// A reader deletes their own reaction.
+pub async fn delete_own(db: &DatabaseConnection, comment: comments::Model) -> AppResult<()> {
+    let txn = db.begin().await?;
+    let from = comment.status.clone();
+    let id = comment.id;
+    store::comments::set_status(&txn, comment, Status::Deleted).await?;
+    audit::record(
+        &txn,
+        Entry {
+            comment_id: id,
+            actor: audit::READER,
+            action: "delete",
+            from_status: Some(&from),
+            to_status: Status::Deleted.as_str(),
+            reason: None,
+        },
+    )
+    .await?;
+    txn.commit().await?;
+    Ok(())
+}
+
+/// What a moderator does to reactions.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Action {
+    Approve,
+    Reject,
+    Spam,
+    Delete,
+}
+
+impl Action {
+    pub fn parse(value: &str) -> Option<Self> {
+        match value {
+            "approve" => Some(Self::Approve),
+            "reject" => Some(Self::Reject),
+            "spam" => Some(Self::Spam),
+            "delete" => Some(Self::Delete),
+            _ => None,
+        }
+    }
+
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Self::Approve => "approve",
+            Self::Reject => "reject",
+            Self::Spam => "spam",
+            Self::Delete => "delete",
+        }
+    }
+
+    pub fn target(self) -> Status {
+        match self {
+            Self::Approve => Status::Approved,
+            Self::Reject => Status::Rejected,
+            Self::Spam => Status::Spam,
+            Self::Delete => Status::Deleted,
+        }
+    }
+}
+
+/// Applies one action to every listed reaction and logs each change; returns how many
+/// changed. Reactions already in the target status are left alone and not logged.
+pub async fn moderate(
+    db: &DatabaseConnection,
+    ids: &[i32],
+    action: Action,
+    moderator_id: i32,
+    reason: Option<&str>,
+) -> AppResult<usize> {
+    let txn = db.begin().await?;
+    let actor = moderator_id.to_string();
+    let target = action.target();
+    let mut changed = 0;
+    for comment in store::comments::find_many(&txn, ids).await? {
+        if comment.status == target.as_str() {
+            continue;
+        }
+        let from = comment.status.clone();
+        let id = comment.id;
+        store::comments::set_status(&txn, comment, target).await?;
+        audit::record(
+            &txn,
+            Entry {
+                comment_id: id,
+                actor: &actor,
+                action: action.as_str(),
+                from_status: Some(&from),
+                to_status: target.as_str(),
+                reason,
+            },
+        )
+        .await?;
+        changed += 1;
+    }
+    txn.commit().await?;
+    Ok(changed)
+}
+
+/// Bans a reaction's e-mail address or address hash, and logs it against the reaction.
+pub async fn ban(
+    db: &DatabaseConnection,
+    comment: &comments::Model,
+    kind: store::bans::Kind,
+    days: Option<i64>,
+    reason: Option<&str>,
+    moderator_id: i32,
+) -> AppResult<()> {
+    let txn = db.begin().await?;
+    let value = match kind {
+        store::bans::Kind::Email => comment.author_email.as_str(),
+        store::bans::Kind::IpHash => comment.ip_hash.as_str(),
+    };
+    let expires_at = days.map(|d| Utc::now() + Duration::days(d));
+    store::bans::insert(&txn, kind, value, reason, expires_at, moderator_id).await?;
+    let action = match kind {
+        store::bans::Kind::Email => "ban_email",
+        store::bans::Kind::IpHash => "ban_ip_hash",
+    };
+    let actor = moderator_id.to_string();
+    audit::record(
+        &txn,
+        Entry {
+            comment_id: comment.id,
+            actor: &actor,
+            action,
+            from_status: Some(&comment.status),
+            to_status: &comment.status,
+            reason,
+        },
+    )
+    .await?;
+    txn.commit().await?;
+    Ok(())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn raw<'a>() -> RawComment<'a> {
+        RawComment {
+            author_name: "Lien",
+            author_email: "lien@example.nl",
+            author_url: "",
+            body: "Goed stuk.",
+            parent_id: "",
+        }
+    }
+
+    #[test]
+    fn valid_fields_become_a_comment_input() {
+        let input = CommentInput::try_from(raw()).unwrap();
+        assert_eq!(input.author_name.as_ref(), "Lien");
+        assert_eq!(input.parent_id, None);
+        let reply = CommentInput::try_from(RawComment {
+            parent_id: " 12 ",
+            ..raw()
+        })
+        .unwrap();
+        assert_eq!(reply.parent_id, Some(12));
+    }
+
+    #[test]
+    fn every_field_error_is_collected_at_once() {
+        let errors = CommentInput::try_from(RawComment {
+            author_name: "",
+            author_email: "geen-adres",
+            author_url: "javascript:alert(1)",
+            body: " ",
+            parent_id: "abc",
+        })
+        .unwrap_err();
+        for field in [
+            "author_name",
+            "author_email",
+            "author_url",
+            "body",
+            "parent_id",
+        ] {
+            assert!(errors.contains(field), "{field} has an error");
+        }
+    }
+}

@@ -1,0 +1,388 @@
+//! Moderators work the queue, act on reactions one by one or in bulk, ban senders, and
+//! read the log of who did what.
+
+use std::collections::HashMap;
+
+use askama::Template;
+use poem::{
+    Response, handler,
+    web::{Data, Html, Query},
+};
+use serde::Deserialize;
+
+use crate::{
+    app::AppState,
+    discussion::{self, Action},
+    domain::{dates, markdown::SafeHtml, moderation::Rule},
+    error::{AppError, AppResult},
+    store::{self, bans::Kind, comments::Status},
+    web::{
+        HtmlForm,
+        auth::{Authorized, Moderate},
+        render, see_other,
+        views::{DateView, Layout},
+    },
+};
+
+/// How many reactions one queue page shows.
+const QUEUE_LIMIT: u64 = 200;
+const LOG_LIMIT: u64 = 300;
+
+#[derive(Debug, Default, Deserialize)]
+#[serde(default)]
+pub struct QueueQuery {
+    status: String,
+    article: String,
+    bijgewerkt: Option<usize>,
+}
+
+pub struct TabView {
+    pub label: &'static str,
+    pub url: String,
+    pub count: i64,
+    pub current: bool,
+}
+
+pub struct ArticleOption {
+    pub slug: String,
+    pub title: String,
+    pub selected: bool,
+}
+
+pub struct QueueItem {
+    pub id: i32,
+    pub article_title: String,
+    pub article_url: String,
+    pub parent: Option<String>,
+    pub author_name: String,
+    pub author_email: String,
+    pub author_url: Option<String>,
+    pub ip_prefix: String,
+    pub by_staff: bool,
+    pub rule: Option<&'static str>,
+    pub body: SafeHtml,
+    pub created: DateView,
+    pub created_relative: String,
+}
+
+#[derive(Template)]
+#[template(path = "admin/moderation.html")]
+struct QueuePage {
+    layout: Layout,
+    status: &'static str,
+    status_label: &'static str,
+    article: String,
+    tabs: Vec<TabView>,
+    articles: Vec<ArticleOption>,
+    items: Vec<QueueItem>,
+    updated: Option<usize>,
+    limit: u64,
+}
+
+fn queue_url(status: Status, article: &str) -> String {
+    let mut url = format!("/beheer/moderatie?status={}", status.as_str());
+    if !article.is_empty() {
+        url.push_str("&article=");
+        url.extend(url::form_urlencoded::byte_serialize(article.as_bytes()));
+    }
+    url
+}
+
+#[handler]
+pub async fn queue(
+    Data(state): Data<&AppState>,
+    user: Authorized<Moderate>,
+    Query(query): Query<QueueQuery>,
+) -> AppResult<Html<String>> {
+    let status = Status::parse(&query.status).unwrap_or(Status::Pending);
+    let articles = store::articles::list_all(&state.db).await?;
+    let article_id = articles
+        .iter()
+        .find(|a| a.slug == query.article)
+        .map(|a| a.id);
+    let article = if article_id.is_some() {
+        query.article.clone()
+    } else {
+        String::new()
+    };
+
+    let counts = store::comments::status_counts(&state.db, article_id).await?;
+    let rows = store::comments::queue(&state.db, status, article_id, QUEUE_LIMIT).await?;
+    let ids: Vec<i32> = rows.iter().map(|r| r.id).collect();
+    let rules = store::audit::latest_rules(&state.db, &ids).await?;
+    let parent_ids: Vec<i32> = rows.iter().filter_map(|r| r.parent_id).collect();
+    let parents: HashMap<i32, String> = store::comments::find_many(&state.db, &parent_ids)
+        .await?
+        .into_iter()
+        .map(|p| {
+            (
+                p.id,
+                format!("{}: {}", p.author_name, excerpt(&p.body_md, 140)),
+            )
+        })
+        .collect();
+    let now = chrono::Utc::now();
+
+    let page = QueuePage {
+        layout: Layout::for_staff("Moderatie", &user.staff, &user.csrf_token),
+        status: status.as_str(),
+        status_label: status.label(),
+        tabs: Status::ALL
+            .into_iter()
+            .map(|s| TabView {
+                label: s.label(),
+                url: queue_url(s, &article),
+                count: counts.get(&s).copied().unwrap_or(0),
+                current: s == status,
+            })
+            .collect(),
+        articles: articles
+            .into_iter()
+            .map(|a| ArticleOption {
+                selected: a.slug == article,
+                slug: a.slug,
+                title: a.title,
+            })
+            .collect(),
+        article,
+        items: rows
+            .into_iter()
+            .map(|r| QueueItem {
+                id: r.id,
+                article_url: format!("/artikelen/{}#reactie-{}", r.article_slug, r.id),
+                article_title: r.article_title,
+                parent: r.parent_id.map(|p| {
+                    parents
+                        .get(&p)
+                        .cloned()
+                        .unwrap_or_else(|| format!("reactie #{p}"))
+                }),
+                author_name: r.author_name,
+                author_email: r.author_email,
+                author_url: r.author_url,
+                ip_prefix: r.ip_hash.chars().take(10).collect(),
+                by_staff: r.user_id.is_some(),
+                rule: rules
+                    .get(&r.id)
+                    .and_then(|name| Rule::from_name(name))
+                    .map(Rule::label),
+                body: SafeHtml::from_stored(r.body_html),
+                created_relative: dates::relative(r.created_at, now),
+                created: DateView::new(r.created_at),
+            })
+            .collect(),
+        updated: query.bijgewerkt,
+        limit: QUEUE_LIMIT,
+    };
+    render(&page)
+}
+
+/// The first `max` characters of Markdown, on one line.
+fn excerpt(markdown: &str, max: usize) -> String {
+    let flat: String = markdown.split_whitespace().collect::<Vec<_>>().join(" ");
+    if flat.chars().count() <= max {
+        flat
+    } else {
+        format!("{}…", flat.chars().take(max).collect::<String>().trim_end())
+    }
+}
+
+#[derive(Debug, Default, Deserialize)]
+#[serde(default)]
+pub struct ActForm {
+    ids: Vec<String>,
+    action: String,
+    /// A per-item button: `action:id`.
+    item: String,
+    reason: String,
+    status: String,
+    article: String,
+}
+
+#[handler]
+pub async fn act(
+    Data(state): Data<&AppState>,
+    user: Authorized<Moderate>,
+    HtmlForm(form): HtmlForm<ActForm>,
+) -> AppResult<Response> {
+    let (action, ids) = match form.item.split_once(':') {
+        Some((action, id)) => (action, id.parse().ok().into_iter().collect()),
+        None => (
+            form.action.as_str(),
+            form.ids
+                .iter()
+                .filter_map(|id| id.parse().ok())
+                .collect::<Vec<i32>>(),
+        ),
+    };
+    let action = Action::parse(action).ok_or(AppError::Refused(
+        "Kies wat er met de reacties moet gebeuren: goedkeuren, afwijzen, spam of verwijderen.",
+    ))?;
+    let reason = Some(form.reason.trim()).filter(|r| !r.is_empty());
+    let changed = discussion::moderate(&state.db, &ids, action, user.staff.id, reason).await?;
+    let status = Status::parse(&form.status).unwrap_or(Status::Pending);
+    Ok(see_other(&format!(
+        "{}&bijgewerkt={changed}",
+        queue_url(status, &form.article)
+    )))
+}
+
+#[derive(Debug, Default, Deserialize)]
+#[serde(default)]
+pub struct BanForm {
+    comment_id: String,
+    kind: String,
+    days: String,
+    reason: String,
+    status: String,
+    article: String,
+}
+
+#[handler]
+pub async fn ban(
+    Data(state): Data<&AppState>,
+    user: Authorized<Moderate>,
+    HtmlForm(form): HtmlForm<BanForm>,
+) -> AppResult<Response> {
+    let refused = AppError::Refused(
+        "Deze blokkade kon niet worden ingesteld: kies een reactie, e-mail of adres, en een geldig aantal dagen.",
+    );
+    let Some(kind) = Kind::parse(&form.kind) else {
+        return Err(refused);
+    };
+    let days = match form.days.trim() {
+        "" => None,
+        days => match days.parse::<i64>() {
+            Ok(d) if (1..=3650).contains(&d) => Some(d),
+            _ => return Err(refused),
+        },
+    };
+    let comment = match form.comment_id.parse() {
+        Ok(id) => store::comments::find(&state.db, id)
+            .await?
+            .ok_or(AppError::NotFound)?,
+        Err(_) => return Err(refused),
+    };
+    let reason = Some(form.reason.trim()).filter(|r| !r.is_empty());
+    discussion::ban(&state.db, &comment, kind, days, reason, user.staff.id).await?;
+    let status = Status::parse(&form.status).unwrap_or(Status::Pending);
+    Ok(see_other(&queue_url(status, &form.article)))
+}
+
+#[derive(Debug, Default, Deserialize)]
+#[serde(default)]
+pub struct LogQuery {
+    actor: String,
+    action: String,
+}
+
+pub struct LogRowView {
+    pub when: DateView,
+    pub when_text: String,
+    pub actor: String,
+    pub action: &'static str,
+    pub comment_id: i32,
+    pub change: String,
+    pub reason: String,
+}
+
+pub struct Choice {
+    pub value: String,
+    pub label: String,
+    pub selected: bool,
+}
+
+#[derive(Template)]
+#[template(path = "admin/log.html")]
+struct LogPage {
+    layout: Layout,
+    rows: Vec<LogRowView>,
+    actors: Vec<Choice>,
+    actions: Vec<Choice>,
+    limit: u64,
+}
+
+const ACTIONS: [(&str, &str); 8] = [
+    ("submit", "geplaatst (regels)"),
+    ("edit", "bewerkt door lezer"),
+    ("approve", "goedgekeurd"),
+    ("reject", "afgewezen"),
+    ("spam", "als spam gemarkeerd"),
+    ("delete", "verwijderd"),
+    ("ban_email", "e-mailadres geblokkeerd"),
+    ("ban_ip_hash", "adres geblokkeerd"),
+];
+
+#[handler]
+pub async fn log(
+    Data(state): Data<&AppState>,
+    user: Authorized<Moderate>,
+    Query(query): Query<LogQuery>,
+) -> AppResult<Html<String>> {
+    let users = store::users::list(&state.db).await?;
+    let mut names: HashMap<String, String> = users
+        .iter()
+        .map(|u| (u.id.to_string(), u.username.clone()))
+        .collect();
+    names.insert(
+        store::audit::SYSTEM.to_owned(),
+        "systeem (regels)".to_owned(),
+    );
+    names.insert(store::audit::READER.to_owned(), "lezer".to_owned());
+    let actor = Some(query.actor.as_str()).filter(|a| names.contains_key(*a));
+    let action = ACTIONS.iter().map(|(a, _)| *a).find(|a| *a == query.action);
+    let rows = store::audit::list(&state.db, actor, action, LOG_LIMIT).await?;
+
+    let mut actors: Vec<Choice> = names
+        .iter()
+        .map(|(value, label)| Choice {
+            selected: actor == Some(value.as_str()),
+            value: value.clone(),
+            label: label.clone(),
+        })
+        .collect();
+    actors.sort_by(|a, b| a.label.cmp(&b.label));
+    let status_label = |s: &str| Status::parse(s).map_or("–", Status::label);
+    let page = LogPage {
+        layout: Layout::for_staff("Logboek", &user.staff, &user.csrf_token),
+        rows: rows
+            .into_iter()
+            .map(|r| LogRowView {
+                when_text: dates::exact(r.created_at),
+                when: DateView::new(r.created_at),
+                actor: names
+                    .get(&r.actor)
+                    .cloned()
+                    .unwrap_or_else(|| format!("gebruiker {}", r.actor)),
+                action: ACTIONS
+                    .iter()
+                    .find(|(a, _)| *a == r.action)
+                    .map_or("onbekend", |(_, l)| *l),
+                comment_id: r.comment_id,
+                change: match r.from_status.as_deref() {
+                    Some(from) => {
+                        format!("{} → {}", status_label(from), status_label(&r.to_status))
+                    }
+                    None => status_label(&r.to_status).to_owned(),
+                },
+                reason: r
+                    .reason
+                    .map(|reason| {
+                        Rule::from_name(&reason).map_or(reason, |rule| rule.label().to_owned())
+                    })
+                    .unwrap_or_default(),
+            })
+            .collect(),
+        actors,
+        actions: ACTIONS
+            .iter()
+            .map(|(value, label)| Choice {
+                selected: action == Some(*value),
+                value: (*value).to_owned(),
+                label: (*label).to_owned(),
+            })
+            .collect(),
+        limit: LOG_LIMIT,
+    };
+    render(&page)
+}

@@ -1,0 +1,275 @@
+//! Readers post reactions and replies, and edit or delete their own for a short while.
+
+use chrono::Utc;
+use poem::{
+    Response, handler,
+    http::StatusCode,
+    web::{
+        Data, Path,
+        cookie::{Cookie, CookieJar, SameSite},
+    },
+};
+use serde::Deserialize;
+
+use crate::{
+    app::AppState,
+    discussion::{self, CommentInput, Outcome, RawComment, Submission},
+    domain::validate::{ArticleStatus, CommentBody, FieldErrors},
+    entity::{articles, comments},
+    error::{AppError, AppResult},
+    security::Keys,
+    store,
+    web::{
+        HtmlForm,
+        auth::Viewer,
+        middleware::client_ip::ClientIp,
+        public::{self, ArticleContext},
+        render_with_status, see_other,
+        views::{EditReactionPage, Layout, ReactionFormView},
+    },
+};
+
+/// The cookie that remembers which reactions this browser posted, with their edit keys.
+pub const OWN_COOKIE: &str = "kantlijn_reacties";
+/// The hidden field bots fill in and people never see.
+pub const HONEYPOT_FIELD: &str = "bijzonderheden";
+const OWN_MAX: usize = 20;
+
+/// The reaction form as posted.
+#[derive(Debug, Default, Deserialize)]
+#[serde(default)]
+pub struct ReactionForm {
+    pub author_name: String,
+    pub author_email: String,
+    pub author_url: String,
+    pub body: String,
+    pub parent_id: String,
+    pub form_token: String,
+    pub bijzonderheden: String,
+}
+
+/// Reactions this browser posted: (id, edit key), newest first, from a signed cookie.
+#[derive(Clone, Debug, Default)]
+pub struct OwnReactions(Vec<(i32, String)>);
+
+impl OwnReactions {
+    pub fn from_cookies(keys: &Keys, cookies: &CookieJar) -> Self {
+        let Some(cookie) = cookies.get(OWN_COOKIE) else {
+            return Self::default();
+        };
+        let Some(payload) = keys.verify(cookie.value_str()) else {
+            return Self::default();
+        };
+        Self(
+            payload
+                .split('|')
+                .filter_map(|entry| {
+                    let (id, key) = entry.split_once('~')?;
+                    Some((id.parse().ok()?, key.to_owned()))
+                })
+                .collect(),
+        )
+    }
+
+    pub fn key_for(&self, id: i32) -> Option<&str> {
+        self.0
+            .iter()
+            .find(|(i, _)| *i == id)
+            .map(|(_, k)| k.as_str())
+    }
+
+    fn with(mut self, id: i32, key: String) -> Self {
+        self.0.retain(|(i, _)| *i != id);
+        self.0.insert(0, (id, key));
+        self.0.truncate(OWN_MAX);
+        self
+    }
+
+    fn cookie(&self, keys: &Keys, secure: bool) -> Cookie {
+        let payload = self
+            .0
+            .iter()
+            .map(|(id, key)| format!("{id}~{key}"))
+            .collect::<Vec<_>>()
+            .join("|");
+        let mut cookie = Cookie::new_with_str(OWN_COOKIE, keys.sign(&payload));
+        cookie.set_http_only(true);
+        cookie.set_same_site(SameSite::Lax);
+        cookie.set_secure(secure);
+        cookie.set_path("/");
+        cookie.set_max_age(std::time::Duration::from_secs(30 * 86_400));
+        cookie
+    }
+}
+
+/// A signed "form served at" token for the 2-second rule.
+pub fn form_token(keys: &Keys) -> String {
+    keys.sign(&format!("form-{}", Utc::now().timestamp_millis()))
+}
+
+/// Seconds since the form was served, or `None` for a missing or forged token.
+fn form_age_seconds(keys: &Keys, token: &str) -> Option<i64> {
+    let served: i64 = keys.verify(token)?.strip_prefix("form-")?.parse().ok()?;
+    Some((Utc::now().timestamp_millis() - served).div_euclid(1000))
+}
+
+async fn open_article(state: &AppState, viewer: &Viewer, slug: &str) -> AppResult<articles::Model> {
+    let article = store::articles::find_by_slug(&state.db, slug)
+        .await?
+        .ok_or(AppError::NotFound)?;
+    if article.status != ArticleStatus::Published.as_str() && viewer.staff.is_none() {
+        return Err(AppError::NotFound);
+    }
+    Ok(article)
+}
+
+#[handler]
+pub async fn create(
+    Data(state): Data<&AppState>,
+    viewer: Viewer,
+    cookies: &CookieJar,
+    client: ClientIp,
+    Path(slug): Path<String>,
+    HtmlForm(form): HtmlForm<ReactionForm>,
+) -> AppResult<Response> {
+    let article = open_article(state, &viewer, &slug).await?;
+    let own = OwnReactions::from_cookies(&state.keys, cookies);
+    let again = |errors: FieldErrors, notice: Option<&'static str>, status: StatusCode| {
+        let form_view = ReactionFormView::from_form(&state.keys, &article, &form, errors, notice);
+        public::render_article(
+            state,
+            &viewer,
+            &article,
+            ArticleContext {
+                own: &own,
+                form: Some(form_view),
+                highlight: None,
+            },
+            status,
+        )
+    };
+    if !article.reactions_open {
+        return again(FieldErrors::default(), Some(CLOSED), StatusCode::FORBIDDEN).await;
+    }
+    let input = match CommentInput::try_from(raw(&form)) {
+        Ok(input) => input,
+        Err(errors) => return again(errors, None, StatusCode::UNPROCESSABLE_ENTITY).await,
+    };
+    let submission = Submission {
+        article: &article,
+        input,
+        staff_user_id: viewer.staff.as_ref().map(|s| s.id),
+        ip_hash: state.keys.ip_hash(&client.key()),
+        honeypot_filled: !form.bijzonderheden.trim().is_empty(),
+        form_age_seconds: form_age_seconds(&state.keys, &form.form_token),
+    };
+    match discussion::submit(&state.db, submission).await? {
+        Outcome::Stored { comment, edit_key } => {
+            let own = own.with(comment.id, edit_key);
+            cookies.add(own.cookie(&state.keys, state.settings.secure_cookies()));
+            let id = comment.id;
+            Ok(see_other(&format!(
+                "/artikelen/{slug}?reactie={id}#reactie-{id}"
+            )))
+        }
+        Outcome::Invalid(errors) => again(errors, None, StatusCode::UNPROCESSABLE_ENTITY).await,
+        Outcome::Banned => again(FieldErrors::default(), Some(BANNED), StatusCode::FORBIDDEN).await,
+    }
+}
+
+const CLOSED: &str =
+    "Reageren op dit artikel is gesloten. Je tekst staat hieronder nog, zodat je hem kunt bewaren.";
+const BANNED: &str = "Vanaf dit adres of met dit e-mailadres kun je hier geen reacties meer plaatsen. Denk je dat dit een vergissing is? Neem dan contact op met de redactie.";
+const TOO_LATE: &str = "Je kunt een reactie tot 15 minuten na het plaatsen bewerken of verwijderen, en alleen in de browser waarmee je hem plaatste.";
+
+fn raw(form: &ReactionForm) -> RawComment<'_> {
+    RawComment {
+        author_name: &form.author_name,
+        author_email: &form.author_email,
+        author_url: &form.author_url,
+        body: &form.body,
+        parent_id: &form.parent_id,
+    }
+}
+
+/// The reader's own reaction, when they may still change it; a 403 page otherwise.
+async fn own_comment(
+    state: &AppState,
+    cookies: &CookieJar,
+    slug: &str,
+    id: i32,
+) -> AppResult<(articles::Model, comments::Model)> {
+    let article = store::articles::find_by_slug(&state.db, slug)
+        .await?
+        .ok_or(AppError::NotFound)?;
+    let comment = store::comments::find(&state.db, id)
+        .await?
+        .filter(|c| c.article_id == article.id)
+        .ok_or(AppError::NotFound)?;
+    let own = OwnReactions::from_cookies(&state.keys, cookies);
+    if !discussion::may_edit(&comment, own.key_for(id), Utc::now()) {
+        return Err(AppError::Refused(TOO_LATE));
+    }
+    Ok((article, comment))
+}
+
+#[derive(Debug, Default, Deserialize)]
+#[serde(default)]
+pub struct EditForm {
+    body: String,
+}
+
+#[handler]
+pub async fn edit_form(
+    Data(state): Data<&AppState>,
+    viewer: Viewer,
+    cookies: &CookieJar,
+    Path((slug, id)): Path<(String, i32)>,
+) -> AppResult<Response> {
+    let (article, comment) = own_comment(state, cookies, &slug, id).await?;
+    let page = EditReactionPage::new(
+        Layout::new("Reactie bewerken", &viewer),
+        &article,
+        &comment,
+        comment.body_md.clone(),
+        FieldErrors::default(),
+    );
+    render_with_status(&page, StatusCode::OK)
+}
+
+#[handler]
+pub async fn update(
+    Data(state): Data<&AppState>,
+    viewer: Viewer,
+    cookies: &CookieJar,
+    Path((slug, id)): Path<(String, i32)>,
+    HtmlForm(form): HtmlForm<EditForm>,
+) -> AppResult<Response> {
+    let (article, comment) = own_comment(state, cookies, &slug, id).await?;
+    let mut errors = FieldErrors::default();
+    let Some(body) = errors.check("body", CommentBody::parse(&form.body)) else {
+        let page = EditReactionPage::new(
+            Layout::new("Reactie bewerken", &viewer),
+            &article,
+            &comment,
+            form.body,
+            errors,
+        );
+        return render_with_status(&page, StatusCode::UNPROCESSABLE_ENTITY);
+    };
+    discussion::edit(&state.db, comment, body).await?;
+    Ok(see_other(&format!(
+        "/artikelen/{slug}?reactie={id}#reactie-{id}"
+    )))
+}
+
+#[handler]
+pub async fn delete(
+    Data(state): Data<&AppState>,
+    cookies: &CookieJar,
+    Path((slug, id)): Path<(String, i32)>,
+) -> AppResult<Response> {
+    let (_, comment) = own_comment(state, cookies, &slug, id).await?;
+    discussion::delete_own(&state.db, comment).await?;
+    Ok(see_other(&format!("/artikelen/{slug}#reacties")))
+}
