@@ -11,7 +11,10 @@ use sea_orm::DatabaseConnection;
 
 use crate::{
     config::Settings,
+    metrics::Metrics,
     security::Keys,
+    store,
+    web::middleware::rate_limit::Limiters,
     web::{self, admin, auth, middleware, public, reactions},
 };
 
@@ -21,15 +24,21 @@ pub struct AppState {
     pub db: DatabaseConnection,
     pub keys: Arc<Keys>,
     pub settings: Arc<Settings>,
+    pub limiters: Arc<Limiters>,
+    pub metrics: Arc<Metrics>,
 }
 
 impl AppState {
-    pub fn new(db: DatabaseConnection, settings: Settings) -> Self {
-        Self {
-            db,
+    /// The state with the rate-limit quotas stored in the database (or the defaults).
+    pub async fn load(db: DatabaseConnection, settings: Settings) -> Result<Self, sea_orm::DbErr> {
+        let quotas = store::settings::quotas(&db).await?;
+        Ok(Self {
             keys: Arc::new(Keys::derive(&settings.secret)),
+            limiters: Arc::new(Limiters::new(settings.rate_limits, &quotas)),
+            metrics: Arc::new(Metrics::new()),
             settings: Arc::new(settings),
-        }
+            db,
+        })
     }
 }
 
@@ -53,6 +62,7 @@ pub fn routes() -> Route {
             post(reactions::delete),
         )
         .at("/healthz", get(public::healthz))
+        .at("/metrics", get(public::metrics))
         .at("/beheer", get(admin::dashboard))
         .at("/beheer/inloggen", get(auth::login_form).post(auth::login))
         .at("/beheer/uitloggen", post(auth::logout))
@@ -73,6 +83,10 @@ pub fn routes() -> Route {
         .at("/beheer/moderatie/blokkeren", post(admin::moderation::ban))
         .at("/beheer/logboek", get(admin::moderation::log))
         .at(
+            "/beheer/instellingen",
+            get(admin::settings::edit_form).post(admin::settings::update),
+        )
+        .at(
             "/beheer/gebruikers",
             get(admin::users::index).post(admin::users::create),
         )
@@ -80,17 +94,18 @@ pub fn routes() -> Route {
 }
 
 /// Wraps routes in what every request passes, outermost last: compression, CSRF,
-/// cookies, the body cap, the state, error pages, panic catching, the request log
-/// and the security headers.
+/// cookies, rate limits, the body cap, error pages, panic catching, the request log,
+/// the security headers and the state.
 pub fn with_middleware(routes: Route, state: AppState) -> impl Endpoint {
     routes
         .with(Compression::new())
         .around(middleware::csrf::protect)
         .with(CookieJarManager::new())
+        .around(middleware::rate_limit::limit)
         .around(middleware::body_limit::cap)
-        .data(state)
         .around(middleware::errors::render)
         .with(CatchPanic::new().with_handler(middleware::errors::panic_page))
         .around(middleware::request_log::trace)
         .around(middleware::security_headers::add)
+        .data(state)
 }

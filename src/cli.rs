@@ -113,8 +113,15 @@ async fn serve(args: ServeArgs, demo: bool) -> anyhow::Result<()> {
             println!("  {username:<10} {password}   ({role})");
         }
     }
-    let state = AppState::new(db.clone(), Settings { secret, base_url });
+    let settings = Settings {
+        secret,
+        base_url,
+        trusted_proxies: config::trusted_proxies(&args.trusted_proxies)?,
+        rate_limits: config::rate_limits(&args.rate_limits)?,
+    };
+    let state = AppState::load(db.clone(), settings).await?;
     tokio::spawn(purge_sessions(db));
+    tokio::spawn(maintain_limiters(state.clone()));
 
     tracing::info!(bind = %args.bind, "serving");
     Server::new(TcpListener::bind(args.bind))
@@ -158,6 +165,19 @@ async fn purge_sessions(db: DatabaseConnection) {
             Ok(0) => {}
             Ok(n) => tracing::info!(removed = n, "purged expired sessions"),
             Err(err) => tracing::warn!(%err, "purging sessions failed"),
+        }
+    }
+}
+
+/// Prunes recovered rate-limit keys and picks up quotas changed on another instance.
+async fn maintain_limiters(state: AppState) {
+    let mut every_half_minute = tokio::time::interval(Duration::from_secs(30));
+    loop {
+        every_half_minute.tick().await;
+        state.limiters.prune();
+        match store::settings::quotas(&state.db).await {
+            Ok(quotas) => state.limiters.set_quotas(&quotas),
+            Err(err) => tracing::warn!(%err, "reading rate-limit quotas failed"),
         }
     }
 }

@@ -4,6 +4,8 @@ use std::{fmt, net::SocketAddr};
 
 use clap::{Args, Parser, Subcommand, ValueEnum};
 
+pub use crate::domain::limits::Mode as RateLimitMode;
+
 /// The default database of `serve` and `migrate`.
 pub const DEFAULT_DATABASE_URL: &str = "sqlite://kantlijn.db?mode=rwc";
 /// The default database of `demo`: never the real site's.
@@ -75,6 +77,12 @@ pub struct ServeArgs {
     /// Public address of the site, e.g. https://kantlijn.example.nl; https turns on Secure cookies.
     #[arg(long, env = "KANTLIJN_BASE_URL")]
     pub base_url: Option<String>,
+    /// Proxies whose X-Forwarded-For is believed: comma-separated IPs and CIDR ranges.
+    #[arg(long, env = "KANTLIJN_TRUSTED_PROXIES", default_value = "")]
+    pub trusted_proxies: String,
+    /// `on`, `off` (every limit but login) or `off-including-login`.
+    #[arg(long, env = "KANTLIJN_RATE_LIMITS", default_value = "on")]
+    pub rate_limits: String,
 }
 
 /// A secret that never shows up in logs.
@@ -110,6 +118,8 @@ impl fmt::Debug for Secret {
 pub struct Settings {
     pub secret: Secret,
     pub base_url: url::Url,
+    pub trusted_proxies: Vec<ipnet::IpNet>,
+    pub rate_limits: RateLimitMode,
 }
 
 impl Settings {
@@ -131,6 +141,21 @@ pub fn base_url(configured: Option<&str>, bind: SocketAddr) -> anyhow::Result<ur
     Ok(url)
 }
 
+/// Parses `KANTLIJN_TRUSTED_PROXIES`.
+pub fn trusted_proxies(value: &str) -> anyhow::Result<Vec<ipnet::IpNet>> {
+    crate::web::middleware::client_ip::parse_trusted(value)
+        .map_err(|e| anyhow::anyhow!("KANTLIJN_TRUSTED_PROXIES: {e}"))
+}
+
+/// Parses `KANTLIJN_RATE_LIMITS`.
+pub fn rate_limits(value: &str) -> anyhow::Result<RateLimitMode> {
+    RateLimitMode::parse(value).ok_or_else(|| {
+        anyhow::anyhow!(
+            "KANTLIJN_RATE_LIMITS must be on, off or off-including-login, not {value:?}"
+        )
+    })
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -147,6 +172,18 @@ mod tests {
         let url = base_url(None, "127.0.0.1:8080".parse().unwrap()).unwrap();
         assert_eq!(url.as_str(), "http://127.0.0.1:8080/");
         assert!(base_url(Some("ftp://x"), "127.0.0.1:1".parse().unwrap()).is_err());
+    }
+
+    #[test]
+    fn rate_limit_modes_and_proxies_parse() {
+        assert_eq!(rate_limits("off").unwrap(), RateLimitMode::Off);
+        assert_eq!(
+            rate_limits("off-including-login").unwrap(),
+            RateLimitMode::OffIncludingLogin
+        );
+        assert!(rate_limits("maybe").is_err());
+        assert_eq!(trusted_proxies("127.0.0.1,10.0.0.0/8").unwrap().len(), 2);
+        assert!(trusted_proxies("nope").is_err());
     }
 
     #[test]

@@ -97,7 +97,7 @@ pub struct Submission<'a> {
 pub enum Outcome {
     /// Stored; the edit key goes to the poster (in a cookie or the API answer).
     Stored {
-        comment: comments::Model,
+        comment: Box<comments::Model>,
         edit_key: String,
     },
     /// The parent is not an approved reaction of this article.
@@ -172,7 +172,10 @@ pub async fn submit(db: &DatabaseConnection, submission: Submission<'_>) -> AppR
     .await?;
     log_decision(&txn, comment.id, "submit", None, status, decision.rule()).await?;
     txn.commit().await?;
-    Ok(Outcome::Stored { comment, edit_key })
+    Ok(Outcome::Stored {
+        comment: Box::new(comment),
+        edit_key,
+    })
 }
 
 async fn log_decision(

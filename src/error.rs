@@ -1,5 +1,7 @@
 //! One error type for the whole site, turned into a Dutch page or a JSON error.
 
+use std::borrow::Cow;
+
 use poem::{
     Response,
     error::ResponseError,
@@ -22,6 +24,9 @@ pub enum AppError {
     Csrf,
     #[error("request body too large")]
     PayloadTooLarge,
+    /// Over a rate limit; try again after this many seconds.
+    #[error("rate limited for {0} s")]
+    RateLimited(u64),
     #[error("database unavailable")]
     Unavailable(#[source] sea_orm::DbErr),
     #[error("database error")]
@@ -51,6 +56,7 @@ impl ResponseError for AppError {
             Self::LoginRequired => StatusCode::UNAUTHORIZED,
             Self::Forbidden | Self::Refused(_) | Self::Csrf => StatusCode::FORBIDDEN,
             Self::PayloadTooLarge => StatusCode::PAYLOAD_TOO_LARGE,
+            Self::RateLimited(_) => StatusCode::TOO_MANY_REQUESTS,
             Self::Unavailable(_) => StatusCode::SERVICE_UNAVAILABLE,
             _ if self.is_record_not_found() => StatusCode::NOT_FOUND,
             Self::Database(_) | Self::Internal(_) => StatusCode::INTERNAL_SERVER_ERROR,
@@ -63,14 +69,27 @@ impl ResponseError for AppError {
         Response::builder()
             .status(self.status())
             .header(header::CONTENT_TYPE, "text/plain; charset=utf-8")
-            .body(dutch_message(self.status(), Some(self)))
+            .body(dutch_message(self.status(), Some(self)).into_owned())
     }
 }
 
 /// The Dutch sentence a person sees for an error.
-pub fn dutch_message(status: StatusCode, error: Option<&AppError>) -> &'static str {
+pub fn dutch_message(status: StatusCode, error: Option<&AppError>) -> Cow<'static, str> {
     match (error, status) {
-        (Some(AppError::Refused(message)), _) => message,
+        (Some(AppError::RateLimited(seconds)), _) => Cow::Owned(too_fast(*seconds)),
+        (Some(AppError::Refused(message)), _) => Cow::Borrowed(message),
+        _ => Cow::Borrowed(static_message(status, error)),
+    }
+}
+
+/// "… Probeer het over N seconden opnieuw."
+pub fn too_fast(seconds: u64) -> String {
+    let unit = if seconds == 1 { "seconde" } else { "seconden" };
+    format!("Je doet te veel verzoeken kort na elkaar. Probeer het over {seconds} {unit} opnieuw.")
+}
+
+fn static_message(status: StatusCode, error: Option<&AppError>) -> &'static str {
+    match (error, status) {
         (Some(AppError::Csrf), _) => {
             "Dit formulier is verlopen of niet van deze site afkomstig. Laad de pagina opnieuw en probeer het nog eens."
         }
@@ -122,6 +141,7 @@ pub fn api_message(status: StatusCode) -> &'static str {
         StatusCode::FORBIDDEN => "This token may not do that.",
         StatusCode::PAYLOAD_TOO_LARGE => "The request body is larger than 64 KiB.",
         StatusCode::METHOD_NOT_ALLOWED => "This method is not allowed here.",
+        StatusCode::TOO_MANY_REQUESTS => "Too many requests; see Retry-After.",
         StatusCode::SERVICE_UNAVAILABLE => "The service is temporarily unavailable.",
         s if s.is_server_error() => "Something went wrong on our side.",
         _ => "The request could not be processed.",

@@ -8,6 +8,7 @@ pub mod discussion;
 pub mod domain;
 pub mod entity;
 pub mod error;
+pub mod metrics;
 pub mod security;
 pub mod store;
 pub mod web;

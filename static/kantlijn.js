@@ -1,7 +1,8 @@
 // Progressive enhancement only: every page works without this file.
 "use strict";
 
-document.addEventListener("DOMContentLoaded", () => {
+// Editors: the "Voorbeeld" button fetches a server-rendered preview in place.
+function setUpPreview() {
   const button = document.querySelector("[data-preview-button]");
   if (!button) return;
   const form = button.closest("form");
@@ -18,7 +19,7 @@ document.addEventListener("DOMContentLoaded", () => {
         body: data,
         credentials: "same-origin",
       });
-      if (!response.ok) throw new Error(response.status);
+      if (!response.ok) throw new Error(String(response.status));
       target.innerHTML = '<h2 class="preview-label">Voorbeeld</h2>' + (await response.text());
     } catch (err) {
       target.textContent = "Het voorbeeld kon niet worden geladen. Probeer het opnieuw.";
@@ -26,4 +27,47 @@ document.addEventListener("DOMContentLoaded", () => {
     target.hidden = false;
     target.scrollIntoView({ behavior: "smooth", block: "start" });
   });
+}
+
+// Readers: "Reageer" moves the reaction form under the reaction instead of jumping down.
+function setUpInlineReplies() {
+  const form = document.getElementById("reageren");
+  if (!form) return;
+  const home = document.createComment("reaction form");
+  form.parentNode.insertBefore(home, form);
+  const parentField = form.querySelector("input[name=parent_id]");
+
+  const context = document.createElement("p");
+  context.className = "reply-context";
+  const label = document.createElement("span");
+  const cancel = document.createElement("button");
+  cancel.type = "button";
+  cancel.className = "link";
+  cancel.textContent = "Niet meer reageren op deze reactie";
+  context.append(label, " ", cancel);
+
+  const reset = () => {
+    parentField.value = "";
+    context.remove();
+    home.parentNode.insertBefore(form, home.nextSibling);
+  };
+  cancel.addEventListener("click", reset);
+
+  document.querySelectorAll("a.reply-link[data-reply-to]").forEach((link) => {
+    link.addEventListener("click", (event) => {
+      event.preventDefault();
+      const reaction = link.closest("article.reaction-body");
+      form.querySelectorAll(".reply-context").forEach((old) => old.remove());
+      parentField.value = link.dataset.replyTo;
+      label.textContent = "Je reageert op " + link.dataset.replyName + ".";
+      parentField.after(context);
+      reaction.after(form);
+      form.querySelector("textarea[name=body]").focus();
+    });
+  });
+}
+
+document.addEventListener("DOMContentLoaded", () => {
+  setUpPreview();
+  setUpInlineReplies();
 });

@@ -4,6 +4,7 @@ pub use sea_orm_migration::prelude::*;
 
 mod m20261128_000001_create_site;
 mod m20261128_000002_create_discussion;
+mod m20261128_000003_create_settings_changes;
 
 /// Every migration, oldest first.
 pub struct Migrator;
@@ -14,6 +15,7 @@ impl MigratorTrait for Migrator {
         vec![
             Box::new(m20261128_000001_create_site::Migration),
             Box::new(m20261128_000002_create_discussion::Migration),
+            Box::new(m20261128_000003_create_settings_changes::Migration),
         ]
     }
 }

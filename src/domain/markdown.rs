@@ -3,7 +3,7 @@
 //! Rendering happens once, when an article or reaction is written; the cleaned HTML is
 //! stored and served as is. [`SafeHtml`] is the only string templates print unescaped.
 
-use std::{collections::HashSet, fmt, sync::LazyLock};
+use std::{borrow::Cow, collections::HashSet, fmt, sync::LazyLock};
 
 use ammonia::{Builder, UrlRelative};
 use pulldown_cmark::{CowStr, Event, HeadingLevel, Options, Parser, Tag, TagEnd, html};
@@ -77,9 +77,42 @@ const REACTION_TAGS: &[&str] = &[
     "a",
 ];
 
+/// Keeps a URL attribute only when it is absolute with `//` after http(s), a mailto, or
+/// (for articles) a plain same-site path. `Url::parse` reads `https:/x` as absolute,
+/// but a browser reads it as a path on this site; those are dropped.
+fn strict_url(value: &str, allow_relative: bool) -> bool {
+    let compact: String = value
+        .chars()
+        .filter(|c| !c.is_ascii_whitespace() && !c.is_ascii_control())
+        .collect::<String>()
+        .to_ascii_lowercase();
+    if ["http://", "https://", "mailto:"]
+        .iter()
+        .any(|p| compact.starts_with(p))
+    {
+        return true;
+    }
+    let scheme_like = compact
+        .split(['/', '?', '#'])
+        .next()
+        .is_some_and(|head| head.contains(':'));
+    allow_relative && !scheme_like && !compact.starts_with("//") && !compact.starts_with("\\")
+}
+
+fn article_urls<'u>(_element: &str, attribute: &str, value: &'u str) -> Option<Cow<'u, str>> {
+    (!matches!(attribute, "href" | "src") || strict_url(value, true))
+        .then_some(Cow::Borrowed(value))
+}
+
+fn reaction_urls<'u>(_element: &str, attribute: &str, value: &'u str) -> Option<Cow<'u, str>> {
+    (!matches!(attribute, "href" | "src") || strict_url(value, false))
+        .then_some(Cow::Borrowed(value))
+}
+
 static ARTICLE_CLEANER: LazyLock<Builder<'static>> = LazyLock::new(|| {
     let mut builder = Builder::empty();
     builder
+        .attribute_filter(article_urls)
         .tags(ARTICLE_TAGS.iter().copied().collect())
         .add_tag_attributes("a", ["href", "title"])
         .add_tag_attributes("img", ["src", "alt", "title"])
@@ -93,6 +126,9 @@ static ARTICLE_CLEANER: LazyLock<Builder<'static>> = LazyLock::new(|| {
 static REACTION_CLEANER: LazyLock<Builder<'static>> = LazyLock::new(|| {
     let mut builder = Builder::empty();
     builder
+        .attribute_filter(reaction_urls)
+        // `Builder::empty` keeps ammonia's generic `lang` and `title`; reactions get neither.
+        .generic_attributes(HashSet::new())
         .tags(REACTION_TAGS.iter().copied().collect())
         .add_tag_attributes("a", ["href"])
         .add_tag_attributes("ol", ["start"])
@@ -276,9 +312,253 @@ mod tests {
     }
 
     #[test]
+    fn article_urls_keep_site_paths_but_not_slashless_schemes() {
+        let html = render_article(
+            "[a](/artikelen/x) [b](#kop) [c](https:/beheer) [d](//evil.example/x) [e](https://example.nl)",
+        );
+        let html = html.as_str();
+        assert!(html.contains(r#"href="/artikelen/x""#), "{html}");
+        assert!(html.contains(r##"href="#kop""##), "{html}");
+        assert!(!html.contains("https:/beheer"), "{html}");
+        assert!(!html.contains("evil.example"), "{html}");
+        assert!(html.contains(r#"href="https://example.nl""#), "{html}");
+    }
+
+    #[test]
     fn links_are_counted_in_every_form() {
         assert_eq!(count_links("geen links"), 0);
         assert_eq!(count_links("[a](https://a.nl) en <https://b.nl>"), 2);
         assert_eq!(count_links("kijk op https://a.nl en http://b.nl"), 2);
+    }
+
+    /// `Builder::empty()` only empties the tag list; the reaction cleaner also empties
+    /// ammonia's generic attributes, so a Markdown link title does not reach the page.
+    #[test]
+    fn reaction_links_lose_their_title() {
+        assert_eq!(
+            render_reaction("[x](https://example.nl \"titel\")").as_str(),
+            "<p><a href=\"https://example.nl\" rel=\"nofollow ugc noopener noreferrer\">x</a></p>\n"
+        );
+    }
+
+    /// `Url::parse` reads `https:/beheer` as the absolute `https://beheer/`, while a
+    /// browser on an https page reads it as the same-site path `/beheer`; the strict URL
+    /// filter drops such links.
+    #[test]
+    fn reaction_drops_same_scheme_relative_links() {
+        for input in [
+            "[x](https:/beheer/gebruikers)",
+            "[x](https:beheer)",
+            "[x](http:/beheer/gebruikers)",
+        ] {
+            assert_eq!(
+                render_reaction(input).as_str(),
+                "<p><a rel=\"nofollow ugc noopener noreferrer\">x</a></p>\n",
+                "{input}"
+            );
+        }
+    }
+
+    /// Property: whatever a reader types, the stored HTML, parsed again the way a browser
+    /// would, holds only the reaction allowlist and links only to http, https or mailto.
+    mod sanitiser_properties {
+        use proptest::prelude::*;
+        use scraper::Html;
+
+        use super::super::{REACTION_TAGS, render_reaction};
+
+        /// Attributes the reaction allowlist permits, per element.
+        const ALLOWED_ATTRIBUTES: &[(&str, &str)] = &[("a", "href"), ("a", "rel"), ("ol", "start")];
+        const REL: &str = "nofollow ugc noopener noreferrer";
+
+        /// Pieces of HTML and Markdown syntax the generator strings together.
+        const TOKENS: &[&str] = &[
+            "<",
+            ">",
+            "</",
+            "/>",
+            "script",
+            "style",
+            "img",
+            "svg",
+            "iframe",
+            "a href=",
+            "src=",
+            " onerror=",
+            " onclick=",
+            "on",
+            "=",
+            "alert(1)",
+            "javascript:",
+            "JaVaScRiPt:",
+            "java\tscript:",
+            "vbscript:",
+            "data:text/html,",
+            "http://",
+            "https://",
+            "https:",
+            "mailto:",
+            "//",
+            "/",
+            "x.nl",
+            "[x](",
+            "](",
+            ")",
+            "(",
+            "![",
+            "[",
+            "]",
+            "]: ",
+            "[x]",
+            "&#",
+            "&#x",
+            "6A;",
+            "106;",
+            "&colon;",
+            "&lt;",
+            "&amp;",
+            ";",
+            "\"",
+            "'",
+            "`",
+            "```",
+            "*",
+            "**",
+            "_",
+            "~~",
+            "#",
+            "> ",
+            "- ",
+            "1. ",
+            "12345678901. ",
+            "    ",
+            "\t",
+            "\n",
+            "\n\n",
+            "<!--",
+            "-->",
+            "<![CDATA[",
+            "]]>",
+            "\\",
+            " ",
+            "\u{0}",
+            "\u{200B}",
+            "\u{FEFF}",
+            "é",
+            "<noscript>",
+            "</textarea>",
+            "<math>",
+            "xlink:href=",
+        ];
+
+        /// A few tokens run together.
+        fn tokens(max: usize) -> impl Strategy<Value = String> {
+            proptest::collection::vec(proptest::sample::select(TOKENS), 0..max)
+                .prop_map(|pieces| pieces.concat())
+        }
+
+        /// A Markdown link, image or reference definition with a hostile destination
+        /// and title: random tokens alone rarely line up into one.
+        fn link() -> impl Strategy<Value = String> {
+            let title = prop_oneof![
+                Just(String::new()),
+                tokens(6).prop_map(|t| format!(" \"{t}\"")),
+                tokens(6).prop_map(|t| format!(" '{t}'")),
+                tokens(6).prop_map(|t| format!(" ({t})")),
+            ];
+            (
+                proptest::sample::select(&["[", "![", "\n\n["][..]),
+                tokens(4),
+                proptest::sample::select(&["](", "](<", "]: ", "][r]\n\n[r]: "][..]),
+                tokens(8),
+                title,
+                proptest::sample::select(&[")", ">)", "\n", ""][..]),
+            )
+                .prop_map(|(open, text, middle, dest, title, close)| {
+                    format!("{open}{text}{middle}{dest}{title}{close}")
+                })
+        }
+
+        /// Strings biased toward the syntax a sanitiser has to get right.
+        fn hostile_markup() -> impl Strategy<Value = String> {
+            let piece = prop_oneof![
+                6 => proptest::sample::select(TOKENS).prop_map(str::to_owned),
+                2 => "\\PC{0,4}",
+                1 => link(),
+            ];
+            proptest::collection::vec(piece, 0..48).prop_map(|pieces| pieces.concat())
+        }
+
+        /// Whether a browser would follow `value` to an http(s) site or a mail client:
+        /// ASCII whitespace and control characters gone, lowercased, with `//` after http(s).
+        fn safe_href(value: &str) -> bool {
+            let url: String = value
+                .chars()
+                .filter(|c| !c.is_ascii_whitespace() && !c.is_ascii_control())
+                .collect::<String>()
+                .to_ascii_lowercase();
+            ["http://", "https://", "mailto:"]
+                .iter()
+                .any(|p| url.starts_with(p))
+        }
+
+        fn check(input: &str) -> Result<(), TestCaseError> {
+            let html = render_reaction(input).into_inner();
+            let fragment = Html::parse_fragment(&html);
+            let root = fragment.root_element();
+            for element in root.descendent_elements().skip(1) {
+                let tag = element.value().name();
+                prop_assert!(
+                    REACTION_TAGS.contains(&tag),
+                    "element <{}> in {:?} from {:?}",
+                    tag,
+                    html,
+                    input
+                );
+                for (name, value) in element.value().attrs() {
+                    prop_assert!(
+                        ALLOWED_ATTRIBUTES.contains(&(tag, name)),
+                        "attribute {}={:?} on <{}> in {:?} from {:?}",
+                        name,
+                        value,
+                        tag,
+                        html,
+                        input
+                    );
+                }
+                if tag == "a" {
+                    prop_assert_eq!(element.value().attr("rel"), Some(REL), "rel in {:?}", html);
+                    if let Some(href) = element.value().attr("href") {
+                        prop_assert!(
+                            safe_href(href),
+                            "href {:?} in {:?} from {:?}",
+                            href,
+                            html,
+                            input
+                        );
+                    }
+                }
+            }
+            Ok(())
+        }
+
+        proptest! {
+            #![proptest_config(ProptestConfig {
+                cases: 512,
+                // No proptest-regressions/ files in the source tree; a failure prints its input.
+                failure_persistence: None,
+                ..ProptestConfig::default()
+            })]
+
+            #[test]
+            fn any_text_renders_to_the_allowlist_only(input in any::<String>()) {
+                check(&input)?;
+            }
+
+            #[test]
+            fn markup_heavy_text_renders_to_the_allowlist_only(input in hostile_markup()) {
+                check(&input)?;
+            }
+        }
     }
 }

@@ -2,6 +2,7 @@
 //! Nothing in here touches the network, the database or the clock.
 
 pub mod dates;
+pub mod limits;
 pub mod markdown;
 pub mod moderation;
 pub mod thread;

@@ -71,6 +71,16 @@ fn has_control_chars(value: &str) -> bool {
     value.chars().any(|c| c.is_control())
 }
 
+/// Control characters other than line breaks and tabs: never typed by a person, and
+/// NUL cannot even be stored by PostgreSQL.
+fn has_stray_control_chars(value: &str) -> bool {
+    value
+        .chars()
+        .any(|c| c.is_control() && !matches!(c, '\n' | '\r' | '\t'))
+}
+
+const STRAY_CONTROL: FieldMessage = "De tekst bevat een onzichtbaar stuurteken dat we niet kunnen opslaan. Haal het weg en probeer het opnieuw.";
+
 /// A URL-safe article slug: lowercase ASCII letters, digits and single hyphens.
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub struct Slug(String);
@@ -152,6 +162,9 @@ string_newtype!(Summary);
 
 impl Summary {
     pub fn parse(value: &str) -> Result<Self, FieldMessage> {
+        if has_stray_control_chars(value) {
+            return Err(STRAY_CONTROL);
+        }
         trimmed_length(value, 0, 500)
             .map(Self)
             .ok_or("De samenvatting mag hoogstens 500 tekens lang zijn.")
@@ -165,6 +178,9 @@ string_newtype!(ArticleBody);
 
 impl ArticleBody {
     pub fn parse(value: &str) -> Result<Self, FieldMessage> {
+        if has_stray_control_chars(value) {
+            return Err(STRAY_CONTROL);
+        }
         let count = value.trim().chars().count();
         if count == 0 {
             Err("Schrijf eerst de tekst van het artikel.")
@@ -396,6 +412,9 @@ impl CommentBody {
     pub const MAX_CHARS: usize = 5000;
 
     pub fn parse(value: &str) -> Result<Self, FieldMessage> {
+        if has_stray_control_chars(value) {
+            return Err(STRAY_CONTROL);
+        }
         let value = value.replace("\r\n", "\n");
         let count = value.trim().chars().count();
         if count == 0 {
@@ -602,6 +621,17 @@ mod tests {
                 "{bad:?} should be rejected"
             );
         }
+    }
+
+    #[test]
+    fn text_with_stray_control_characters_is_refused() {
+        assert!(CommentBody::parse("hoi\0daar").is_err());
+        assert!(CommentBody::parse("escape \u{1b}[31m").is_err());
+        assert!(CommentBody::parse("regel\nregel\ttab\r\n").is_ok());
+        assert!(ArticleBody::parse("a\0b").is_err());
+        assert!(Summary::parse("a\0b").is_err());
+        assert!(AuthorName::parse("a\0b").is_err());
+        assert!(Email::parse("a\0b@example.nl").is_err());
     }
 
     #[test]

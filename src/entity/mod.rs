@@ -6,4 +6,5 @@ pub mod comments;
 pub mod moderation_log;
 pub mod sessions;
 pub mod settings;
+pub mod settings_changes;
 pub mod users;

@@ -96,6 +96,10 @@ pub async fn find_by_slug(
     db: &impl ConnectionTrait,
     slug: &str,
 ) -> Result<Option<articles::Model>, DbErr> {
+    // No stored slug has a NUL, and PostgreSQL refuses one even in a WHERE clause.
+    if slug.contains('\0') {
+        return Ok(None);
+    }
     articles::Entity::find()
         .filter(articles::Column::Slug.eq(slug))
         .one(db)

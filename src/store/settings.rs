@@ -2,13 +2,16 @@
 
 use chrono::Utc;
 use sea_orm::{
-    ActiveValue::Set, ColumnTrait, ConnectionTrait, DbErr, EntityTrait, QueryFilter,
-    sea_query::OnConflict,
+    ActiveModelTrait, ActiveValue::Set, ColumnTrait, ConnectionTrait, DbErr, EntityTrait,
+    QueryFilter, QueryOrder, QuerySelect, sea_query::OnConflict,
 };
 
 use crate::{
-    domain::moderation::{Mode, Rules},
-    entity::settings,
+    domain::{
+        limits::{Action, Quota, Quotas},
+        moderation::{Mode, Rules},
+    },
+    entity::{settings, settings_changes},
 };
 
 /// The key under which a generated site secret is kept when none is configured.
@@ -106,4 +109,68 @@ pub fn word_list(value: &str) -> Vec<String> {
         .filter(|w| !w.is_empty())
         .map(str::to_owned)
         .collect()
+}
+
+/// The setting key of one action's quota (`burst,per_minute`).
+pub fn quota_key(action: Action) -> String {
+    format!("quota_{}", action.as_str())
+}
+
+/// The rate-limit quotas as admins set them, with the defaults for the rest.
+pub async fn quotas(db: &impl ConnectionTrait) -> Result<Quotas, DbErr> {
+    let keys: Vec<String> = Action::ALL.into_iter().map(quota_key).collect();
+    let rows = settings::Entity::find()
+        .filter(settings::Column::Key.is_in(keys))
+        .all(db)
+        .await?;
+    let mut quotas = Quotas::default();
+    for action in Action::ALL {
+        let stored = rows.iter().find(|r| r.key == quota_key(action));
+        if let Some(quota) = stored.and_then(|r| Quota::parse(&r.value)) {
+            quotas.0.insert(action, quota);
+        }
+    }
+    Ok(quotas)
+}
+
+/// Stores the settings that differ from their effective value now (`current`, defaults
+/// included), and logs each change with who made it. Returns the keys that changed.
+pub async fn save_changes(
+    db: &impl ConnectionTrait,
+    values: &[(String, String)],
+    current: &std::collections::HashMap<String, String>,
+    user_id: i32,
+) -> Result<Vec<String>, DbErr> {
+    let mut changed = Vec::new();
+    for (key, value) in values {
+        let old = current.get(key);
+        if old == Some(value) {
+            continue;
+        }
+        set(db, key, value).await?;
+        settings_changes::ActiveModel {
+            key: Set(key.clone()),
+            old_value: Set(old.cloned()),
+            new_value: Set(value.clone()),
+            user_id: Set(Some(user_id)),
+            created_at: Set(Utc::now()),
+            ..Default::default()
+        }
+        .insert(db)
+        .await?;
+        changed.push(key.clone());
+    }
+    Ok(changed)
+}
+
+/// The most recent setting changes, newest first.
+pub async fn recent_changes(
+    db: &impl ConnectionTrait,
+    limit: u64,
+) -> Result<Vec<settings_changes::Model>, DbErr> {
+    settings_changes::Entity::find()
+        .order_by_desc(settings_changes::Column::Id)
+        .limit(limit)
+        .all(db)
+        .await
 }

@@ -6,7 +6,7 @@ use std::marker::PhantomData;
 use chrono::{Duration, Utc};
 use poem::{
     FromRequest, Request, RequestBody, Response, handler,
-    http::StatusCode,
+    http::{StatusCode, header},
     web::{
         Data, Query,
         cookie::{Cookie, CookieJar, SameSite},
@@ -19,7 +19,15 @@ use crate::{
     domain::validate::Role,
     error::{AppError, AppResult},
     security, store,
-    web::{HtmlForm, middleware::csrf::CsrfToken, render_with_status, see_other, views::LoginPage},
+    web::{
+        HtmlForm,
+        middleware::{
+            csrf::CsrfToken,
+            rate_limit::{RetryAfter, Throttled},
+        },
+        render_with_status, see_other,
+        views::LoginPage,
+    },
 };
 
 pub const SESSION_COOKIE: &str = "kantlijn_sessie";
@@ -170,8 +178,19 @@ pub async fn login(
     Data(state): Data<&AppState>,
     viewer: Viewer,
     cookies: &CookieJar,
+    throttled: Option<Data<&Throttled>>,
     HtmlForm(form): HtmlForm<LoginForm>,
 ) -> AppResult<Response> {
+    if let Some(Data(Throttled(RetryAfter(seconds)))) = throttled {
+        let unit = if *seconds == 1 { "seconde" } else { "seconden" };
+        let message = format!("Te veel inlogpogingen. Probeer het over {seconds} {unit} opnieuw.");
+        let page = LoginPage::new(viewer, form.username, form.terug, Some(message.into()));
+        let mut response = render_with_status(&page, StatusCode::TOO_MANY_REQUESTS)?;
+        response
+            .headers_mut()
+            .insert(header::RETRY_AFTER, (*seconds).into());
+        return Ok(response);
+    }
     let username = form.username.trim().to_lowercase();
     let user = store::users::find_by_username(&state.db, &username).await?;
     let hash = user.as_ref().map_or_else(
@@ -184,7 +203,7 @@ pub async fn login(
         .map_err(AppError::internal)?;
     let Some(user) = user.filter(|u| matches && !u.disabled) else {
         let message = "Die combinatie van gebruikersnaam en wachtwoord kennen we niet.";
-        let page = LoginPage::new(viewer, form.username, form.terug, Some(message));
+        let page = LoginPage::new(viewer, form.username, form.terug, Some(message.into()));
         return render_with_status(&page, StatusCode::UNAUTHORIZED);
     };
 

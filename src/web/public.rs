@@ -174,6 +174,14 @@ fn reaction_view(
     }
 }
 
+/// Prometheus text format.
+#[handler]
+pub async fn metrics(Data(state): Data<&AppState>) -> Response {
+    Response::builder()
+        .content_type("text/plain; version=0.0.4; charset=utf-8")
+        .body(state.metrics.render(&state.db))
+}
+
 /// 200 when the database answers, 503 when it does not.
 #[handler]
 pub async fn healthz(Data(state): Data<&AppState>) -> AppResult<Response> {

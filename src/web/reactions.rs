@@ -1,9 +1,11 @@
 //! Readers post reactions and replies, and edit or delete their own for a short while.
 
+use std::borrow::Cow;
+
 use chrono::Utc;
 use poem::{
     Response, handler,
-    http::StatusCode,
+    http::{StatusCode, header},
     web::{
         Data, Path,
         cookie::{Cookie, CookieJar, SameSite},
@@ -22,7 +24,10 @@ use crate::{
     web::{
         HtmlForm,
         auth::Viewer,
-        middleware::client_ip::ClientIp,
+        middleware::{
+            client_ip::ClientIp,
+            rate_limit::{RetryAfter, Throttled},
+        },
         public::{self, ArticleContext},
         render_with_status, see_other,
         views::{EditReactionPage, Layout, ReactionFormView},
@@ -130,11 +135,12 @@ pub async fn create(
     cookies: &CookieJar,
     client: ClientIp,
     Path(slug): Path<String>,
+    throttled: Option<Data<&Throttled>>,
     HtmlForm(form): HtmlForm<ReactionForm>,
 ) -> AppResult<Response> {
     let article = open_article(state, &viewer, &slug).await?;
     let own = OwnReactions::from_cookies(&state.keys, cookies);
-    let again = |errors: FieldErrors, notice: Option<&'static str>, status: StatusCode| {
+    let again = |errors: FieldErrors, notice: Option<Cow<'static, str>>, status: StatusCode| {
         let form_view = ReactionFormView::from_form(&state.keys, &article, &form, errors, notice);
         public::render_article(
             state,
@@ -149,7 +155,28 @@ pub async fn create(
         )
     };
     if !article.reactions_open {
-        return again(FieldErrors::default(), Some(CLOSED), StatusCode::FORBIDDEN).await;
+        return again(
+            FieldErrors::default(),
+            Some(CLOSED.into()),
+            StatusCode::FORBIDDEN,
+        )
+        .await;
+    }
+    if let Some(Data(Throttled(RetryAfter(seconds)))) = throttled {
+        let unit = if *seconds == 1 { "seconde" } else { "seconden" };
+        let notice = format!(
+            "Je plaatst te snel reacties. Probeer het over {seconds} {unit} opnieuw. Je tekst is bewaard."
+        );
+        let mut response = again(
+            FieldErrors::default(),
+            Some(notice.into()),
+            StatusCode::TOO_MANY_REQUESTS,
+        )
+        .await?;
+        response
+            .headers_mut()
+            .insert(header::RETRY_AFTER, (*seconds).into());
+        return Ok(response);
     }
     let input = match CommentInput::try_from(raw(&form)) {
         Ok(input) => input,
@@ -165,6 +192,7 @@ pub async fn create(
     };
     match discussion::submit(&state.db, submission).await? {
         Outcome::Stored { comment, edit_key } => {
+            state.metrics.reaction_posted(&comment.status);
             let own = own.with(comment.id, edit_key);
             cookies.add(own.cookie(&state.keys, state.settings.secure_cookies()));
             let id = comment.id;
@@ -173,7 +201,14 @@ pub async fn create(
             )))
         }
         Outcome::Invalid(errors) => again(errors, None, StatusCode::UNPROCESSABLE_ENTITY).await,
-        Outcome::Banned => again(FieldErrors::default(), Some(BANNED), StatusCode::FORBIDDEN).await,
+        Outcome::Banned => {
+            again(
+                FieldErrors::default(),
+                Some(BANNED.into()),
+                StatusCode::FORBIDDEN,
+            )
+            .await
+        }
     }
 }
 

@@ -1,5 +1,7 @@
 //! View structs for the templates: plain values, never entities.
 
+use std::borrow::Cow;
+
 use askama::Template;
 use chrono::{DateTime, Utc};
 use poem::http::StatusCode;
@@ -208,7 +210,7 @@ pub struct ReactionFormView {
     pub parent_name: Option<String>,
     pub errors: FieldErrors,
     pub form_token: String,
-    pub notice: Option<&'static str>,
+    pub notice: Option<Cow<'static, str>>,
 }
 
 impl ReactionFormView {
@@ -230,7 +232,7 @@ impl ReactionFormView {
         article: &articles::Model,
         form: &ReactionForm,
         errors: FieldErrors,
-        notice: Option<&'static str>,
+        notice: Option<Cow<'static, str>>,
     ) -> Self {
         Self {
             action: format!("/artikelen/{}/reacties", article.slug),
@@ -289,7 +291,7 @@ pub struct LoginPage {
     pub layout: Layout,
     pub username: String,
     pub terug: String,
-    pub error: Option<&'static str>,
+    pub error: Option<Cow<'static, str>>,
 }
 
 impl LoginPage {
@@ -297,7 +299,7 @@ impl LoginPage {
         viewer: Viewer,
         username: String,
         terug: String,
-        error: Option<&'static str>,
+        error: Option<Cow<'static, str>>,
     ) -> Self {
         Self {
             layout: Layout::new("Inloggen", &viewer),

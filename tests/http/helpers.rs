@@ -13,12 +13,12 @@ use std::{
 
 use kantlijn::{
     app::{self, AppState},
-    config::{Secret, Settings},
+    config::{self, RateLimitMode, Secret, Settings},
     domain::validate::{Role, Username},
     security, store,
 };
 use poem::{
-    EndpointExt,
+    Endpoint, EndpointExt, IntoResponse,
     endpoint::BoxEndpoint,
     http::{HeaderMap, Method, StatusCode, header},
     test::TestClient,
@@ -205,11 +205,13 @@ impl TestApp {
         let settings = Settings {
             secret: Secret::parse("test-secret-that-is-long-enough-0123456789").unwrap(),
             base_url: url::Url::parse("http://127.0.0.1:8080/").unwrap(),
+            trusted_proxies: config::trusted_proxies("127.0.0.1, 10.0.0.0/8").unwrap(),
+            // Most tests post and log in far faster than any person; the rate-limit
+            // tests switch limits on with `with_rate_limits`.
+            rate_limits: RateLimitMode::OffIncludingLogin,
         };
-        let state = AppState::new(db.clone(), settings);
-        let client = Arc::new(TestClient::new(
-            app::build(state.clone()).map_to_response().boxed(),
-        ));
+        let state = AppState::load(db.clone(), settings).await.expect("state");
+        let client = client_for(&state);
         Self {
             db,
             state,
@@ -217,6 +219,24 @@ impl TestApp {
             cookies: Mutex::new(BTreeMap::new()),
             _temp: temp,
             postgres,
+        }
+    }
+
+    /// The same site and database served with rate limits in `mode`, by a fresh instance
+    /// (so with fresh limiters), seen from a new browser.
+    pub async fn with_rate_limits(&self, mode: RateLimitMode) -> TestApp {
+        let mut settings = (*self.state.settings).clone();
+        settings.rate_limits = mode;
+        let state = AppState::load(self.db.clone(), settings)
+            .await
+            .expect("state");
+        TestApp {
+            db: self.db.clone(),
+            client: client_for(&state),
+            state,
+            cookies: Mutex::new(BTreeMap::new()),
+            _temp: None,
+            postgres: None,
         }
     }
 
@@ -234,6 +254,17 @@ impl TestApp {
 
     /// Sends a request the way a browser would: with this client's cookies.
     pub async fn send(&self, method: Method, path: &str, form: Option<String>) -> Resp {
+        self.send_with(method, path, form, &[]).await
+    }
+
+    /// [`TestApp::send`] with extra headers (e.g. [`TEST_PEER`] or X-Forwarded-For).
+    pub async fn send_with(
+        &self,
+        method: Method,
+        path: &str,
+        form: Option<String>,
+        headers: &[(&str, &str)],
+    ) -> Resp {
         let cookie_header = {
             let cookies = self.cookies.lock().unwrap();
             cookies
@@ -245,6 +276,9 @@ impl TestApp {
         let mut request = self.client.request(method, path);
         if !cookie_header.is_empty() {
             request = request.header(header::COOKIE, cookie_header);
+        }
+        for (name, value) in headers {
+            request = request.header(*name, *value);
         }
         if let Some(form) = form {
             request = request
@@ -467,6 +501,48 @@ impl Drop for TestApp {
         })
         .join();
     }
+}
+
+fn client_for(state: &AppState) -> Arc<TestClient<BoxEndpoint<'static, poem::Response>>> {
+    Arc::new(TestClient::new(
+        app::build(state.clone())
+            .around(with_test_peer)
+            .map_to_response()
+            .boxed(),
+    ))
+}
+
+/// The header a test sets to choose the socket peer address of its request.
+pub const TEST_PEER: &str = "x-test-peer";
+
+/// Gives each request the socket peer address named in [`TEST_PEER`] (default
+/// 192.0.2.1), as a real server would from the TCP connection.
+async fn with_test_peer<E: Endpoint>(next: E, req: poem::Request) -> poem::Result<poem::Response> {
+    let peer: std::net::SocketAddr = req
+        .header(TEST_PEER)
+        .and_then(|v| v.parse::<std::net::IpAddr>().ok())
+        .map_or_else(
+            || "192.0.2.1:50000".parse().unwrap(),
+            |ip| std::net::SocketAddr::new(ip, 50000),
+        );
+    let (parts, body) = req.into_parts();
+    let mut http = poem::http::Request::new(());
+    *http.method_mut() = parts.method;
+    *http.uri_mut() = parts.uri;
+    *http.version_mut() = parts.version;
+    *http.headers_mut() = parts.headers;
+    *http.extensions_mut() = parts.extensions;
+    let (http_parts, ()) = http.into_parts();
+    let parts = poem::RequestParts::from((
+        http_parts,
+        poem::web::LocalAddr::default(),
+        poem::web::RemoteAddr(poem::Addr::SocketAddr(peer)),
+        poem::http::uri::Scheme::HTTP,
+    ));
+    Ok(next
+        .call(poem::Request::from_parts(parts, body))
+        .await?
+        .into_response())
 }
 
 /// (name, value, is_removal) of a Set-Cookie header.

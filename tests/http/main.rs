@@ -1,9 +1,12 @@
 //! Behaviour through the HTTP surface, on SQLite and (when configured) PostgreSQL.
+#![recursion_limit = "256"]
 
 mod helpers;
 
 mod articles;
 mod auth;
+mod limits;
 mod moderation;
 mod reactions;
+mod sanitiser;
 mod site;

@@ -307,7 +307,8 @@ db_test! {
         let stored = app.stored(id).await;
         assert_eq!(stored.ip_hash.len(), 64);
         assert!(stored.ip_hash.bytes().all(|b| b.is_ascii_hexdigit()));
-        assert_eq!(stored.ip_hash, app.state.keys.ip_hash("unknown"));
+        assert_eq!(stored.ip_hash, app.state.keys.ip_hash("192.0.2.1"), "HMAC of the peer address");
+        assert!(!stored.ip_hash.contains("192.0.2.1"));
     }
 }
 

@@ -2,6 +2,7 @@
 
 pub mod articles;
 pub mod moderation;
+pub mod settings;
 pub mod users;
 
 use askama::Template;

@@ -220,6 +220,7 @@ pub async fn act(
     ))?;
     let reason = Some(form.reason.trim()).filter(|r| !r.is_empty());
     let changed = discussion::moderate(&state.db, &ids, action, user.staff.id, reason).await?;
+    state.metrics.moderated(action.as_str(), changed);
     let status = Status::parse(&form.status).unwrap_or(Status::Pending);
     Ok(see_other(&format!(
         "{}&bijgewerkt={changed}",

@@ -34,24 +34,30 @@ fn error_response(err: &poem::Error, api: bool, login_target: &str) -> Response 
             _ => tracing::error!(error = %chain(err), "request failed"),
         }
     }
-    if api {
+    let mut response = if api {
         let body = serde_json::json!({ "error": api_code(status), "message": api_message(status) });
-        return Response::builder()
+        Response::builder()
             .status(status)
             .content_type("application/json")
-            .body(body.to_string());
-    }
-    if matches!(app_error, Some(AppError::LoginRequired)) {
+            .body(body.to_string())
+    } else if matches!(app_error, Some(AppError::LoginRequired)) {
         let location = format!(
             "/beheer/inloggen?terug={}",
             url::form_urlencoded::byte_serialize(login_target.as_bytes()).collect::<String>()
         );
-        return Response::builder()
+        Response::builder()
             .status(StatusCode::SEE_OTHER)
             .header(header::LOCATION, location)
-            .finish();
+            .finish()
+    } else {
+        page(status, &dutch_message(status, app_error))
+    };
+    if let Some(AppError::RateLimited(seconds)) = app_error {
+        response
+            .headers_mut()
+            .insert(header::RETRY_AFTER, (*seconds).into());
     }
-    page(status, dutch_message(status, app_error))
+    response
 }
 
 /// The Dutch error page for a status.
@@ -73,7 +79,7 @@ pub fn panic_page(cause: Box<dyn Any + Send + 'static>) -> Response {
     tracing::error!(%cause, "handler panicked");
     page(
         StatusCode::INTERNAL_SERVER_ERROR,
-        dutch_message(StatusCode::INTERNAL_SERVER_ERROR, None),
+        &dutch_message(StatusCode::INTERNAL_SERVER_ERROR, None),
     )
 }
 

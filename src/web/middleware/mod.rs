@@ -5,5 +5,6 @@ pub mod body_limit;
 pub mod client_ip;
 pub mod csrf;
 pub mod errors;
+pub mod rate_limit;
 pub mod request_log;
 pub mod security_headers;

@@ -1,0 +1,162 @@
+//! Prometheus metrics: requests, reactions, rate limits, moderation and the DB pool.
+
+use prometheus::{Encoder, IntCounterVec, IntGaugeVec, Opts, Registry, TextEncoder};
+use sea_orm::{DatabaseConnection, DbBackend};
+
+use crate::domain::limits::Action;
+
+/// The site's counters, registered in a registry of their own.
+pub struct Metrics {
+    registry: Registry,
+    requests: IntCounterVec,
+    reactions: IntCounterVec,
+    rate_limited: IntCounterVec,
+    moderation: IntCounterVec,
+    pool: IntGaugeVec,
+}
+
+impl Default for Metrics {
+    fn default() -> Self {
+        Self::new()
+    }
+}
+
+impl Metrics {
+    pub fn new() -> Self {
+        let registry = Registry::new();
+        let counter = |name: &str, help: &str, labels: &[&str]| {
+            let vec = IntCounterVec::new(Opts::new(name, help), labels).expect("valid metric");
+            registry
+                .register(Box::new(vec.clone()))
+                .expect("unique metric");
+            vec
+        };
+        let requests = counter(
+            "kantlijn_http_requests_total",
+            "HTTP requests answered, by route class and status code.",
+            &["route", "status"],
+        );
+        let reactions = counter(
+            "kantlijn_reactions_posted_total",
+            "Reactions posted, by the status the rules gave them.",
+            &["status"],
+        );
+        let rate_limited = counter(
+            "kantlijn_rate_limited_total",
+            "Requests refused by a rate limit, by action.",
+            &["action"],
+        );
+        let moderation = counter(
+            "kantlijn_moderation_actions_total",
+            "Reactions changed by moderators, by action.",
+            &["action"],
+        );
+        let pool = IntGaugeVec::new(
+            Opts::new(
+                "kantlijn_db_pool_connections",
+                "Database pool connections, by state.",
+            ),
+            &["state"],
+        )
+        .expect("valid metric");
+        registry
+            .register(Box::new(pool.clone()))
+            .expect("unique metric");
+        Self {
+            registry,
+            requests,
+            reactions,
+            rate_limited,
+            moderation,
+            pool,
+        }
+    }
+
+    pub fn request(&self, route: &str, status: u16) {
+        self.requests
+            .with_label_values(&[route, &status.to_string()])
+            .inc();
+    }
+
+    pub fn reaction_posted(&self, status: &str) {
+        self.reactions.with_label_values(&[status]).inc();
+    }
+
+    pub fn rate_limited(&self, action: Action) {
+        self.rate_limited
+            .with_label_values(&[action.as_str()])
+            .inc();
+    }
+
+    pub fn moderated(&self, action: &str, count: usize) {
+        self.moderation
+            .with_label_values(&[action])
+            .inc_by(count as u64);
+    }
+
+    /// The text exposition, with the pool gauges read now.
+    pub fn render(&self, db: &DatabaseConnection) -> String {
+        let (size, idle) = match db.get_database_backend() {
+            DbBackend::Sqlite => {
+                let pool = db.get_sqlite_connection_pool();
+                (pool.size(), pool.num_idle())
+            }
+            DbBackend::Postgres => {
+                let pool = db.get_postgres_connection_pool();
+                (pool.size(), pool.num_idle())
+            }
+            _ => (0, 0),
+        };
+        let idle = i64::try_from(idle).unwrap_or(i64::MAX);
+        self.pool.with_label_values(&["open"]).set(i64::from(size));
+        self.pool.with_label_values(&["idle"]).set(idle);
+        self.pool
+            .with_label_values(&["in_use"])
+            .set(i64::from(size) - idle);
+        let mut out = Vec::new();
+        TextEncoder::new()
+            .encode(&self.registry.gather(), &mut out)
+            .expect("encoding into a Vec cannot fail");
+        String::from_utf8(out).expect("the text format is UTF-8")
+    }
+}
+
+/// A small, fixed set of route classes, so labels never grow with the URL space.
+pub fn route_class(path: &str) -> &'static str {
+    let segments: Vec<&str> = path.trim_matches('/').split('/').collect();
+    match segments.as_slice() {
+        [""] => "home",
+        ["artikelen", _] => "article",
+        ["artikelen", _, "feed.xml"] | ["feed.xml"] | ["sitemap.xml"] => "feed",
+        ["artikelen", _, "reacties", ..] => "reaction",
+        ["beheer", ..] => "admin",
+        ["api", ..] => "api",
+        ["static", ..] => "static",
+        ["healthz"] => "health",
+        ["metrics"] => "metrics",
+        _ => "other",
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn route_classes_are_bounded() {
+        let cases = [
+            ("/", "home"),
+            ("/artikelen/x", "article"),
+            ("/artikelen/x/reacties", "reaction"),
+            ("/artikelen/x/reacties/3/bewerken", "reaction"),
+            ("/beheer/moderatie", "admin"),
+            ("/api/v1/articles", "api"),
+            ("/static/kantlijn.css", "static"),
+            ("/feed.xml", "feed"),
+            ("/bestaat/niet/echt", "other"),
+        ];
+        for (path, class) in cases {
+            assert_eq!(route_class(path), class, "{path}");
+        }
+    }
+}

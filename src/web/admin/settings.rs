@@ -1,0 +1,261 @@
+//! Admins tune moderation and rate limits at run time; every change is logged.
+
+use std::collections::HashMap;
+
+use askama::Template;
+use poem::{
+    Response, handler,
+    http::StatusCode,
+    web::{Data, Query},
+};
+use serde::Deserialize;
+
+use crate::{
+    app::AppState,
+    domain::{
+        dates,
+        limits::{Action, Quota, Quotas},
+        moderation::{Mode, Rules},
+        validate::FieldErrors,
+    },
+    error::AppResult,
+    store::{self, settings as keys},
+    web::{
+        HtmlForm,
+        auth::{AdminOnly, Authorized},
+        render_with_status, see_other,
+        views::Layout,
+    },
+};
+
+/// The settings form; quota fields are named `{action}_burst` and `{action}_per_minute`.
+#[derive(Debug, Default, Deserialize)]
+#[serde(default)]
+pub struct SettingsForm {
+    moderation_mode: String,
+    link_threshold: String,
+    moderation_words: String,
+    block_words: String,
+    #[serde(flatten)]
+    quotas: HashMap<String, String>,
+}
+
+pub struct QuotaRow {
+    pub action: &'static str,
+    pub label: &'static str,
+    pub burst: String,
+    pub per_minute: String,
+    pub error: Option<&'static str>,
+}
+
+pub struct ChangeRow {
+    pub when: String,
+    pub who: String,
+    pub key: String,
+    pub old: String,
+    pub new: String,
+}
+
+#[derive(Template)]
+#[template(path = "admin/settings.html")]
+struct SettingsPage {
+    layout: Layout,
+    moderation_mode: String,
+    link_threshold: String,
+    moderation_words: String,
+    block_words: String,
+    quotas: Vec<QuotaRow>,
+    errors: FieldErrors,
+    changes: Vec<ChangeRow>,
+    saved: bool,
+}
+
+const MODE_ERROR: &str = "Kies een van de drie manieren van modereren.";
+const THRESHOLD_ERROR: &str = "Geef een heel getal van 0 tot 100 (0 zet de linkregel uit).";
+const QUOTA_ERROR: &str =
+    "Geef hele getallen: direct 1 tot 100.000, daarna 1 tot 6.000.000 per minuut.";
+
+impl SettingsForm {
+    fn from_current(rules: &Rules, quotas: &Quotas) -> Self {
+        let mut form = Self {
+            moderation_mode: rules.mode.as_str().to_owned(),
+            link_threshold: rules.link_threshold.to_string(),
+            moderation_words: rules.moderation_words.join("\n"),
+            block_words: rules.block_words.join("\n"),
+            quotas: HashMap::new(),
+        };
+        for action in Action::ALL {
+            let quota = quotas.get(action);
+            form.quotas.insert(
+                format!("{}_burst", action.as_str()),
+                quota.burst.to_string(),
+            );
+            form.quotas.insert(
+                format!("{}_per_minute", action.as_str()),
+                quota.per_minute.to_string(),
+            );
+        }
+        form
+    }
+
+    fn quota_field(&self, action: Action, part: &str) -> String {
+        self.quotas
+            .get(&format!("{}_{part}", action.as_str()))
+            .cloned()
+            .unwrap_or_default()
+    }
+
+    fn quota(&self, action: Action) -> Option<Quota> {
+        Quota::new(
+            self.quota_field(action, "burst").trim().parse().ok()?,
+            self.quota_field(action, "per_minute").trim().parse().ok()?,
+        )
+    }
+
+    /// The values to store, or every field error at once.
+    fn checked(&self) -> Result<(Vec<(String, String)>, Quotas), FieldErrors> {
+        let mut errors = FieldErrors::default();
+        let mode = errors.check(
+            "moderation_mode",
+            Mode::parse(&self.moderation_mode).ok_or(MODE_ERROR),
+        );
+        let threshold = errors.check(
+            "link_threshold",
+            self.link_threshold
+                .trim()
+                .parse::<usize>()
+                .ok()
+                .filter(|t| *t <= 100)
+                .ok_or(THRESHOLD_ERROR),
+        );
+        let mut quotas = Quotas::default();
+        for action in Action::ALL {
+            if let Some(quota) =
+                errors.check(action.as_str(), self.quota(action).ok_or(QUOTA_ERROR))
+            {
+                quotas.0.insert(action, quota);
+            }
+        }
+        let (Some(mode), Some(threshold)) = (mode, threshold) else {
+            return Err(errors);
+        };
+        if !errors.is_empty() {
+            return Err(errors);
+        }
+        let words = |list: &str| keys::word_list(list).join("\n");
+        let mut values = vec![
+            (keys::MODERATION_MODE.to_owned(), mode.as_str().to_owned()),
+            (keys::LINK_THRESHOLD.to_owned(), threshold.to_string()),
+            (
+                keys::MODERATION_WORDS.to_owned(),
+                words(&self.moderation_words),
+            ),
+            (keys::BLOCK_WORDS.to_owned(), words(&self.block_words)),
+        ];
+        values.extend(
+            Action::ALL
+                .into_iter()
+                .map(|a| (keys::quota_key(a), quotas.get(a).stored())),
+        );
+        Ok((values, quotas))
+    }
+}
+
+async fn page(
+    state: &AppState,
+    user: &Authorized<AdminOnly>,
+    form: &SettingsForm,
+    errors: FieldErrors,
+    saved: bool,
+) -> AppResult<SettingsPage> {
+    let users: HashMap<i32, String> = store::users::list(&state.db)
+        .await?
+        .into_iter()
+        .map(|u| (u.id, u.username))
+        .collect();
+    let changes = keys::recent_changes(&state.db, 20).await?;
+    Ok(SettingsPage {
+        layout: Layout::for_staff("Instellingen", &user.staff, &user.csrf_token),
+        moderation_mode: form.moderation_mode.clone(),
+        link_threshold: form.link_threshold.clone(),
+        moderation_words: form.moderation_words.clone(),
+        block_words: form.block_words.clone(),
+        quotas: Action::ALL
+            .into_iter()
+            .map(|action| QuotaRow {
+                action: action.as_str(),
+                label: action.label(),
+                burst: form.quota_field(action, "burst"),
+                per_minute: form.quota_field(action, "per_minute"),
+                error: errors.get(action.as_str()),
+            })
+            .collect(),
+        errors,
+        changes: changes
+            .into_iter()
+            .map(|c| ChangeRow {
+                when: dates::exact(c.created_at),
+                who: c
+                    .user_id
+                    .and_then(|id| users.get(&id).cloned())
+                    .unwrap_or_else(|| "onbekend".to_owned()),
+                key: c.key,
+                old: c.old_value.unwrap_or_else(|| "(standaard)".to_owned()),
+                new: c.new_value,
+            })
+            .collect(),
+        saved,
+    })
+}
+
+#[derive(Debug, Default, Deserialize)]
+#[serde(default)]
+pub struct SavedQuery {
+    opgeslagen: Option<String>,
+}
+
+#[handler]
+pub async fn edit_form(
+    Data(state): Data<&AppState>,
+    user: Authorized<AdminOnly>,
+    Query(query): Query<SavedQuery>,
+) -> AppResult<Response> {
+    let rules = keys::moderation_rules(&state.db).await?;
+    let quotas = keys::quotas(&state.db).await?;
+    let form = SettingsForm::from_current(&rules, &quotas);
+    let page = page(
+        state,
+        &user,
+        &form,
+        FieldErrors::default(),
+        query.opgeslagen.is_some(),
+    )
+    .await?;
+    render_with_status(&page, StatusCode::OK)
+}
+
+#[handler]
+pub async fn update(
+    Data(state): Data<&AppState>,
+    user: Authorized<AdminOnly>,
+    HtmlForm(form): HtmlForm<SettingsForm>,
+) -> AppResult<Response> {
+    let (values, quotas) = match form.checked() {
+        Ok(checked) => checked,
+        Err(errors) => {
+            let page = page(state, &user, &form, errors, false).await?;
+            return render_with_status(&page, StatusCode::UNPROCESSABLE_ENTITY);
+        }
+    };
+    let rules = keys::moderation_rules(&state.db).await?;
+    let current: HashMap<String, String> =
+        SettingsForm::from_current(&rules, &keys::quotas(&state.db).await?)
+            .checked()
+            .map(|(values, _)| values.into_iter().collect())
+            .unwrap_or_default();
+    let changed = keys::save_changes(&state.db, &values, &current, user.staff.id).await?;
+    // Moderation rules are read on every post; quotas live in memory and apply now.
+    state.limiters.set_quotas(&quotas);
+    tracing::info!(user = %user.staff.username, ?changed, "settings changed");
+    Ok(see_other("/beheer/instellingen?opgeslagen=1"))
+}
