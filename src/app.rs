@@ -3,8 +3,9 @@
 use std::sync::Arc;
 
 use poem::{
-    Endpoint, EndpointExt, Route, get,
-    middleware::{CatchPanic, Compression, CookieJarManager},
+    Endpoint, EndpointExt, IntoEndpoint, Route, get,
+    http::Method,
+    middleware::{CatchPanic, Compression, CookieJarManager, Cors},
     post,
 };
 use sea_orm::DatabaseConnection;
@@ -15,7 +16,7 @@ use crate::{
     security::Keys,
     store,
     web::middleware::rate_limit::Limiters,
-    web::{self, admin, auth, middleware, public, reactions},
+    web::{self, admin, auth, feeds, middleware, public, reactions},
 };
 
 /// Everything a handler may need, cheap to clone.
@@ -44,11 +45,18 @@ impl AppState {
 
 /// The whole site: every route, wrapped in the middleware every request passes.
 pub fn build(state: AppState) -> impl Endpoint {
-    with_middleware(routes(), state)
+    with_middleware(routes(&state.settings), state)
 }
 
 /// Every path of the site, in one table.
-pub fn routes() -> Route {
+pub fn routes(settings: &Settings) -> Route {
+    let api = web::api::service();
+    let spec = api.spec_endpoint();
+    let docs = web::api::docs::endpoint(api.swagger_ui_html());
+    let api = api.into_endpoint().with_if(
+        !settings.cors_origins.is_empty(),
+        cors(&settings.cors_origins),
+    );
     Route::new()
         .at("/", get(public::index))
         .at("/artikelen/:slug", get(public::show))
@@ -90,7 +98,28 @@ pub fn routes() -> Route {
             "/beheer/gebruikers",
             get(admin::users::index).post(admin::users::create),
         )
+        .at("/feed.xml", get(feeds::articles_feed))
+        .at("/artikelen/:slug/feed.xml", get(feeds::reactions_feed))
+        .at("/sitemap.xml", get(feeds::sitemap))
+        .at(
+            "/beheer/tokens",
+            get(admin::tokens::index).post(admin::tokens::create),
+        )
+        .at("/beheer/tokens/:id/intrekken", post(admin::tokens::revoke))
+        .at("/api/v1/openapi.json", spec)
+        .at("/api/docs", docs)
+        .nest("/api/v1", api)
         .at("/static/*path", get(web::static_file))
+}
+
+/// Cross-origin reads of the API for the configured origins; no cookies are involved.
+fn cors(origins: &[String]) -> Cors {
+    Cors::new()
+        .allow_origins(origins.iter().map(String::as_str))
+        .allow_methods([Method::GET, Method::POST, Method::PUT])
+        .allow_headers(["authorization", "content-type"])
+        .expose_headers(["retry-after"])
+        .max_age(3600)
 }
 
 /// Wraps routes in what every request passes, outermost last: compression, CSRF,

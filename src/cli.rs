@@ -9,7 +9,10 @@ use tracing_subscriber::EnvFilter;
 
 use crate::{
     app::{self, AppState},
-    config::{self, Cli, CliRole, Command, DatabaseArgs, Secret, ServeArgs, Settings, UserCommand},
+    config::{
+        self, Cli, CliRole, Command, DatabaseArgs, Secret, ServeArgs, Settings, TokenCommand,
+        UserCommand,
+    },
     demo,
     domain::validate::{Password, Role, Username},
     security::{self, Keys},
@@ -51,7 +54,37 @@ async fn execute(cli: Cli) -> anyhow::Result<()> {
                     database,
                 },
         } => add_user(&name, role, password_stdin, &database).await,
+        Command::Token {
+            command:
+                TokenCommand::Create {
+                    name,
+                    label,
+                    database,
+                },
+        } => create_token(&name, &label, &database).await,
     }
+}
+
+async fn create_token(name: &str, label: &str, database: &DatabaseArgs) -> anyhow::Result<()> {
+    let label = label.trim();
+    anyhow::ensure!(
+        (1..=100).contains(&label.chars().count()),
+        "the label must be 1 to 100 characters"
+    );
+    let db = open(&database_url(database, false)).await?;
+    let user = store::users::find_by_username(&db, &name.trim().to_lowercase())
+        .await?
+        .with_context(|| {
+            format!("there is no user {name:?}; create one with `kantlijn user add`")
+        })?;
+    let token = security::new_api_token();
+    store::tokens::create(&db, security::token_hash(&token), user.id, label).await?;
+    println!(
+        "API token for {} ({}), shown once:",
+        user.username, user.role
+    );
+    println!("{token}");
+    Ok(())
 }
 
 fn database_url(args: &DatabaseArgs, demo: bool) -> String {
@@ -118,6 +151,7 @@ async fn serve(args: ServeArgs, demo: bool) -> anyhow::Result<()> {
         base_url,
         trusted_proxies: config::trusted_proxies(&args.trusted_proxies)?,
         rate_limits: config::rate_limits(&args.rate_limits)?,
+        cors_origins: config::cors_origins(&args.cors_origins)?,
     };
     let state = AppState::load(db.clone(), settings).await?;
     tokio::spawn(purge_sessions(db));

@@ -32,6 +32,25 @@ pub enum Command {
         #[command(subcommand)]
         command: UserCommand,
     },
+    /// Manage API tokens.
+    Token {
+        #[command(subcommand)]
+        command: TokenCommand,
+    },
+}
+
+#[derive(Debug, Subcommand)]
+pub enum TokenCommand {
+    /// Create an API token acting with NAME's role; prints it once, alone on the last line.
+    Create {
+        /// The staff account the token acts as.
+        name: String,
+        /// What the token is for.
+        #[arg(long, default_value = "aangemaakt op de opdrachtregel")]
+        label: String,
+        #[command(flatten)]
+        database: DatabaseArgs,
+    },
 }
 
 #[derive(Debug, Subcommand)]
@@ -83,6 +102,9 @@ pub struct ServeArgs {
     /// `on`, `off` (every limit but login) or `off-including-login`.
     #[arg(long, env = "KANTLIJN_RATE_LIMITS", default_value = "on")]
     pub rate_limits: String,
+    /// Origins allowed to read the API from a browser (comma-separated); none by default.
+    #[arg(long, env = "KANTLIJN_CORS_ORIGINS", default_value = "")]
+    pub cors_origins: String,
 }
 
 /// A secret that never shows up in logs.
@@ -120,6 +142,8 @@ pub struct Settings {
     pub base_url: url::Url,
     pub trusted_proxies: Vec<ipnet::IpNet>,
     pub rate_limits: RateLimitMode,
+    /// Origins (`https://host[:port]`) allowed to read `/api` cross-origin.
+    pub cors_origins: Vec<String>,
 }
 
 impl Settings {
@@ -145,6 +169,26 @@ pub fn base_url(configured: Option<&str>, bind: SocketAddr) -> anyhow::Result<ur
 pub fn trusted_proxies(value: &str) -> anyhow::Result<Vec<ipnet::IpNet>> {
     crate::web::middleware::client_ip::parse_trusted(value)
         .map_err(|e| anyhow::anyhow!("KANTLIJN_TRUSTED_PROXIES: {e}"))
+}
+
+/// Parses `KANTLIJN_CORS_ORIGINS`: comma-separated `http(s)://host[:port]` origins.
+pub fn cors_origins(value: &str) -> anyhow::Result<Vec<String>> {
+    value
+        .split(',')
+        .map(str::trim)
+        .filter(|s| !s.is_empty())
+        .map(|origin| {
+            let url = url::Url::parse(origin)
+                .map_err(|e| anyhow::anyhow!("KANTLIJN_CORS_ORIGINS: {origin:?}: {e}"))?;
+            anyhow::ensure!(
+                matches!(url.scheme(), "http" | "https")
+                    && url.path() == "/"
+                    && url.query().is_none(),
+                "KANTLIJN_CORS_ORIGINS: {origin:?} is not an origin like https://example.nl"
+            );
+            Ok(url.origin().ascii_serialization())
+        })
+        .collect()
 }
 
 /// Parses `KANTLIJN_RATE_LIMITS`.
@@ -175,6 +219,17 @@ mod tests {
     }
 
     #[test]
+    fn cors_origins_parse() {
+        assert_eq!(cors_origins("").unwrap(), Vec::<String>::new());
+        assert_eq!(
+            cors_origins("https://a.example, http://b.example:8080").unwrap(),
+            vec!["https://a.example", "http://b.example:8080"]
+        );
+        assert!(cors_origins("https://a.example/pad").is_err());
+        assert!(cors_origins("*").is_err());
+    }
+
+    #[test]
     fn rate_limit_modes_and_proxies_parse() {
         assert_eq!(rate_limits("off").unwrap(), RateLimitMode::Off);
         assert_eq!(
@@ -191,6 +246,7 @@ mod tests {
         Cli::try_parse_from(["kantlijn", "serve", "--bind", "127.0.0.1:9000"]).unwrap();
         Cli::try_parse_from(["kantlijn", "demo"]).unwrap();
         Cli::try_parse_from(["kantlijn", "migrate", "--database-url", "sqlite::memory:"]).unwrap();
+        Cli::try_parse_from(["kantlijn", "token", "create", "anna", "--label", "CI"]).unwrap();
         Cli::try_parse_from([
             "kantlijn",
             "user",

@@ -7,7 +7,7 @@ use anyhow::Context;
 use sea_orm::{DatabaseConnection, TransactionTrait};
 
 use crate::{
-    discussion::{self, Action, CommentInput, Outcome, RawComment, Submission},
+    discussion::{self, Action, CommentInput, FormSignals, Outcome, RawComment, Submission},
     domain::{
         markdown,
         validate::{ArticleBody, ArticleStatus, Password, Role, Slug, Summary, Title, Username},
@@ -118,8 +118,10 @@ async fn post(
         input,
         staff_user_id: None,
         ip_hash: keys.ip_hash(&format!("demo-{}", field(fields, "key"))),
-        honeypot_filled: false,
-        form_age_seconds: Some(60),
+        form: Some(FormSignals {
+            honeypot_filled: false,
+            age_seconds: Some(60),
+        }),
     };
     match discussion::submit(db, submission).await? {
         Outcome::Stored { comment, .. } => Ok(comment.id),

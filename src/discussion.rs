@@ -88,8 +88,16 @@ pub struct Submission<'a> {
     /// The logged-in staff member posting, if any.
     pub staff_user_id: Option<i32>,
     pub ip_hash: String,
+    /// Form checks (honeypot, 2-second rule) when posted through the HTML form.
+    pub form: Option<FormSignals>,
+}
+
+/// What the HTML form says about who filled it in.
+#[derive(Clone, Copy, Debug)]
+pub struct FormSignals {
     pub honeypot_filled: bool,
-    pub form_age_seconds: Option<i64>,
+    /// Seconds since the form was served; `None` for a missing or forged token.
+    pub age_seconds: Option<i64>,
 }
 
 /// What became of a submission.
@@ -141,8 +149,9 @@ pub async fn submit(db: &DatabaseConnection, submission: Submission<'_>) -> AppR
             by_staff: submission.staff_user_id.is_some(),
             banned,
             known_author,
-            honeypot_filled: submission.honeypot_filled,
-            form_age_seconds: submission.form_age_seconds,
+            honeypot_filled: submission.form.is_some_and(|f| f.honeypot_filled),
+            form_age_seconds: submission.form.and_then(|f| f.age_seconds),
+            from_form: submission.form.is_some(),
             is_edit: false,
         },
     );

@@ -73,6 +73,18 @@ impl ResponseError for AppError {
     }
 }
 
+/// An error and its causes on one line, for the log.
+pub fn chain(err: &dyn std::error::Error) -> String {
+    let mut text = err.to_string();
+    let mut source = err.source();
+    while let Some(cause) = source {
+        text.push_str(": ");
+        text.push_str(&cause.to_string());
+        source = cause.source();
+    }
+    text
+}
+
 /// The Dutch sentence a person sees for an error.
 pub fn dutch_message(status: StatusCode, error: Option<&AppError>) -> Cow<'static, str> {
     match (error, status) {

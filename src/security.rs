@@ -86,6 +86,11 @@ pub fn random_token() -> String {
     URL_SAFE_NO_PAD.encode(bytes)
 }
 
+/// A new API token: recognisable by its prefix, 256 random bits.
+pub fn new_api_token() -> String {
+    format!("klt_{}", random_token())
+}
+
 /// A readable random password for generated accounts.
 pub fn random_password() -> String {
     random_token()[..20].to_owned()

@@ -5,6 +5,7 @@ pub use sea_orm_migration::prelude::*;
 mod m20261128_000001_create_site;
 mod m20261128_000002_create_discussion;
 mod m20261128_000003_create_settings_changes;
+mod m20261128_000004_create_api_tokens;
 
 /// Every migration, oldest first.
 pub struct Migrator;
@@ -16,6 +17,7 @@ impl MigratorTrait for Migrator {
             Box::new(m20261128_000001_create_site::Migration),
             Box::new(m20261128_000002_create_discussion::Migration),
             Box::new(m20261128_000003_create_settings_changes::Migration),
+            Box::new(m20261128_000004_create_api_tokens::Migration),
         ]
     }
 }

@@ -75,6 +75,9 @@ pub struct Facts<'a> {
     /// Seconds between serving the form and receiving it; `None` when the signed
     /// form token was missing or forged.
     pub form_age_seconds: Option<i64>,
+    /// Sent through the HTML form, which carries the honeypot and the signed
+    /// "form served at" token; API clients have neither (rate limits cover them).
+    pub from_form: bool,
     /// An edit of an existing reaction: timing and honeypot do not apply.
     pub is_edit: bool,
 }
@@ -175,7 +178,7 @@ pub fn decide(rules: &Rules, facts: &Facts<'_>) -> Decision {
     if facts.banned {
         return Decision::Refuse(Rule::Banned);
     }
-    if !facts.is_edit {
+    if facts.from_form && !facts.is_edit {
         if facts.honeypot_filled {
             return Decision::Spam(Rule::Honeypot);
         }
@@ -239,6 +242,7 @@ mod tests {
             author_name: "Lezer",
             body,
             form_age_seconds: Some(30),
+            from_form: true,
             ..Facts::default()
         }
     }
@@ -383,6 +387,23 @@ mod tests {
             ..edit
         };
         assert_eq!(decide(&rules, &edit), Decision::Hold(Rule::Links));
+    }
+
+    #[test]
+    fn api_posts_skip_the_form_checks_but_not_the_rest() {
+        let rules = Rules::default();
+        let api = Facts {
+            from_form: false,
+            form_age_seconds: None,
+            known_author: true,
+            ..facts("hoi")
+        };
+        assert_eq!(decide(&rules, &api), Decision::Approve(Rule::KnownAuthor));
+        let api = Facts {
+            body: "https://a.nl https://b.nl",
+            ..api
+        };
+        assert_eq!(decide(&rules, &api), Decision::Hold(Rule::Links));
     }
 
     #[test]

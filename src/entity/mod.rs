@@ -1,5 +1,6 @@
 //! sea-orm entities, one file per table. Plain data: no logic lives here.
 
+pub mod api_tokens;
 pub mod articles;
 pub mod bans;
 pub mod comments;

@@ -2,8 +2,8 @@
 
 use chrono::{DateTime, Utc};
 use sea_orm::{
-    ActiveModelTrait, ActiveValue::Set, ColumnTrait, ConnectionTrait, DbErr, EntityTrait,
-    FromQueryResult, QueryFilter, QueryOrder, QuerySelect, sea_query::Expr,
+    ActiveModelTrait, ActiveValue::Set, ColumnTrait, Condition, ConnectionTrait, DbErr,
+    EntityTrait, FromQueryResult, QueryFilter, QueryOrder, QuerySelect, sea_query::Expr,
 };
 
 use crate::{
@@ -17,6 +17,7 @@ use crate::{
 /// An article on the front page, with its approved-reaction count.
 #[derive(Debug, FromQueryResult)]
 pub struct PublishedSummary {
+    pub id: i32,
     pub slug: String,
     pub title: String,
     pub summary: String,
@@ -47,7 +48,7 @@ pub struct ArticleInput {
     pub reactions_open: bool,
 }
 
-fn approved_count() -> Expr {
+fn approved_count_expr() -> Expr {
     Expr::cust(
         "(SELECT COUNT(*) FROM comments \
          WHERE comments.article_id = articles.id AND comments.status = 'approved')",
@@ -56,21 +57,55 @@ fn approved_count() -> Expr {
 
 /// Published articles, newest first, each with its approved-reaction count, in one query.
 pub async fn list_published(db: &impl ConnectionTrait) -> Result<Vec<PublishedSummary>, DbErr> {
+    published_query().into_model().all(db).await
+}
+
+/// A page of published articles after a `(published_at, id)` cursor, newest first.
+pub async fn published_page(
+    db: &impl ConnectionTrait,
+    after: Option<(DateTime<Utc>, i32)>,
+    limit: u64,
+) -> Result<Vec<PublishedSummary>, DbErr> {
+    let mut query = published_query();
+    if let Some((published_at, id)) = after {
+        query = query.filter(
+            Condition::any()
+                .add(articles::Column::PublishedAt.lt(published_at))
+                .add(
+                    Condition::all()
+                        .add(articles::Column::PublishedAt.eq(published_at))
+                        .add(articles::Column::Id.lt(id)),
+                ),
+        );
+    }
+    query.limit(limit).into_model().all(db).await
+}
+
+/// How many approved reactions an article has.
+pub async fn approved_count(db: &impl ConnectionTrait, id: i32) -> Result<i64, DbErr> {
+    let count: Option<i64> = articles::Entity::find_by_id(id)
+        .select_only()
+        .column_as(approved_count_expr(), "count")
+        .into_tuple()
+        .one(db)
+        .await?;
+    Ok(count.unwrap_or(0))
+}
+
+fn published_query() -> sea_orm::Select<articles::Entity> {
     articles::Entity::find()
         .select_only()
         .columns([
+            articles::Column::Id,
             articles::Column::Slug,
             articles::Column::Title,
             articles::Column::Summary,
             articles::Column::PublishedAt,
         ])
-        .column_as(approved_count(), "reaction_count")
+        .column_as(approved_count_expr(), "reaction_count")
         .filter(articles::Column::Status.eq(ArticleStatus::Published.as_str()))
         .order_by_desc(articles::Column::PublishedAt)
         .order_by_desc(articles::Column::Id)
-        .into_model::<PublishedSummary>()
-        .all(db)
-        .await
 }
 
 /// Every article, drafts included, most recently changed first.
@@ -103,6 +138,20 @@ pub async fn find_by_slug(
     articles::Entity::find()
         .filter(articles::Column::Slug.eq(slug))
         .one(db)
+        .await
+}
+
+/// Whole published articles, newest first (for feeds and the sitemap).
+pub async fn latest_published(
+    db: &impl ConnectionTrait,
+    limit: Option<u64>,
+) -> Result<Vec<articles::Model>, DbErr> {
+    articles::Entity::find()
+        .filter(articles::Column::Status.eq(ArticleStatus::Published.as_str()))
+        .order_by_desc(articles::Column::PublishedAt)
+        .order_by_desc(articles::Column::Id)
+        .limit(limit)
+        .all(db)
         .await
 }
 

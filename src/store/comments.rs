@@ -89,6 +89,7 @@ pub struct ThreadComment {
     pub user_id: Option<i32>,
     pub edit_key_hash: Option<String>,
     pub created_at: DateTime<Utc>,
+    pub updated_at: DateTime<Utc>,
 }
 
 pub async fn insert(db: &impl ConnectionTrait, new: NewComment) -> Result<comments::Model, DbErr> {
@@ -131,6 +132,7 @@ pub async fn for_article(
             comments::Column::UserId,
             comments::Column::EditKeyHash,
             comments::Column::CreatedAt,
+            comments::Column::UpdatedAt,
         ])
         .filter(comments::Column::ArticleId.eq(article_id))
         .order_by_asc(comments::Column::CreatedAt)
@@ -218,12 +220,13 @@ pub struct QueueComment {
     pub article_slug: String,
 }
 
-/// Reactions with one status (optionally of one article): the oldest first for the
-/// pending queue, the newest first otherwise.
+/// Reactions with one status (optionally of one article), after an id cursor: the
+/// oldest first for the pending queue, the newest first otherwise.
 pub async fn queue(
     db: &impl ConnectionTrait,
     status: Status,
     article_id: Option<i32>,
+    after_id: Option<i32>,
     limit: u64,
 ) -> Result<Vec<QueueComment>, DbErr> {
     let mut query = comments::Entity::find()
@@ -248,14 +251,19 @@ pub async fn queue(
     if let Some(id) = article_id {
         query = query.filter(comments::Column::ArticleId.eq(id));
     }
-    query = if status == Status::Pending {
-        query
-            .order_by_asc(comments::Column::CreatedAt)
-            .order_by_asc(comments::Column::Id)
+    // Ids grow with time, so ordering by id is ordering by arrival, and a stable cursor.
+    let oldest_first = status == Status::Pending;
+    if let Some(after) = after_id {
+        query = query.filter(if oldest_first {
+            comments::Column::Id.gt(after)
+        } else {
+            comments::Column::Id.lt(after)
+        });
+    }
+    query = if oldest_first {
+        query.order_by_asc(comments::Column::Id)
     } else {
-        query
-            .order_by_desc(comments::Column::CreatedAt)
-            .order_by_desc(comments::Column::Id)
+        query.order_by_desc(comments::Column::Id)
     };
     query
         .limit(limit)

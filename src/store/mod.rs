@@ -7,6 +7,7 @@ pub mod bans;
 pub mod comments;
 pub mod sessions;
 pub mod settings;
+pub mod tokens;
 pub mod users;
 
 use std::time::Duration;

@@ -2,7 +2,9 @@
 //! rendering and the HTML form extractor.
 
 pub mod admin;
+pub mod api;
 pub mod auth;
+pub mod feeds;
 pub mod middleware;
 pub mod public;
 pub mod reactions;

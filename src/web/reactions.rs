@@ -15,7 +15,7 @@ use serde::Deserialize;
 
 use crate::{
     app::AppState,
-    discussion::{self, CommentInput, Outcome, RawComment, Submission},
+    discussion::{self, CommentInput, FormSignals, Outcome, RawComment, Submission},
     domain::validate::{ArticleStatus, CommentBody, FieldErrors},
     entity::{articles, comments},
     error::{AppError, AppResult},
@@ -187,8 +187,10 @@ pub async fn create(
         input,
         staff_user_id: viewer.staff.as_ref().map(|s| s.id),
         ip_hash: state.keys.ip_hash(&client.key()),
-        honeypot_filled: !form.bijzonderheden.trim().is_empty(),
-        form_age_seconds: form_age_seconds(&state.keys, &form.form_token),
+        form: Some(FormSignals {
+            honeypot_filled: !form.bijzonderheden.trim().is_empty(),
+            age_seconds: form_age_seconds(&state.keys, &form.form_token),
+        }),
     };
     match discussion::submit(&state.db, submission).await? {
         Outcome::Stored { comment, edit_key } => {

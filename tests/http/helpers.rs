@@ -209,6 +209,7 @@ impl TestApp {
             // Most tests post and log in far faster than any person; the rate-limit
             // tests switch limits on with `with_rate_limits`.
             rate_limits: RateLimitMode::OffIncludingLogin,
+            cors_origins: vec!["https://partner.example".to_owned()],
         };
         let state = AppState::load(db.clone(), settings).await.expect("state");
         let client = client_for(&state);
@@ -280,10 +281,14 @@ impl TestApp {
         for (name, value) in headers {
             request = request.header(*name, *value);
         }
-        if let Some(form) = form {
-            request = request
-                .content_type("application/x-www-form-urlencoded")
-                .body(form);
+        if let Some(body) = form {
+            if !headers
+                .iter()
+                .any(|(name, _)| name.eq_ignore_ascii_case("content-type"))
+            {
+                request = request.content_type("application/x-www-form-urlencoded");
+            }
+            request = request.body(body);
         }
         let response = request.send().await.0;
         let status = response.status();
@@ -379,6 +384,39 @@ impl TestApp {
             .await;
         resp.assert_status(StatusCode::SEE_OTHER);
         resp.location().trim_end_matches("?opgeslagen=1").to_owned()
+    }
+}
+
+impl TestApp {
+    /// Calls the JSON API, with a bearer token when given, and parses the answer.
+    pub async fn api(
+        &self,
+        method: Method,
+        path: &str,
+        body: Option<serde_json::Value>,
+        token: Option<&str>,
+    ) -> (Resp, serde_json::Value) {
+        let auth = token.map(|t| format!("Bearer {t}"));
+        let mut headers = vec![("content-type", "application/json")];
+        if let Some(auth) = auth.as_deref() {
+            headers.push(("authorization", auth));
+        }
+        let resp = self
+            .send_with(method, path, body.map(|b| b.to_string()), &headers)
+            .await;
+        let json = serde_json::from_str(&resp.body).unwrap_or(serde_json::Value::Null);
+        (resp, json)
+    }
+
+    /// A fresh API token acting as a new account with `role`.
+    pub async fn api_token(&self, role: Role) -> String {
+        let name = format!("api-{}", role.as_str());
+        let user_id = self.create_user(&name, role).await;
+        let token = security::new_api_token();
+        kantlijn::store::tokens::create(&self.db, security::token_hash(&token), user_id, "test")
+            .await
+            .unwrap();
+        token
     }
 }
 

@@ -3,8 +3,10 @@
 
 mod helpers;
 
+mod api;
 mod articles;
 mod auth;
+mod feeds;
 mod limits;
 mod moderation;
 mod reactions;

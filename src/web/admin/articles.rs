@@ -281,8 +281,9 @@ pub async fn preview(
     Html(markdown::render_article(&form.body).into_inner())
 }
 
-/// Checks the form and settles a free slug; `Err` holds the field errors.
-async fn checked_input(
+/// Checks the form and settles a free slug; `Err` holds the field errors. The API's
+/// article writes come through here too.
+pub async fn checked_input(
     state: &AppState,
     form: &ArticleForm,
     except_id: Option<i32>,

@@ -3,6 +3,7 @@
 pub mod articles;
 pub mod moderation;
 pub mod settings;
+pub mod tokens;
 pub mod users;
 
 use askama::Template;

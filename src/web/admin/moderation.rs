@@ -107,7 +107,7 @@ pub async fn queue(
     };
 
     let counts = store::comments::status_counts(&state.db, article_id).await?;
-    let rows = store::comments::queue(&state.db, status, article_id, QUEUE_LIMIT).await?;
+    let rows = store::comments::queue(&state.db, status, article_id, None, QUEUE_LIMIT).await?;
     let ids: Vec<i32> = rows.iter().map(|r| r.id).collect();
     let rules = store::audit::latest_rules(&state.db, &ids).await?;
     let parent_ids: Vec<i32> = rows.iter().filter_map(|r| r.parent_id).collect();

@@ -21,26 +21,29 @@ pub async fn render<E: Endpoint>(next: E, req: Request) -> Result<Response> {
         .map_or_else(|| "/beheer".to_owned(), |p| p.as_str().to_owned());
     match next.call(req).await {
         Ok(response) => Ok(response.into_response()),
-        Err(err) => Ok(error_response(&err, api, &login_target)),
+        Err(err) => Ok(error_response(err, api, &login_target)),
     }
 }
 
-fn error_response(err: &poem::Error, api: bool, login_target: &str) -> Response {
-    let app_error = err.downcast_ref::<AppError>();
+fn error_response(err: poem::Error, api: bool, login_target: &str) -> Response {
     let status = err.status();
     if status.is_server_error() {
-        match app_error {
-            Some(AppError::Unavailable(_)) => tracing::warn!(error = %chain(err), "unavailable"),
-            _ => tracing::error!(error = %chain(err), "request failed"),
+        match err.downcast_ref::<AppError>() {
+            Some(AppError::Unavailable(_)) => tracing::warn!(error = %chain(&err), "unavailable"),
+            _ => tracing::error!(error = %chain(&err), "request failed"),
         }
     }
+    let Some(app_error) = err.downcast_ref::<AppError>() else {
+        // poem's own errors (no route, unreadable body) and the API's typed responses.
+        return if api {
+            api_error(err.into_response(), status)
+        } else {
+            page(status, &dutch_message(status, None))
+        };
+    };
     let mut response = if api {
-        let body = serde_json::json!({ "error": api_code(status), "message": api_message(status) });
-        Response::builder()
-            .status(status)
-            .content_type("application/json")
-            .body(body.to_string())
-    } else if matches!(app_error, Some(AppError::LoginRequired)) {
+        api_error(Response::default(), status)
+    } else if matches!(app_error, AppError::LoginRequired) {
         let location = format!(
             "/beheer/inloggen?terug={}",
             url::form_urlencoded::byte_serialize(login_target.as_bytes()).collect::<String>()
@@ -50,12 +53,35 @@ fn error_response(err: &poem::Error, api: bool, login_target: &str) -> Response 
             .header(header::LOCATION, location)
             .finish()
     } else {
-        page(status, &dutch_message(status, app_error))
+        page(status, &dutch_message(status, Some(app_error)))
     };
-    if let Some(AppError::RateLimited(seconds)) = app_error {
+    if let AppError::RateLimited(seconds) = app_error {
         response
             .headers_mut()
             .insert(header::RETRY_AFTER, (*seconds).into());
+    }
+    response
+}
+
+/// The JSON answer of an API error: the API's own typed error response when it made one
+/// (`own`, with its details), else `{error, message}` for the status.
+fn api_error(own: Response, status: StatusCode) -> Response {
+    let is_json = own
+        .content_type()
+        .is_some_and(|t| t.starts_with("application/json"));
+    if is_json {
+        return own;
+    }
+    let body = serde_json::json!({ "error": api_code(status), "message": api_message(status) });
+    let mut response = Response::builder()
+        .status(status)
+        .content_type("application/json")
+        .body(body.to_string());
+    if status == StatusCode::UNAUTHORIZED {
+        response.headers_mut().insert(
+            header::WWW_AUTHENTICATE,
+            poem::http::HeaderValue::from_static("Bearer"),
+        );
     }
     response
 }
@@ -84,17 +110,9 @@ pub fn panic_page(cause: Box<dyn Any + Send + 'static>) -> Response {
 }
 
 fn chain(err: &poem::Error) -> String {
-    let mut text = err.to_string();
-    let mut source = std::error::Error::source(err);
-    if let Some(app) = err.downcast_ref::<AppError>() {
-        // poem's wrapper hides the chain of the error it carries; walk ours directly.
-        text = app.to_string();
-        source = std::error::Error::source(app);
+    // poem's wrapper hides the chain of the error it carries; walk ours directly.
+    match err.downcast_ref::<AppError>() {
+        Some(app) => crate::error::chain(app),
+        None => crate::error::chain(err),
     }
-    while let Some(cause) = source {
-        text.push_str(": ");
-        text.push_str(&cause.to_string());
-        source = cause.source();
-    }
-    text
 }

@@ -12,10 +12,13 @@ const CSP: &str = "default-src 'self'; script-src 'self'; style-src 'self'; \
 pub async fn add<E: Endpoint>(next: E, req: Request) -> Result<Response> {
     let mut response = next.call(req).await?.into_response();
     let headers = response.headers_mut();
-    headers.insert(
-        header::CONTENT_SECURITY_POLICY,
-        HeaderValue::from_static(CSP),
-    );
+    // A page may bring a policy of its own (the API docs allow their scripts by hash).
+    if !headers.contains_key(header::CONTENT_SECURITY_POLICY) {
+        headers.insert(
+            header::CONTENT_SECURITY_POLICY,
+            HeaderValue::from_static(CSP),
+        );
+    }
     headers.insert(
         header::X_CONTENT_TYPE_OPTIONS,
         HeaderValue::from_static("nosniff"),

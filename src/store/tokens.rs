@@ -1,0 +1,88 @@
+//! API tokens.
+
+use chrono::{DateTime, Utc};
+use sea_orm::{
+    ActiveModelTrait, ActiveValue::Set, ColumnTrait, ConnectionTrait, DbErr, EntityTrait,
+    FromQueryResult, JoinType, QueryFilter, QueryOrder, QuerySelect, RelationTrait,
+    sea_query::Expr,
+};
+
+use crate::entity::{api_tokens, users};
+
+pub async fn create(
+    db: &impl ConnectionTrait,
+    hash: String,
+    user_id: i32,
+    label: &str,
+) -> Result<api_tokens::Model, DbErr> {
+    api_tokens::ActiveModel {
+        hash: Set(hash),
+        user_id: Set(user_id),
+        label: Set(label.to_owned()),
+        created_at: Set(Utc::now()),
+        last_used_at: Set(None),
+        ..Default::default()
+    }
+    .insert(db)
+    .await
+}
+
+/// The enabled user behind a token hash, noting the use.
+pub async fn use_token(
+    db: &impl ConnectionTrait,
+    hash: &str,
+    now: DateTime<Utc>,
+) -> Result<Option<users::Model>, DbErr> {
+    let found = api_tokens::Entity::find()
+        .filter(api_tokens::Column::Hash.eq(hash))
+        .find_also_related(users::Entity)
+        .one(db)
+        .await?;
+    let Some((token, Some(user))) = found else {
+        return Ok(None);
+    };
+    if user.disabled {
+        return Ok(None);
+    }
+    api_tokens::Entity::update_many()
+        .col_expr(api_tokens::Column::LastUsedAt, Expr::value(now))
+        .filter(api_tokens::Column::Id.eq(token.id))
+        .exec(db)
+        .await?;
+    Ok(Some(user))
+}
+
+/// A token row for the admin page.
+#[derive(Debug, FromQueryResult)]
+pub struct TokenRow {
+    pub id: i32,
+    pub label: String,
+    pub username: String,
+    pub created_at: DateTime<Utc>,
+    pub last_used_at: Option<DateTime<Utc>>,
+}
+
+pub async fn list(db: &impl ConnectionTrait) -> Result<Vec<TokenRow>, DbErr> {
+    api_tokens::Entity::find()
+        .select_only()
+        .columns([
+            api_tokens::Column::Id,
+            api_tokens::Column::Label,
+            api_tokens::Column::CreatedAt,
+            api_tokens::Column::LastUsedAt,
+        ])
+        .column_as(users::Column::Username, "username")
+        .join(JoinType::InnerJoin, api_tokens::Relation::User.def())
+        .order_by_desc(api_tokens::Column::Id)
+        .into_model::<TokenRow>()
+        .all(db)
+        .await
+}
+
+/// Revokes a token; returns whether it existed.
+pub async fn revoke(db: &impl ConnectionTrait, id: i32) -> Result<bool, DbErr> {
+    api_tokens::Entity::delete_by_id(id)
+        .exec(db)
+        .await
+        .map(|r| r.rows_affected > 0)
+}

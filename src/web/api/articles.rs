@@ -1,0 +1,200 @@
+//! Articles: the public list and page, and editors' writes with a token.
+
+use base64::{Engine, engine::general_purpose::URL_SAFE_NO_PAD};
+use chrono::{DateTime, Utc};
+use poem::web::Data;
+use poem_openapi::{
+    ApiResponse, OpenApi,
+    param::{Path, Query},
+    payload::Json,
+};
+
+use crate::{
+    app::AppState,
+    domain::validate::{ArticleStatus, Role},
+    entity::articles,
+    store,
+    web::{
+        admin::articles::{ArticleForm, checked_input},
+        api::{
+            ApiError, ApiTags, TokenAuth,
+            objects::{Article, ArticleInput, ArticleList, ArticleState, ArticleSummary},
+            page_size,
+        },
+    },
+};
+
+pub struct ArticlesApi;
+
+#[derive(ApiResponse)]
+pub enum ArticleCreated {
+    /// The new article.
+    #[oai(status = 201)]
+    Created(Json<Article>),
+}
+
+fn encode_cursor(published_at: DateTime<Utc>, id: i32) -> String {
+    URL_SAFE_NO_PAD.encode(format!(
+        "{}|{id}",
+        published_at.to_rfc3339_opts(chrono::SecondsFormat::Nanos, true)
+    ))
+}
+
+fn decode_cursor(cursor: &str) -> Option<(DateTime<Utc>, i32)> {
+    let text = String::from_utf8(URL_SAFE_NO_PAD.decode(cursor).ok()?).ok()?;
+    let (at, id) = text.split_once('|')?;
+    Some((
+        DateTime::parse_from_rfc3339(at).ok()?.with_timezone(&Utc),
+        id.parse().ok()?,
+    ))
+}
+
+async fn to_api(state: &AppState, article: articles::Model) -> Result<Article, ApiError> {
+    let reaction_count = store::articles::approved_count(&state.db, article.id).await?;
+    Ok(Article {
+        status: if article.status == ArticleStatus::Published.as_str() {
+            ArticleState::Published
+        } else {
+            ArticleState::Draft
+        },
+        slug: article.slug,
+        title: article.title,
+        summary: article.summary,
+        body_html: article.body_html,
+        published_at: article.published_at,
+        updated_at: article.updated_at,
+        reactions_open: article.reactions_open,
+        reaction_count,
+    })
+}
+
+fn form_of(input: &ArticleInput) -> ArticleForm {
+    ArticleForm {
+        title: input.title.clone(),
+        slug: input.slug.clone().unwrap_or_default(),
+        summary: input.summary.clone().unwrap_or_default(),
+        body: input.body.clone(),
+        status: match input.status {
+            ArticleState::Draft => ArticleStatus::Draft.as_str().to_owned(),
+            ArticleState::Published => ArticleStatus::Published.as_str().to_owned(),
+        },
+        reactions_open: input
+            .reactions_open
+            .unwrap_or(true)
+            .then(|| "on".to_owned()),
+        voorbeeld: None,
+    }
+}
+
+#[OpenApi(tag = "ApiTags::Articles")]
+impl ArticlesApi {
+    /// Published articles, newest first.
+    #[oai(path = "/articles", method = "get")]
+    async fn list(
+        &self,
+        state: Data<&AppState>,
+        /// Page size, 1 to 100 (default 20).
+        limit: Query<Option<u32>>,
+        /// `next_cursor` of the previous page.
+        cursor: Query<Option<String>>,
+    ) -> Result<Json<ArticleList>, ApiError> {
+        let after = match cursor.0.as_deref() {
+            Some(c) => Some(
+                decode_cursor(c)
+                    .ok_or_else(|| ApiError::bad_request("The cursor is not valid."))?,
+            ),
+            None => None,
+        };
+        let size = page_size(limit.0);
+        let mut rows = store::articles::published_page(&state.db, after, size + 1).await?;
+        let more = rows.len() as u64 > size;
+        rows.truncate(size as usize);
+        let next_cursor = more
+            .then(|| {
+                rows.last()
+                    .and_then(|r| r.published_at.map(|at| encode_cursor(at, r.id)))
+            })
+            .flatten();
+        Ok(Json(ArticleList {
+            items: rows
+                .into_iter()
+                .map(|r| ArticleSummary {
+                    slug: r.slug,
+                    title: r.title,
+                    summary: r.summary,
+                    published_at: r.published_at,
+                    reaction_count: r.reaction_count,
+                })
+                .collect(),
+            next_cursor,
+        }))
+    }
+
+    /// One published article.
+    #[oai(path = "/articles/:slug", method = "get")]
+    async fn show(
+        &self,
+        state: Data<&AppState>,
+        slug: Path<String>,
+    ) -> Result<Json<Article>, ApiError> {
+        let article = store::articles::find_by_slug(&state.db, &slug.0)
+            .await?
+            .filter(|a| a.status == ArticleStatus::Published.as_str())
+            .ok_or_else(|| ApiError::not_found("No published article has this slug."))?;
+        Ok(Json(to_api(&state, article).await?))
+    }
+
+    /// Create an article (editors and admins).
+    #[oai(path = "/articles", method = "post")]
+    async fn create(
+        &self,
+        state: Data<&AppState>,
+        auth: TokenAuth,
+        body: Json<ArticleInput>,
+    ) -> Result<ArticleCreated, ApiError> {
+        ApiError::require(&auth.0, Role::can_edit_articles)?;
+        let input = checked_input(&state, &form_of(&body.0), None)
+            .await?
+            .map_err(|errors| ApiError::validation(&errors))?;
+        let article = store::articles::insert(&state.db, input, auth.0.id).await?;
+        Ok(ArticleCreated::Created(Json(
+            to_api(&state, article).await?,
+        )))
+    }
+
+    /// Replace an article's fields (editors and admins); drafts can be addressed too.
+    #[oai(path = "/articles/:slug", method = "put")]
+    async fn update(
+        &self,
+        state: Data<&AppState>,
+        auth: TokenAuth,
+        slug: Path<String>,
+        body: Json<ArticleInput>,
+    ) -> Result<Json<Article>, ApiError> {
+        ApiError::require(&auth.0, Role::can_edit_articles)?;
+        let existing = store::articles::find_by_slug(&state.db, &slug.0)
+            .await?
+            .ok_or_else(|| ApiError::not_found("No article has this slug."))?;
+        let mut form = form_of(&body.0);
+        if body.0.slug.is_none() {
+            form.slug = existing.slug.clone();
+        }
+        let input = checked_input(&state, &form, Some(existing.id))
+            .await?
+            .map_err(|errors| ApiError::validation(&errors))?;
+        let article = store::articles::update(&state.db, existing, input).await?;
+        Ok(Json(to_api(&state, article).await?))
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn cursors_round_trip_and_reject_garbage() {
+        let at = Utc::now();
+        assert_eq!(decode_cursor(&encode_cursor(at, 42)), Some((at, 42)));
+        assert_eq!(decode_cursor("nonsense"), None);
+    }
+}

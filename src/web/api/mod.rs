@@ -1,0 +1,219 @@
+//! The JSON API under `/api/v1`, typed end to end with poem-openapi. The public objects
+//! are views of their own (never entities), so e-mail and address hashes cannot leak.
+
+pub mod articles;
+pub mod comments;
+pub mod docs;
+pub mod moderation;
+pub mod objects;
+
+use chrono::Utc;
+use poem::Request;
+use poem_openapi::{
+    ApiResponse, OpenApiService, SecurityScheme, Tags, auth::Bearer, payload::Json,
+};
+
+use crate::{
+    app::AppState,
+    domain::validate::{FieldErrors, Role},
+    error::AppError,
+    security, store,
+};
+use objects::{ErrorBody, FieldErrorBody};
+
+/// The groups of the API in the docs.
+#[derive(Tags)]
+pub enum ApiTags {
+    /// Published articles.
+    Articles,
+    /// Reactions (comments) on articles.
+    Comments,
+    /// Staff: the moderation queue and decisions.
+    Moderation,
+}
+
+/// The API as one service, with the spec and docs derived from the code.
+pub fn service() -> OpenApiService<
+    (
+        articles::ArticlesApi,
+        comments::CommentsApi,
+        moderation::ModerationApi,
+    ),
+    (),
+> {
+    OpenApiService::new(
+        (
+            articles::ArticlesApi,
+            comments::CommentsApi,
+            moderation::ModerationApi,
+        ),
+        "Kantlijn API",
+        env!("CARGO_PKG_VERSION"),
+    )
+    .description(
+        "Articles with moderated reader discussion. Public reads need no token; staff \
+         endpoints take `Authorization: Bearer <token>` (create one with `kantlijn token \
+         create NAME` or at /beheer/tokens). Errors are `{error, message}` with stable \
+         snake_case codes.",
+    )
+    .server("/api/v1")
+}
+
+/// A staff member acting through an API token, with the token's user's role.
+pub struct ApiUser {
+    pub id: i32,
+    pub role: Role,
+}
+
+/// `Authorization: Bearer <token>`.
+#[derive(SecurityScheme)]
+#[oai(ty = "bearer", rename = "BearerToken", checker = "check_token")]
+pub struct TokenAuth(ApiUser);
+
+async fn check_token(req: &Request, bearer: Bearer) -> poem::Result<ApiUser> {
+    let state = req
+        .data::<AppState>()
+        .expect("AppState is added before the API");
+    let user =
+        store::tokens::use_token(&state.db, &security::token_hash(&bearer.token), Utc::now())
+            .await
+            .map_err(AppError::from)?
+            .ok_or(AppError::LoginRequired)?;
+    let role = Role::parse(&user.role).map_err(|_| AppError::Forbidden)?;
+    Ok(ApiUser { id: user.id, role })
+}
+
+/// Every error the API answers, as `{error, message}` with a stable code.
+#[derive(ApiResponse, Debug)]
+pub enum ApiError {
+    /// The request could not be read.
+    #[oai(status = 400)]
+    BadRequest(Json<ErrorBody>),
+    /// No valid bearer token.
+    #[oai(status = 401)]
+    Unauthorized(Json<ErrorBody>, #[oai(header = "WWW-Authenticate")] String),
+    /// The token's user may not do this, or reactions are closed, or the sender is banned.
+    #[oai(status = 403)]
+    Forbidden(Json<ErrorBody>),
+    /// No such article or reaction.
+    #[oai(status = 404)]
+    NotFound(Json<ErrorBody>),
+    /// The change clashes with another one.
+    #[oai(status = 409)]
+    Conflict(Json<ErrorBody>),
+    /// One or more fields are invalid; `details` says which.
+    #[oai(status = 422)]
+    ValidationFailed(Json<ErrorBody>),
+    /// Over the rate limit; see `Retry-After`.
+    #[oai(status = 429)]
+    RateLimited(Json<ErrorBody>, #[oai(header = "Retry-After")] u64),
+    /// Something went wrong on the server.
+    #[oai(status = 500)]
+    Internal(Json<ErrorBody>),
+}
+
+fn body(code: &str, message: &str) -> Json<ErrorBody> {
+    Json(ErrorBody {
+        error: code.to_owned(),
+        message: message.to_owned(),
+        details: None,
+    })
+}
+
+impl ApiError {
+    pub fn not_found(what: &str) -> Self {
+        Self::NotFound(body("not_found", what))
+    }
+
+    pub fn forbidden(message: &str) -> Self {
+        Self::Forbidden(body("forbidden", message))
+    }
+
+    pub fn reactions_closed() -> Self {
+        Self::Forbidden(body(
+            "reactions_closed",
+            "Reactions on this article are closed.",
+        ))
+    }
+
+    pub fn banned() -> Self {
+        Self::Forbidden(body(
+            "banned",
+            "This e-mail address or client address may not post reactions.",
+        ))
+    }
+
+    pub fn bad_request(message: &str) -> Self {
+        Self::BadRequest(body("bad_request", message))
+    }
+
+    /// A 422 with one entry per invalid field (the messages are the site's Dutch ones).
+    pub fn validation(errors: &FieldErrors) -> Self {
+        Self::ValidationFailed(Json(ErrorBody {
+            error: "validation_failed".to_owned(),
+            message: "One or more fields are invalid.".to_owned(),
+            details: Some(
+                errors
+                    .iter()
+                    .map(|(field, message)| FieldErrorBody {
+                        field: field.to_owned(),
+                        message: message.to_owned(),
+                    })
+                    .collect(),
+            ),
+        }))
+    }
+
+    /// Checks a role for a staff endpoint.
+    pub fn require(user: &ApiUser, allowed: fn(Role) -> bool) -> Result<(), Self> {
+        if allowed(user.role) {
+            Ok(())
+        } else {
+            Err(Self::forbidden(
+                "This token's user does not have the role this needs.",
+            ))
+        }
+    }
+}
+
+impl From<AppError> for ApiError {
+    fn from(err: AppError) -> Self {
+        match err {
+            AppError::NotFound => Self::not_found("The resource does not exist."),
+            AppError::LoginRequired => Self::Unauthorized(
+                body("unauthorized", "A valid bearer token is required."),
+                "Bearer".to_owned(),
+            ),
+            AppError::Forbidden | AppError::Csrf => Self::forbidden("Not allowed."),
+            AppError::Refused(message) => Self::forbidden(message),
+            AppError::RateLimited(seconds) => Self::RateLimited(
+                body("rate_limited", "Too many requests; see Retry-After."),
+                seconds,
+            ),
+            AppError::PayloadTooLarge => {
+                Self::bad_request("The request body is larger than 64 KiB.")
+            }
+            other => {
+                tracing::error!(error = %crate::error::chain(&other), "API request failed");
+                Self::Internal(body("internal_error", "Something went wrong on our side."))
+            }
+        }
+    }
+}
+
+impl From<sea_orm::DbErr> for ApiError {
+    fn from(err: sea_orm::DbErr) -> Self {
+        if store::is_unique_violation(&err) {
+            return Self::Conflict(body(
+                "conflict",
+                "The change clashes with existing data; try again.",
+            ));
+        }
+        AppError::from(err).into()
+    }
+}
+
+/// The page size: 20 unless asked, never more than 100.
+pub fn page_size(limit: Option<u32>) -> u64 {
+    u64::from(limit.unwrap_or(20).clamp(1, 100))
+}

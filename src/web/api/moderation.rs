@@ -1,0 +1,126 @@
+//! Staff endpoints: the moderation queue and decisions, with a bearer token.
+
+use poem::web::Data;
+use poem_openapi::{
+    OpenApi,
+    param::{Path, Query},
+    payload::Json,
+};
+
+use crate::{
+    app::AppState,
+    discussion::{self, Action},
+    domain::validate::Role,
+    store::{self, comments::Status},
+    web::api::{
+        ApiError, ApiTags, TokenAuth,
+        objects::{
+            CommentState, ModerationAction, ModerationRequest, ModerationResult, QueueComment,
+            QueueList,
+        },
+        page_size,
+    },
+};
+
+pub struct ModerationApi;
+
+#[OpenApi(tag = "ApiTags::Moderation")]
+impl ModerationApi {
+    /// Reactions with one status (moderators and admins); pending ones oldest first,
+    /// the others newest first.
+    #[oai(path = "/moderation/queue", method = "get")]
+    async fn queue(
+        &self,
+        state: Data<&AppState>,
+        auth: TokenAuth,
+        /// `pending` (default), `approved`, `rejected`, `spam` or `deleted`.
+        status: Query<Option<String>>,
+        /// Page size, 1 to 100 (default 20).
+        limit: Query<Option<u32>>,
+        /// `next_cursor` of the previous page.
+        cursor: Query<Option<String>>,
+    ) -> Result<Json<QueueList>, ApiError> {
+        ApiError::require(&auth.0, Role::can_moderate)?;
+        let status = match status.0.as_deref() {
+            None => Status::Pending,
+            Some(s) => Status::parse(s).ok_or_else(|| ApiError::bad_request("Unknown status."))?,
+        };
+        let after = match cursor.0.as_deref() {
+            Some(c) => Some(
+                c.parse::<i32>()
+                    .map_err(|_| ApiError::bad_request("The cursor is not valid."))?,
+            ),
+            None => None,
+        };
+        let size = page_size(limit.0);
+        let mut rows = store::comments::queue(&state.db, status, None, after, size + 1).await?;
+        let more = rows.len() as u64 > size;
+        rows.truncate(size as usize);
+        let ids: Vec<i32> = rows.iter().map(|r| r.id).collect();
+        let rules = store::audit::latest_rules(&state.db, &ids).await?;
+        let next_cursor = more
+            .then(|| rows.last().map(|r| r.id.to_string()))
+            .flatten();
+        Ok(Json(QueueList {
+            items: rows
+                .into_iter()
+                .map(|r| QueueComment {
+                    rule: rules.get(&r.id).cloned(),
+                    id: r.id,
+                    article_slug: r.article_slug,
+                    article_title: r.article_title,
+                    parent_id: r.parent_id,
+                    author_name: r.author_name,
+                    author_email: r.author_email,
+                    author_url: r.author_url,
+                    ip_hash_prefix: r.ip_hash.chars().take(10).collect(),
+                    body_html: r.body_html,
+                    status: CommentState::from_stored(&r.status),
+                    created_at: r.created_at,
+                })
+                .collect(),
+            next_cursor,
+        }))
+    }
+
+    /// Approve, reject, mark as spam or delete one reaction (moderators and admins).
+    #[oai(path = "/comments/:id/moderation", method = "post")]
+    async fn moderate(
+        &self,
+        state: Data<&AppState>,
+        auth: TokenAuth,
+        id: Path<i32>,
+        body: Json<ModerationRequest>,
+    ) -> Result<Json<ModerationResult>, ApiError> {
+        ApiError::require(&auth.0, Role::can_moderate)?;
+        if store::comments::find(&state.db, id.0).await?.is_none() {
+            return Err(ApiError::not_found("No reaction has this id."));
+        }
+        let action = match body.0.action {
+            ModerationAction::Approve => Action::Approve,
+            ModerationAction::Reject => Action::Reject,
+            ModerationAction::Spam => Action::Spam,
+            ModerationAction::Delete => Action::Delete,
+        };
+        let reason = body
+            .0
+            .reason
+            .as_deref()
+            .map(str::trim)
+            .filter(|r| !r.is_empty());
+        if reason.is_some_and(|r| r.chars().count() > 500 || r.contains('\0')) {
+            let mut errors = crate::domain::validate::FieldErrors::default();
+            errors.insert("reason", "Een reden heeft hoogstens 500 tekens.");
+            return Err(ApiError::validation(&errors));
+        }
+        let changed = discussion::moderate(&state.db, &[id.0], action, auth.0.id, reason).await?;
+        state.metrics.moderated(action.as_str(), changed);
+        let comment = store::comments::find(&state.db, id.0)
+            .await?
+            .ok_or_else(|| ApiError::not_found("No reaction has this id."))?;
+        Ok(Json(ModerationResult {
+            id: comment.id,
+            status: CommentState::from_stored(&comment.status),
+        }))
+    }
+}

@@ -1,0 +1,255 @@
+//! The request and response objects of the API, documented for the spec.
+
+use chrono::{DateTime, Utc};
+use poem_openapi::{Enum, Object, types::Example};
+
+/// An error: a stable snake_case `error` code and an English `message`.
+#[derive(Object, Debug)]
+#[oai(example)]
+pub struct ErrorBody {
+    /// `validation_failed`, `not_found`, `unauthorized`, `forbidden`, `rate_limited`,
+    /// `reactions_closed`, `banned`, `conflict`, `bad_request` or `internal_error`.
+    pub error: String,
+    /// What went wrong, for people.
+    pub message: String,
+    /// For `validation_failed`: one entry per invalid field.
+    #[oai(skip_serializing_if_is_none)]
+    pub details: Option<Vec<FieldErrorBody>>,
+}
+
+impl Example for ErrorBody {
+    fn example() -> Self {
+        Self {
+            error: "validation_failed".into(),
+            message: "One or more fields are invalid.".into(),
+            details: Some(vec![FieldErrorBody {
+                field: "author_email".into(),
+                message: "Vul een geldig e-mailadres in, bijvoorbeeld naam@voorbeeld.nl.".into(),
+            }]),
+        }
+    }
+}
+
+/// One invalid field; the message is the one the site shows next to the field (Dutch).
+#[derive(Object, Debug)]
+pub struct FieldErrorBody {
+    pub field: String,
+    pub message: String,
+}
+
+/// A published article in a list.
+#[derive(Object, Debug)]
+pub struct ArticleSummary {
+    /// The article's address: `/artikelen/{slug}`.
+    pub slug: String,
+    pub title: String,
+    pub summary: String,
+    pub published_at: Option<DateTime<Utc>>,
+    /// Approved reactions only.
+    pub reaction_count: i64,
+}
+
+/// A page of articles, newest first.
+#[derive(Object, Debug)]
+pub struct ArticleList {
+    pub items: Vec<ArticleSummary>,
+    /// Pass as `cursor` for the next page; absent on the last page.
+    #[oai(skip_serializing_if_is_none)]
+    pub next_cursor: Option<String>,
+}
+
+/// Whether an article is public.
+#[derive(Enum, Debug, Clone, Copy, PartialEq, Eq)]
+#[oai(rename_all = "lowercase")]
+pub enum ArticleState {
+    Draft,
+    Published,
+}
+
+/// An article with its rendered, sanitised body.
+#[derive(Object, Debug)]
+pub struct Article {
+    pub slug: String,
+    pub title: String,
+    pub summary: String,
+    /// HTML rendered from Markdown and sanitised when the article was saved.
+    pub body_html: String,
+    pub status: ArticleState,
+    pub published_at: Option<DateTime<Utc>>,
+    pub updated_at: DateTime<Utc>,
+    pub reactions_open: bool,
+    /// Approved reactions only.
+    pub reaction_count: i64,
+}
+
+/// An article as an editor writes it.
+#[derive(Object, Debug)]
+#[oai(example)]
+pub struct ArticleInput {
+    /// 1 to 200 characters.
+    pub title: String,
+    /// Lowercase letters, digits and single hyphens, at most 100; derived from the
+    /// title when absent (diacritics folded); a taken slug gets `-2`, `-3`, ...
+    pub slug: Option<String>,
+    /// Plain text, at most 500 characters.
+    pub summary: Option<String>,
+    /// Markdown, 1 to 50 000 characters.
+    pub body: String,
+    pub status: ArticleState,
+    /// Default: true.
+    pub reactions_open: Option<bool>,
+}
+
+impl Example for ArticleInput {
+    fn example() -> Self {
+        Self {
+            title: "Het Lerarenportfolio in de praktijk".into(),
+            slug: None,
+            summary: Some("Wat scholen nu moeten aanleveren.".into()),
+            body: "## Wat verandert er?\n\nSchoolbesturen leveren gegevens aan.".into(),
+            status: ArticleState::Draft,
+            reactions_open: Some(true),
+        }
+    }
+}
+
+/// An approved reaction with its approved replies. Never holds an e-mail address or an
+/// address hash: this is a view of its own, not the stored record.
+#[derive(Object, Debug)]
+pub struct PublicComment {
+    pub id: i32,
+    /// The reaction this replies to.
+    pub parent_id: Option<i32>,
+    pub author_name: String,
+    /// The author's website (http or https), if given.
+    pub author_url: Option<String>,
+    /// Sanitised HTML; empty when `deleted`.
+    pub body_html: String,
+    pub created_at: DateTime<Utc>,
+    /// Posted by the editorial team.
+    pub by_staff: bool,
+    /// A removed reaction kept as a placeholder because it has visible replies.
+    pub deleted: bool,
+    pub replies: Vec<PublicComment>,
+}
+
+/// The approved reactions of an article as a tree.
+#[derive(Object, Debug)]
+pub struct CommentTree {
+    /// The article's slug.
+    pub article: String,
+    /// Approved reactions, replies included.
+    pub count: i64,
+    pub comments: Vec<PublicComment>,
+}
+
+/// A new reaction, with the same fields and rules as the site's form.
+#[derive(Object, Debug)]
+#[oai(example)]
+pub struct NewComment {
+    /// 1 to 80 characters.
+    pub author_name: String,
+    /// Required; never shown or returned publicly.
+    pub author_email: String,
+    /// http or https only.
+    pub author_url: Option<String>,
+    /// Markdown, 1 to 5000 characters; raw HTML is shown as text.
+    pub body: String,
+    /// An approved reaction on the same article.
+    pub parent_id: Option<i32>,
+}
+
+impl Example for NewComment {
+    fn example() -> Self {
+        Self {
+            author_name: "Lien Peeters".into(),
+            author_email: "lien@example.nl".into(),
+            author_url: None,
+            body: "Helder stuk, dank je.".into(),
+            parent_id: None,
+        }
+    }
+}
+
+/// Where a reaction stands.
+#[derive(Enum, Debug, Clone, Copy, PartialEq, Eq)]
+#[oai(rename_all = "lowercase")]
+pub enum CommentState {
+    Pending,
+    Approved,
+    Rejected,
+    Spam,
+    Deleted,
+}
+
+impl CommentState {
+    pub fn from_stored(status: &str) -> Self {
+        match status {
+            "approved" => Self::Approved,
+            "rejected" => Self::Rejected,
+            "spam" => Self::Spam,
+            "deleted" => Self::Deleted,
+            _ => Self::Pending,
+        }
+    }
+}
+
+/// The answer to a new reaction. The rules decide the status; a reaction that looks like
+/// spam is reported as `pending`, as on the site.
+#[derive(Object, Debug)]
+pub struct CommentCreated {
+    pub id: i32,
+    pub status: CommentState,
+}
+
+/// What a moderator does.
+#[derive(Enum, Debug, Clone, Copy, PartialEq, Eq)]
+#[oai(rename_all = "lowercase")]
+pub enum ModerationAction {
+    Approve,
+    Reject,
+    Spam,
+    Delete,
+}
+
+/// A moderation decision.
+#[derive(Object, Debug)]
+pub struct ModerationRequest {
+    pub action: ModerationAction,
+    /// Kept in the moderation log; at most 500 characters.
+    pub reason: Option<String>,
+}
+
+/// The reaction after the decision.
+#[derive(Object, Debug)]
+pub struct ModerationResult {
+    pub id: i32,
+    pub status: CommentState,
+}
+
+/// A reaction in the moderation queue (staff only: includes the e-mail address).
+#[derive(Object, Debug)]
+pub struct QueueComment {
+    pub id: i32,
+    pub article_slug: String,
+    pub article_title: String,
+    pub parent_id: Option<i32>,
+    pub author_name: String,
+    pub author_email: String,
+    pub author_url: Option<String>,
+    /// The first 10 characters of the HMAC of the client address.
+    pub ip_hash_prefix: String,
+    pub body_html: String,
+    pub status: CommentState,
+    pub created_at: DateTime<Utc>,
+    /// The rule behind the latest automatic decision, e.g. `links`.
+    pub rule: Option<String>,
+}
+
+/// A page of the moderation queue.
+#[derive(Object, Debug)]
+pub struct QueueList {
+    pub items: Vec<QueueComment>,
+    #[oai(skip_serializing_if_is_none)]
+    pub next_cursor: Option<String>,
+}

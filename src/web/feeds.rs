@@ -1,0 +1,256 @@
+//! Atom feeds of articles and of one article's reactions, and the sitemap. Both carry
+//! an ETag and Last-Modified and answer 304 when the reader already has them.
+
+use atom_syndication::{Content, Entry, Feed, Link, Person, Text};
+use chrono::{DateTime, Utc};
+use poem::{
+    Request, Response, handler,
+    http::{StatusCode, header},
+    web::{Data, Path},
+};
+use quick_xml::{Writer, events::BytesText};
+use sha2::{Digest, Sha256};
+
+use crate::{
+    app::AppState,
+    domain::validate::ArticleStatus,
+    entity::articles,
+    error::{AppError, AppResult},
+    store::{self, comments::Status},
+};
+
+const FEED_SIZE: usize = 50;
+
+/// A `tag:` URI that stays the same when a slug or the site's address path changes.
+fn tag_id(state: &AppState, minted: DateTime<Utc>, what: &str) -> String {
+    let host = state.settings.base_url.host_str().unwrap_or("localhost");
+    format!("tag:{host},{}:{what}", minted.format("%Y-%m-%d"))
+}
+
+/// The site-wide feed's id: a tag URI dated by the year Kantlijn's feeds began.
+fn site_tag(state: &AppState, what: &str) -> String {
+    let host = state.settings.base_url.host_str().unwrap_or("localhost");
+    format!("tag:{host},2026:{what}")
+}
+
+fn absolute(state: &AppState, path: &str) -> String {
+    state
+        .settings
+        .base_url
+        .join(path.trim_start_matches('/'))
+        .map_or_else(|_| path.to_owned(), |url| url.to_string())
+}
+
+fn link(href: String, rel: &str, mime: Option<&str>) -> Link {
+    let mut link = Link::default();
+    link.set_href(href);
+    link.set_rel(rel);
+    link.set_mime_type(mime.map(str::to_owned));
+    link
+}
+
+fn html_text(html: String) -> Content {
+    let mut content = Content::default();
+    content.set_content_type(Some("html".to_owned()));
+    content.set_value(Some(html));
+    content
+}
+
+fn person(name: &str) -> Person {
+    let mut person = Person::default();
+    person.set_name(name);
+    person
+}
+
+/// `/feed.xml`: the latest published articles.
+#[handler]
+pub async fn articles_feed(Data(state): Data<&AppState>, req: &Request) -> AppResult<Response> {
+    let articles = store::articles::latest_published(&state.db, Some(FEED_SIZE as u64)).await?;
+    let updated = articles.iter().map(|a| a.updated_at).max();
+    let entries: Vec<Entry> = articles.iter().map(|a| article_entry(state, a)).collect();
+    let mut feed = Feed::default();
+    feed.set_id(site_tag(state, "artikelen"));
+    feed.set_title("Kantlijn: artikelen");
+    feed.set_subtitle(Some(Text::plain(
+        "Artikelen over onderwijsbeleid, met reacties van lezers.",
+    )));
+    feed.set_lang(Some("nl".to_owned()));
+    feed.set_updated(updated.unwrap_or(DateTime::UNIX_EPOCH));
+    feed.set_links(vec![
+        link(
+            absolute(state, "/feed.xml"),
+            "self",
+            Some("application/atom+xml"),
+        ),
+        link(absolute(state, "/"), "alternate", Some("text/html")),
+    ]);
+    feed.set_entries(entries);
+    conditional(
+        req,
+        feed.to_string(),
+        "application/atom+xml; charset=utf-8",
+        updated,
+    )
+}
+
+fn article_entry(state: &AppState, article: &articles::Model) -> Entry {
+    let url = absolute(state, &format!("/artikelen/{}", article.slug));
+    let mut entry = Entry::default();
+    entry.set_id(tag_id(
+        state,
+        article.created_at,
+        &format!("artikel-{}", article.id),
+    ));
+    entry.set_title(article.title.as_str());
+    entry.set_updated(article.updated_at);
+    entry.set_published(article.published_at.map(Into::into));
+    entry.set_links(vec![link(url, "alternate", Some("text/html"))]);
+    entry.set_authors(vec![person("Redactie")]);
+    if !article.summary.is_empty() {
+        entry.set_summary(Some(Text::plain(article.summary.as_str())));
+    }
+    entry.set_content(Some(html_text(article.body_html.clone())));
+    entry
+}
+
+/// `/artikelen/{slug}/feed.xml`: the latest approved reactions of one article.
+#[handler]
+pub async fn reactions_feed(
+    Data(state): Data<&AppState>,
+    req: &Request,
+    Path(slug): Path<String>,
+) -> AppResult<Response> {
+    let article = store::articles::find_by_slug(&state.db, &slug)
+        .await?
+        .filter(|a| a.status == ArticleStatus::Published.as_str())
+        .ok_or(AppError::NotFound)?;
+    let mut approved: Vec<_> = store::comments::for_article(&state.db, article.id)
+        .await?
+        .into_iter()
+        .filter(|c| c.status == Status::Approved.as_str())
+        .collect();
+    approved.reverse();
+    approved.truncate(FEED_SIZE);
+    let updated = approved.iter().map(|c| c.updated_at).max();
+    let page = absolute(state, &format!("/artikelen/{}", article.slug));
+    let entries: Vec<Entry> = approved
+        .into_iter()
+        .map(|c| {
+            let mut entry = Entry::default();
+            entry.set_id(tag_id(state, c.created_at, &format!("reactie-{}", c.id)));
+            entry.set_title(format!("Reactie van {}", c.author_name));
+            entry.set_updated(c.updated_at);
+            entry.set_published(Some(c.created_at.into()));
+            entry.set_links(vec![link(
+                format!("{page}#reactie-{}", c.id),
+                "alternate",
+                Some("text/html"),
+            )]);
+            entry.set_authors(vec![person(&c.author_name)]);
+            entry.set_content(Some(html_text(c.body_html)));
+            entry
+        })
+        .collect();
+    let mut feed = Feed::default();
+    feed.set_id(tag_id(
+        state,
+        article.created_at,
+        &format!("artikel-{}-reacties", article.id),
+    ));
+    feed.set_title(format!("Reacties op: {}", article.title));
+    feed.set_lang(Some("nl".to_owned()));
+    feed.set_updated(updated.unwrap_or(article.updated_at));
+    feed.set_links(vec![
+        link(
+            absolute(state, &format!("/artikelen/{}/feed.xml", article.slug)),
+            "self",
+            Some("application/atom+xml"),
+        ),
+        link(page, "alternate", Some("text/html")),
+    ]);
+    feed.set_entries(entries);
+    conditional(
+        req,
+        feed.to_string(),
+        "application/atom+xml; charset=utf-8",
+        updated.or(Some(article.updated_at)),
+    )
+}
+
+/// `/sitemap.xml`: the front page and every published article.
+#[handler]
+pub async fn sitemap(Data(state): Data<&AppState>, req: &Request) -> AppResult<Response> {
+    let full = store::articles::latest_published(&state.db, None).await?;
+    let updated = full.iter().map(|a| a.updated_at).max();
+    let mut writer = Writer::new(Vec::new());
+    let write = |writer: &mut Writer<Vec<u8>>| -> std::io::Result<()> {
+        writer.write_event(quick_xml::events::Event::Decl(
+            quick_xml::events::BytesDecl::new("1.0", Some("UTF-8"), None),
+        ))?;
+        writer
+            .create_element("urlset")
+            .with_attribute(("xmlns", "http://www.sitemaps.org/schemas/sitemap/0.9"))
+            .write_inner_content(|w| {
+                let mut url =
+                    |loc: String, lastmod: Option<DateTime<Utc>>| -> std::io::Result<()> {
+                        w.create_element("url").write_inner_content(|w| {
+                            w.create_element("loc")
+                                .write_text_content(BytesText::new(&loc))?;
+                            if let Some(at) = lastmod {
+                                w.create_element("lastmod")
+                                    .write_text_content(BytesText::new(
+                                        &at.to_rfc3339_opts(chrono::SecondsFormat::Secs, true),
+                                    ))?;
+                            }
+                            Ok(())
+                        })?;
+                        Ok(())
+                    };
+                url(absolute(state, "/"), updated)?;
+                for article in &full {
+                    url(
+                        absolute(state, &format!("/artikelen/{}", article.slug)),
+                        Some(article.updated_at),
+                    )?;
+                }
+                Ok(())
+            })?;
+        Ok(())
+    };
+    write(&mut writer).map_err(AppError::internal)?;
+    let xml = String::from_utf8(writer.into_inner()).map_err(AppError::internal)?;
+    conditional(req, xml, "application/xml; charset=utf-8", updated)
+}
+
+/// Answers 304 when the client's ETag or date still matches, else the body with both.
+fn conditional(
+    req: &Request,
+    body: String,
+    content_type: &str,
+    last_modified: Option<DateTime<Utc>>,
+) -> AppResult<Response> {
+    let etag = format!(
+        "\"{}\"",
+        &hex::encode(Sha256::digest(body.as_bytes()))[..32]
+    );
+    let http_date = |at: DateTime<Utc>| at.format("%a, %d %b %Y %H:%M:%S GMT").to_string();
+    let not_modified = match req.header(header::IF_NONE_MATCH) {
+        Some(tags) => tags.split(',').any(|t| t.trim() == etag || t.trim() == "*"),
+        None => match (req.header(header::IF_MODIFIED_SINCE), last_modified) {
+            (Some(since), Some(modified)) => DateTime::parse_from_rfc2822(since)
+                .is_ok_and(|since| modified.timestamp() <= since.timestamp()),
+            _ => false,
+        },
+    };
+    let mut builder = Response::builder()
+        .header(header::ETAG, etag)
+        .header(header::CACHE_CONTROL, "public, max-age=60");
+    if let Some(at) = last_modified {
+        builder = builder.header(header::LAST_MODIFIED, http_date(at));
+    }
+    Ok(if not_modified {
+        builder.status(StatusCode::NOT_MODIFIED).finish()
+    } else {
+        builder.content_type(content_type).body(body)
+    })
+}
