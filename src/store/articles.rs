@@ -1,5 +1,6 @@
 //! Articles: the public list and page, and the editors' writes.
 
+use base64::{Engine, engine::general_purpose::URL_SAFE_NO_PAD};
 use chrono::{DateTime, Utc};
 use sea_orm::{
     ActiveModelTrait, ActiveValue::Set, ColumnTrait, Condition, ConnectionTrait, DbErr,
@@ -55,19 +56,49 @@ fn approved_count_expr() -> Expr {
     )
 }
 
-/// Published articles, newest first, each with its approved-reaction count, in one query.
-pub async fn list_published(db: &impl ConnectionTrait) -> Result<Vec<PublishedSummary>, DbErr> {
-    published_query().into_model().all(db).await
+/// Where a page of published articles continues: after this `(published_at, id)`.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct Cursor {
+    pub published_at: DateTime<Utc>,
+    pub id: i32,
 }
 
-/// A page of published articles after a `(published_at, id)` cursor, newest first.
+impl Cursor {
+    /// The cursor that continues after `last`.
+    pub fn after(last: &PublishedSummary) -> Option<Self> {
+        last.published_at.map(|published_at| Self {
+            published_at,
+            id: last.id,
+        })
+    }
+
+    /// An opaque, URL-safe form.
+    pub fn encode(self) -> String {
+        let at = self
+            .published_at
+            .to_rfc3339_opts(chrono::SecondsFormat::Nanos, true);
+        URL_SAFE_NO_PAD.encode(format!("{at}|{}", self.id))
+    }
+
+    pub fn decode(text: &str) -> Option<Self> {
+        let text = String::from_utf8(URL_SAFE_NO_PAD.decode(text).ok()?).ok()?;
+        let (at, id) = text.split_once('|')?;
+        Some(Self {
+            published_at: DateTime::parse_from_rfc3339(at).ok()?.with_timezone(&Utc),
+            id: id.parse().ok()?,
+        })
+    }
+}
+
+/// A page of published articles after a cursor, newest first, each with its
+/// approved-reaction count, in one query.
 pub async fn published_page(
     db: &impl ConnectionTrait,
-    after: Option<(DateTime<Utc>, i32)>,
+    after: Option<Cursor>,
     limit: u64,
 ) -> Result<Vec<PublishedSummary>, DbErr> {
     let mut query = published_query();
-    if let Some((published_at, id)) = after {
+    if let Some(Cursor { published_at, id }) = after {
         query = query.filter(
             Condition::any()
                 .add(articles::Column::PublishedAt.lt(published_at))
@@ -237,4 +268,20 @@ pub async fn update(
         row.published_at = Set(Some(now));
     }
     row.update(db).await
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn cursors_round_trip_and_reject_garbage() {
+        let cursor = Cursor {
+            published_at: Utc::now(),
+            id: 42,
+        };
+        assert_eq!(Cursor::decode(&cursor.encode()), Some(cursor));
+        assert_eq!(Cursor::decode("nonsense"), None);
+        assert_eq!(Cursor::decode(""), None);
+    }
 }

@@ -17,6 +17,7 @@ use crate::{
     security,
     store::{
         self,
+        articles::Cursor,
         comments::{Status, ThreadComment},
     },
     web::{
@@ -30,10 +31,33 @@ use crate::{
     },
 };
 
+/// Articles on one page of the front page.
+const INDEX_PAGE: u64 = 20;
+
+#[derive(Debug, Default, Deserialize)]
+#[serde(default)]
+pub struct IndexQuery {
+    /// Continue after this cursor (the "Oudere artikelen" link).
+    voor: Option<String>,
+}
+
 #[handler]
-pub async fn index(Data(state): Data<&AppState>, viewer: Viewer) -> AppResult<Html<String>> {
-    let articles = store::articles::list_published(&state.db).await?;
-    let needs_first_admin = articles.is_empty() && store::users::count(&state.db).await? == 0;
+pub async fn index(
+    Data(state): Data<&AppState>,
+    viewer: Viewer,
+    Query(query): Query<IndexQuery>,
+) -> AppResult<Html<String>> {
+    let after = query.voor.as_deref().and_then(Cursor::decode);
+    let mut articles = store::articles::published_page(&state.db, after, INDEX_PAGE + 1).await?;
+    let older_url = (articles.len() as u64 > INDEX_PAGE)
+        .then(|| {
+            articles.truncate(INDEX_PAGE as usize);
+            articles.last().and_then(Cursor::after)
+        })
+        .flatten()
+        .map(|cursor| format!("/?voor={}", cursor.encode()));
+    let needs_first_admin =
+        articles.is_empty() && after.is_none() && store::users::count(&state.db).await? == 0;
     let page = IndexPage {
         layout: Layout::new("Artikelen", &viewer),
         articles: articles
@@ -47,6 +71,7 @@ pub async fn index(Data(state): Data<&AppState>, viewer: Viewer) -> AppResult<Ht
             })
             .collect(),
         needs_first_admin,
+        older_url,
     };
     render(&page)
 }

@@ -143,6 +143,8 @@ pub struct IndexPage {
     pub articles: Vec<ArticleSummaryView>,
     /// True on a brand-new site without any staff: the page explains how to start.
     pub needs_first_admin: bool,
+    /// The next page of older articles, when there is one.
+    pub older_url: Option<String>,
 }
 
 #[derive(Template)]

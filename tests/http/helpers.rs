@@ -596,11 +596,16 @@ fn cookie_pair(set_cookie: &str) -> (String, String, bool) {
 
 /// The value of a hidden input in a page.
 pub fn hidden_value(html: &str, name: &str) -> Option<String> {
+    attr_of(html, &format!("input[name=\"{name}\"]"), "value")
+}
+
+/// The value of `attribute` on the first element matching `selector`.
+pub fn attr_of(html: &str, selector: &str, attribute: &str) -> Option<String> {
     let document = scraper::Html::parse_document(html);
-    let selector = scraper::Selector::parse(&format!("input[name=\"{name}\"]")).unwrap();
+    let selector = scraper::Selector::parse(selector).unwrap();
     document
         .select(&selector)
         .next()
-        .and_then(|input| input.value().attr("value"))
+        .and_then(|element| element.value().attr(attribute))
         .map(str::to_owned)
 }

@@ -150,3 +150,24 @@ db_test! {
         client.get("/").send().await.assert_status_is_ok();
     }
 }
+
+db_test! {
+    async fn front_page_pages_back_through_older_articles(app) {
+        app.login_as(Role::Editor).await;
+        for n in 1..=23 {
+            app.create_article(&format!("Stuk nummer {n:02}"), "published").await;
+        }
+        app.clear_cookies();
+        let first = app.get("/").await;
+        first.assert_contains("Stuk nummer 23").assert_contains("Stuk nummer 04").assert_lacks("Stuk nummer 03");
+        let older = crate::helpers::attr_of(&first.body, "a[rel=next]", "href").expect("a link to older articles");
+        let second = app.get(&older).await;
+        second
+            .assert_status(StatusCode::OK)
+            .assert_contains("Stuk nummer 03")
+            .assert_contains("Stuk nummer 01")
+            .assert_lacks("Stuk nummer 04")
+            .assert_lacks("rel=\"next\"");
+        app.get("/?voor=onzin").await.assert_status(StatusCode::OK).assert_contains("Stuk nummer 23");
+    }
+}

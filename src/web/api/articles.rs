@@ -1,7 +1,5 @@
 //! Articles: the public list and page, and editors' writes with a token.
 
-use base64::{Engine, engine::general_purpose::URL_SAFE_NO_PAD};
-use chrono::{DateTime, Utc};
 use poem::web::Data;
 use poem_openapi::{
     ApiResponse, OpenApi,
@@ -13,7 +11,7 @@ use crate::{
     app::AppState,
     domain::validate::{ArticleStatus, Role},
     entity::articles,
-    store,
+    store::{self, articles::Cursor},
     web::{
         admin::articles::{ArticleForm, checked_input},
         api::{
@@ -31,22 +29,6 @@ pub enum ArticleCreated {
     /// The new article.
     #[oai(status = 201)]
     Created(Json<Article>),
-}
-
-fn encode_cursor(published_at: DateTime<Utc>, id: i32) -> String {
-    URL_SAFE_NO_PAD.encode(format!(
-        "{}|{id}",
-        published_at.to_rfc3339_opts(chrono::SecondsFormat::Nanos, true)
-    ))
-}
-
-fn decode_cursor(cursor: &str) -> Option<(DateTime<Utc>, i32)> {
-    let text = String::from_utf8(URL_SAFE_NO_PAD.decode(cursor).ok()?).ok()?;
-    let (at, id) = text.split_once('|')?;
-    Some((
-        DateTime::parse_from_rfc3339(at).ok()?.with_timezone(&Utc),
-        id.parse().ok()?,
-    ))
 }
 
 async fn to_api(state: &AppState, article: articles::Model) -> Result<Article, ApiError> {
@@ -100,7 +82,7 @@ impl ArticlesApi {
     ) -> Result<Json<ArticleList>, ApiError> {
         let after = match cursor.0.as_deref() {
             Some(c) => Some(
-                decode_cursor(c)
+                Cursor::decode(c)
                     .ok_or_else(|| ApiError::bad_request("The cursor is not valid."))?,
             ),
             None => None,
@@ -110,10 +92,7 @@ impl ArticlesApi {
         let more = rows.len() as u64 > size;
         rows.truncate(size as usize);
         let next_cursor = more
-            .then(|| {
-                rows.last()
-                    .and_then(|r| r.published_at.map(|at| encode_cursor(at, r.id)))
-            })
+            .then(|| rows.last().and_then(Cursor::after).map(Cursor::encode))
             .flatten();
         Ok(Json(ArticleList {
             items: rows
@@ -184,17 +163,5 @@ impl ArticlesApi {
             .map_err(|errors| ApiError::validation(&errors))?;
         let article = store::articles::update(&state.db, existing, input).await?;
         Ok(Json(to_api(&state, article).await?))
-    }
-}
-
-#[cfg(test)]
-mod tests {
-    use super::*;
-
-    #[test]
-    fn cursors_round_trip_and_reject_garbage() {
-        let at = Utc::now();
-        assert_eq!(decode_cursor(&encode_cursor(at, 42)), Some((at, 42)));
-        assert_eq!(decode_cursor("nonsense"), None);
     }
 }
