@@ -3,7 +3,9 @@
 use std::sync::Arc;
 
 use poem::{
-    Endpoint, EndpointExt, IntoEndpoint, Route, get,
+    EndpointExt, IntoEndpoint, Response, Route,
+    endpoint::BoxEndpoint,
+    get,
     http::Method,
     middleware::{CatchPanic, Compression, CookieJarManager, Cors},
     post,
@@ -44,7 +46,7 @@ impl AppState {
 }
 
 /// The whole site: every route, wrapped in the middleware every request passes.
-pub fn build(state: AppState) -> impl Endpoint {
+pub fn build(state: AppState) -> BoxEndpoint<'static, Response> {
     with_middleware(routes(&state.settings), state)
 }
 
@@ -124,17 +126,23 @@ fn cors(origins: &[String]) -> Cors {
 
 /// Wraps routes in what every request passes, outermost last: compression, CSRF,
 /// cookies, rate limits, the body cap, error pages, panic catching, the request log,
-/// the security headers and the state.
-pub fn with_middleware(routes: Route, state: AppState) -> impl Endpoint {
-    routes
+/// the security headers and the state. The stack is boxed halfway: its full type nests
+/// deeper than the compiler's layout limit in release builds.
+pub fn with_middleware(routes: Route, state: AppState) -> BoxEndpoint<'static, Response> {
+    let inner = routes
         .with(Compression::new())
         .around(middleware::csrf::protect)
         .with(CookieJarManager::new())
         .around(middleware::rate_limit::limit)
         .around(middleware::body_limit::cap)
+        .map_to_response()
+        .boxed();
+    inner
         .around(middleware::errors::render)
         .with(CatchPanic::new().with_handler(middleware::errors::panic_page))
         .around(middleware::request_log::trace)
         .around(middleware::security_headers::add)
         .data(state)
+        .map_to_response()
+        .boxed()
 }

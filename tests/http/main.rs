@@ -1,5 +1,4 @@
 //! Behaviour through the HTTP surface, on SQLite and (when configured) PostgreSQL.
-#![recursion_limit = "256"]
 
 mod helpers;
 
