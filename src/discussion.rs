@@ -213,16 +213,26 @@ async fn log_decision(
 /// Whether a reader still holds the right to change this reaction: the edit key matches
 /// and the window has not closed.
 pub fn may_edit(comment: &comments::Model, edit_key: Option<&str>, now: DateTime<Utc>) -> bool {
-    let key_matches = match (edit_key, comment.edit_key_hash.as_deref()) {
-        (Some(key), Some(hash)) => security::token_hash(key) == hash,
-        _ => false,
-    };
-    let open = now - comment.created_at < Duration::minutes(EDIT_WINDOW_MINUTES);
     let editable_status = matches!(
         Status::parse(&comment.status),
         Some(Status::Pending | Status::Approved | Status::Spam)
     );
-    key_matches && open && editable_status
+    holds_key(edit_key, comment.edit_key_hash.as_deref())
+        && edit_window_open(comment.created_at, now)
+        && editable_status
+}
+
+/// Whether the edit key a browser holds belongs to the stored hash.
+pub fn holds_key(edit_key: Option<&str>, edit_key_hash: Option<&str>) -> bool {
+    match (edit_key, edit_key_hash) {
+        (Some(key), Some(hash)) => security::token_hash(key) == hash,
+        _ => false,
+    }
+}
+
+/// Whether a reaction posted at `created_at` may still be changed by its poster.
+pub fn edit_window_open(created_at: DateTime<Utc>, now: DateTime<Utc>) -> bool {
+    now - created_at < Duration::minutes(EDIT_WINDOW_MINUTES)
 }
 
 /// A reader's edit: the rules run again, so an approved reaction that gains links goes

@@ -94,10 +94,18 @@ pub fn dutch_message(status: StatusCode, error: Option<&AppError>) -> Cow<'stati
     }
 }
 
+/// "1 seconde", "30 seconden".
+pub fn seconds_nl(seconds: u64) -> String {
+    let unit = if seconds == 1 { "seconde" } else { "seconden" };
+    format!("{seconds} {unit}")
+}
+
 /// "… Probeer het over N seconden opnieuw."
 pub fn too_fast(seconds: u64) -> String {
-    let unit = if seconds == 1 { "seconde" } else { "seconden" };
-    format!("Je doet te veel verzoeken kort na elkaar. Probeer het over {seconds} {unit} opnieuw.")
+    format!(
+        "Je doet te veel verzoeken kort na elkaar. Probeer het over {} opnieuw.",
+        seconds_nl(seconds)
+    )
 }
 
 fn static_message(status: StatusCode, error: Option<&AppError>) -> &'static str {

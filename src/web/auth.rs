@@ -17,7 +17,7 @@ use serde::Deserialize;
 use crate::{
     app::AppState,
     domain::validate::Role,
-    error::{AppError, AppResult},
+    error::{AppError, AppResult, seconds_nl},
     security, store,
     web::{
         HtmlForm,
@@ -182,8 +182,10 @@ pub async fn login(
     HtmlForm(form): HtmlForm<LoginForm>,
 ) -> AppResult<Response> {
     if let Some(Data(Throttled(RetryAfter(seconds)))) = throttled {
-        let unit = if *seconds == 1 { "seconde" } else { "seconden" };
-        let message = format!("Te veel inlogpogingen. Probeer het over {seconds} {unit} opnieuw.");
+        let message = format!(
+            "Te veel inlogpogingen. Probeer het over {} opnieuw.",
+            seconds_nl(*seconds)
+        );
         let page = LoginPage::new(viewer, form.username, form.terug, Some(message.into()));
         let mut response = render_with_status(&page, StatusCode::TOO_MANY_REQUESTS)?;
         response

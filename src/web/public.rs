@@ -1,6 +1,6 @@
 //! The pages every reader sees, and the health check.
 
-use chrono::{DateTime, Duration, Utc};
+use chrono::{DateTime, Utc};
 use poem::{
     IntoResponse, Response, handler,
     http::StatusCode,
@@ -14,7 +14,6 @@ use crate::{
     domain::{dates, markdown::SafeHtml, thread, validate::ArticleStatus},
     entity::articles,
     error::{AppError, AppResult},
-    security,
     store::{
         self,
         articles::Cursor,
@@ -174,14 +173,11 @@ fn reaction_view(
     now: DateTime<Utc>,
 ) -> ReactionView {
     let status = Status::parse(&comment.status);
-    let is_own = match (own.key_for(comment.id), comment.edit_key_hash.as_deref()) {
-        (Some(key), Some(hash)) => security::token_hash(key) == hash,
-        _ => false,
-    };
+    let is_own = discussion::holds_key(own.key_for(comment.id), comment.edit_key_hash.as_deref());
     let approved = status == Some(Status::Approved);
     // The poster of a reaction the rules sent to spam sees the same "pending" answer.
     let own_waiting = is_own && matches!(status, Some(Status::Pending | Status::Spam));
-    let in_window = now - comment.created_at < Duration::minutes(discussion::EDIT_WINDOW_MINUTES);
+    let in_window = discussion::edit_window_open(comment.created_at, now);
     ReactionView {
         id: comment.id,
         parent_id: comment.parent_id,

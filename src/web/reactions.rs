@@ -18,7 +18,7 @@ use crate::{
     discussion::{self, CommentInput, FormSignals, Outcome, RawComment, Submission},
     domain::validate::{ArticleStatus, CommentBody, FieldErrors},
     entity::{articles, comments},
-    error::{AppError, AppResult},
+    error::{AppError, AppResult, seconds_nl},
     security::Keys,
     store,
     web::{
@@ -163,9 +163,9 @@ pub async fn create(
         .await;
     }
     if let Some(Data(Throttled(RetryAfter(seconds)))) = throttled {
-        let unit = if *seconds == 1 { "seconde" } else { "seconden" };
         let notice = format!(
-            "Je plaatst te snel reacties. Probeer het over {seconds} {unit} opnieuw. Je tekst is bewaard."
+            "Je plaatst te snel reacties. Probeer het over {} opnieuw. Je tekst is bewaard.",
+            seconds_nl(*seconds)
         );
         let mut response = again(
             FieldErrors::default(),
