@@ -370,6 +370,10 @@ mod tests {
         assert_eq!(limiters.key_count(), 1_000_000);
         std::thread::sleep(Duration::from_millis(5));
         limiters.prune();
+        eprintln!(
+            "rate-limit keys: 1000000 before pruning, {} after",
+            limiters.key_count()
+        );
         assert!(
             limiters.key_count() < 100,
             "{} keys left",
