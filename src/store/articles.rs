@@ -186,6 +186,18 @@ pub async fn latest_published(
         .await
 }
 
+/// An article a reader may see: published, or also a draft when `drafts_too`
+/// (staff look at drafts on the site).
+pub async fn find_readable(
+    db: &impl ConnectionTrait,
+    slug: &str,
+    drafts_too: bool,
+) -> Result<Option<articles::Model>, DbErr> {
+    Ok(find_by_slug(db, slug)
+        .await?
+        .filter(|a| drafts_too || a.status == ArticleStatus::Published.as_str()))
+}
+
 pub async fn find_by_id(
     db: &impl ConnectionTrait,
     id: i32,

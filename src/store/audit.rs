@@ -101,7 +101,7 @@ pub async fn list(
         .await
 }
 
-/// Every row about one reaction, oldest first (for tests and the queue).
+/// Every row about one reaction, oldest first.
 pub async fn for_comment(
     db: &impl ConnectionTrait,
     comment_id: i32,

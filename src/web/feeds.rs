@@ -13,7 +13,6 @@ use sha2::{Digest, Sha256};
 
 use crate::{
     app::AppState,
-    domain::validate::ArticleStatus,
     entity::articles,
     error::{AppError, AppResult},
     store::{self, comments::Status},
@@ -120,9 +119,8 @@ pub async fn reactions_feed(
     req: &Request,
     Path(slug): Path<String>,
 ) -> AppResult<Response> {
-    let article = store::articles::find_by_slug(&state.db, &slug)
+    let article = store::articles::find_readable(&state.db, &slug, false)
         .await?
-        .filter(|a| a.status == ArticleStatus::Published.as_str())
         .ok_or(AppError::NotFound)?;
     let mut approved: Vec<_> = store::comments::for_article(&state.db, article.id)
         .await?

@@ -92,12 +92,9 @@ pub async fn show(
     Path(slug): Path<String>,
     Query(query): Query<ShowQuery>,
 ) -> AppResult<Response> {
-    let article = store::articles::find_by_slug(&state.db, &slug)
+    let article = store::articles::find_readable(&state.db, &slug, viewer.staff.is_some())
         .await?
         .ok_or(AppError::NotFound)?;
-    if article.status != ArticleStatus::Published.as_str() && viewer.staff.is_none() {
-        return Err(AppError::NotFound);
-    }
     let own = OwnReactions::from_cookies(&state.keys, cookies);
     let form = article
         .reactions_open

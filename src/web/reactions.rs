@@ -16,7 +16,7 @@ use serde::Deserialize;
 use crate::{
     app::AppState,
     discussion::{self, CommentInput, FormSignals, Outcome, RawComment, Submission},
-    domain::validate::{ArticleStatus, CommentBody, FieldErrors},
+    domain::validate::{CommentBody, FieldErrors},
     entity::{articles, comments},
     error::{AppError, AppResult, seconds_nl},
     security::Keys,
@@ -118,16 +118,6 @@ fn form_age_seconds(keys: &Keys, token: &str) -> Option<i64> {
     Some((Utc::now().timestamp_millis() - served).div_euclid(1000))
 }
 
-async fn open_article(state: &AppState, viewer: &Viewer, slug: &str) -> AppResult<articles::Model> {
-    let article = store::articles::find_by_slug(&state.db, slug)
-        .await?
-        .ok_or(AppError::NotFound)?;
-    if article.status != ArticleStatus::Published.as_str() && viewer.staff.is_none() {
-        return Err(AppError::NotFound);
-    }
-    Ok(article)
-}
-
 #[handler]
 pub async fn create(
     Data(state): Data<&AppState>,
@@ -138,7 +128,9 @@ pub async fn create(
     throttled: Option<Data<&Throttled>>,
     HtmlForm(form): HtmlForm<ReactionForm>,
 ) -> AppResult<Response> {
-    let article = open_article(state, &viewer, &slug).await?;
+    let article = store::articles::find_readable(&state.db, &slug, viewer.staff.is_some())
+        .await?
+        .ok_or(AppError::NotFound)?;
     let own = OwnReactions::from_cookies(&state.keys, cookies);
     let again = |errors: FieldErrors, notice: Option<Cow<'static, str>>, status: StatusCode| {
         let form_view = ReactionFormView::from_form(&state.keys, &article, &form, errors, notice);

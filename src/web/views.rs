@@ -245,7 +245,13 @@ impl ReactionFormView {
             parent_id: form.parent_id.trim().to_owned(),
             parent_name: None,
             errors,
-            form_token: reactions::form_token(keys),
+            // A form shown again keeps the time it was first served: fixing a typo and
+            // sending it back at once is not a bot's speed.
+            form_token: if keys.verify(&form.form_token).is_some() {
+                form.form_token.clone()
+            } else {
+                reactions::form_token(keys)
+            },
             notice,
         }
     }

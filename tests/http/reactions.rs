@@ -231,6 +231,19 @@ db_test! {
 }
 
 db_test! {
+    async fn a_form_shown_again_keeps_its_first_served_time(app) {
+        let slug = app.published_article("Opnieuw").await;
+        let served = app.form_token(30);
+        let resp = app.post_comment(&slug, &[("form_token", &served), ("author_email", "fout")]).await;
+        resp.assert_status(StatusCode::UNPROCESSABLE_ENTITY);
+        let again = crate::helpers::hidden_value(&resp.body, "form_token").unwrap();
+        assert_eq!(again, served, "fixing a field at once is not sent back 'too fast'");
+        let id = app.comment(&slug, &[("form_token", &again)]).await;
+        assert_eq!(status(&app, id).await, "pending");
+    }
+}
+
+db_test! {
     async fn hold_all_and_publish_all_modes(app) {
         let slug = app.published_article("Modi").await;
         app.approved_comment(&slug, &[]).await;

@@ -116,9 +116,8 @@ impl ArticlesApi {
         state: Data<&AppState>,
         slug: Path<String>,
     ) -> Result<Json<Article>, ApiError> {
-        let article = store::articles::find_by_slug(&state.db, &slug.0)
+        let article = store::articles::find_readable(&state.db, &slug.0, false)
             .await?
-            .filter(|a| a.status == ArticleStatus::Published.as_str())
             .ok_or_else(|| ApiError::not_found("No published article has this slug."))?;
         Ok(Json(to_api(&state, article).await?))
     }

@@ -8,10 +8,7 @@ use poem_openapi::{ApiResponse, OpenApi, param::Path, payload::Json};
 use crate::{
     app::AppState,
     discussion::{self, CommentInput, Outcome, RawComment, Submission},
-    domain::{
-        thread::{self, Threaded},
-        validate::ArticleStatus,
-    },
+    domain::thread::{self, Threaded},
     entity::articles,
     store::{
         self,
@@ -57,9 +54,8 @@ impl Threaded for Node {
 }
 
 async fn published(state: &AppState, slug: &str) -> Result<articles::Model, ApiError> {
-    store::articles::find_by_slug(&state.db, slug)
+    store::articles::find_readable(&state.db, slug, false)
         .await?
-        .filter(|a| a.status == ArticleStatus::Published.as_str())
         .ok_or_else(|| ApiError::not_found("No published article has this slug."))
 }
 
