@@ -24,6 +24,9 @@ pub enum AppError {
     Csrf,
     #[error("request body too large")]
     PayloadTooLarge,
+    /// The body came with a `Content-Encoding` (compressed); only `identity` is read.
+    #[error("compressed request body")]
+    EncodedBody,
     /// Over a rate limit; try again after this many seconds.
     #[error("rate limited for {0} s")]
     RateLimited(u64),
@@ -56,6 +59,7 @@ impl ResponseError for AppError {
             Self::LoginRequired => StatusCode::UNAUTHORIZED,
             Self::Forbidden | Self::Refused(_) | Self::Csrf => StatusCode::FORBIDDEN,
             Self::PayloadTooLarge => StatusCode::PAYLOAD_TOO_LARGE,
+            Self::EncodedBody => StatusCode::UNSUPPORTED_MEDIA_TYPE,
             Self::RateLimited(_) => StatusCode::TOO_MANY_REQUESTS,
             Self::Unavailable(_) => StatusCode::SERVICE_UNAVAILABLE,
             _ if self.is_record_not_found() => StatusCode::NOT_FOUND,
@@ -124,6 +128,9 @@ fn static_message(status: StatusCode, error: Option<&AppError>) -> &'static str 
             "Wat je verstuurde is te groot: de grens ligt bij 64 KB. Maak de tekst korter en probeer het opnieuw."
         }
         (_, StatusCode::METHOD_NOT_ALLOWED) => "Deze pagina kan dat verzoek niet verwerken.",
+        (_, StatusCode::UNSUPPORTED_MEDIA_TYPE) => {
+            "Deze site neemt geen gecomprimeerde formulieren aan. Verstuur het opnieuw zonder compressie; gewone browsers doen dat vanzelf."
+        }
         (_, StatusCode::SERVICE_UNAVAILABLE) => {
             "De site is even niet bereikbaar. Probeer het over een paar minuten opnieuw."
         }
@@ -144,6 +151,7 @@ pub fn api_code(status: StatusCode) -> &'static str {
         StatusCode::FORBIDDEN => "forbidden",
         StatusCode::PAYLOAD_TOO_LARGE => "payload_too_large",
         StatusCode::METHOD_NOT_ALLOWED => "method_not_allowed",
+        StatusCode::UNSUPPORTED_MEDIA_TYPE => "unsupported_media_type",
         StatusCode::TOO_MANY_REQUESTS => "rate_limited",
         StatusCode::CONFLICT => "conflict",
         StatusCode::UNPROCESSABLE_ENTITY => "validation_failed",
@@ -161,6 +169,9 @@ pub fn api_message(status: StatusCode) -> &'static str {
         StatusCode::FORBIDDEN => "This token may not do that.",
         StatusCode::PAYLOAD_TOO_LARGE => "The request body is larger than 64 KiB.",
         StatusCode::METHOD_NOT_ALLOWED => "This method is not allowed here.",
+        StatusCode::UNSUPPORTED_MEDIA_TYPE => {
+            "Request bodies must not be compressed: send them with no Content-Encoding."
+        }
         StatusCode::TOO_MANY_REQUESTS => "Too many requests; see Retry-After.",
         StatusCode::SERVICE_UNAVAILABLE => "The service is temporarily unavailable.",
         s if s.is_server_error() => "Something went wrong on our side.",

@@ -266,6 +266,18 @@ impl TestApp {
         form: Option<String>,
         headers: &[(&str, &str)],
     ) -> Resp {
+        self.send_bytes(method, path, form.map(String::into_bytes), headers)
+            .await
+    }
+
+    /// [`TestApp::send_with`] with a body of any bytes (compressed, say).
+    pub async fn send_bytes(
+        &self,
+        method: Method,
+        path: &str,
+        body: Option<Vec<u8>>,
+        headers: &[(&str, &str)],
+    ) -> Resp {
         let cookie_header = {
             let cookies = self.cookies.lock().unwrap();
             cookies
@@ -281,7 +293,7 @@ impl TestApp {
         for (name, value) in headers {
             request = request.header(*name, *value);
         }
-        if let Some(body) = form {
+        if let Some(body) = body {
             if !headers
                 .iter()
                 .any(|(name, _)| name.eq_ignore_ascii_case("content-type"))

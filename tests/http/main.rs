@@ -5,6 +5,7 @@ mod helpers;
 mod api;
 mod articles;
 mod auth;
+mod bodies;
 mod feeds;
 mod limits;
 mod moderation;

@@ -1,4 +1,11 @@
-//! Caps request bodies at 64 KiB, with or without a Content-Length header.
+//! Caps request bodies at 64 KiB, with or without a Content-Length header, and refuses
+//! compressed request bodies.
+//!
+//! A request with a `Content-Encoding` other than `identity` gets 415 (with
+//! `Accept-Encoding: identity`, RFC 7694) before anything reads it: a few KB of zstd can
+//! unpack to gigabytes, and no browser form or API client of this site needs to compress
+//! what it sends. This runs outside every other reader of the body (rate limits, CSRF,
+//! handlers), so none of them can see a body other than the one that was capped.
 
 use poem::{Body, Endpoint, IntoResponse, Request, Response, Result, http::header};
 use tokio::io::AsyncReadExt;
@@ -9,6 +16,9 @@ use crate::error::AppError;
 pub const MAX_BODY_BYTES: usize = 64 * 1024;
 
 pub async fn cap<E: Endpoint>(next: E, mut req: Request) -> Result<Response> {
+    if is_encoded(&req) {
+        return Err(AppError::EncodedBody.into());
+    }
     let declared = req
         .headers()
         .get(header::CONTENT_LENGTH)
@@ -34,4 +44,14 @@ pub async fn cap<E: Endpoint>(next: E, mut req: Request) -> Result<Response> {
         req.set_body(Body::from(bytes));
     }
     Ok(next.call(req).await?.into_response())
+}
+
+/// Whether the body carries any content coding besides `identity`.
+fn is_encoded(req: &Request) -> bool {
+    req.headers()
+        .get_all(header::CONTENT_ENCODING)
+        .iter()
+        .flat_map(|value| value.to_str().unwrap_or("unreadable").split(','))
+        .map(str::trim)
+        .any(|coding| !coding.is_empty() && !coding.eq_ignore_ascii_case("identity"))
 }

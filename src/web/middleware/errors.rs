@@ -55,10 +55,20 @@ fn error_response(err: poem::Error, api: bool, login_target: &str) -> Response {
     } else {
         page(status, &dutch_message(status, Some(app_error)))
     };
-    if let AppError::RateLimited(seconds) = app_error {
-        response
-            .headers_mut()
-            .insert(header::RETRY_AFTER, (*seconds).into());
+    match app_error {
+        AppError::RateLimited(seconds) => {
+            response
+                .headers_mut()
+                .insert(header::RETRY_AFTER, (*seconds).into());
+        }
+        // RFC 7694: say which content coding a request body may have.
+        AppError::EncodedBody => {
+            response.headers_mut().insert(
+                header::ACCEPT_ENCODING,
+                poem::http::HeaderValue::from_static("identity"),
+            );
+        }
+        _ => {}
     }
     response
 }

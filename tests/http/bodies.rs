@@ -1,0 +1,278 @@
+//! Request bodies an attacker might send: compressed ones ("zip bombs") are refused
+//! before anything unpacks them, on every route that takes a body.
+
+use std::{
+    io::{Read, Write},
+    net::{TcpListener, TcpStream},
+    process::{Child, Command, Stdio},
+    time::{Duration, Instant},
+};
+
+use kantlijn::domain::validate::Role;
+use poem::http::{Method, StatusCode};
+
+use crate::db_test;
+
+/// `len` bytes of one JSON document that a handler would happily parse: a reaction
+/// whose body is a single repeated letter.
+fn bomb_plain(len: usize) -> impl Read {
+    let head = br#"{"author_name":"A","author_email":"a@example.nl","body":""#.to_vec();
+    std::io::Cursor::new(head).chain(std::io::repeat(b'a').take(len as u64))
+}
+
+fn gzipped(len: usize) -> Vec<u8> {
+    let mut encoder = flate2::read::GzEncoder::new(bomb_plain(len), flate2::Compression::best());
+    let mut out = Vec::new();
+    encoder.read_to_end(&mut out).unwrap();
+    out
+}
+
+fn zstd_packed(len: usize) -> Vec<u8> {
+    zstd::stream::encode_all(bomb_plain(len), 3).unwrap()
+}
+
+/// Every route that accepts a POST or PUT body, with the ids and slugs of `app`.
+fn body_routes(slug: &str, article_id: &str, comment_id: i32) -> Vec<(Method, String)> {
+    let post = |path: String| (Method::POST, path);
+    vec![
+        post(format!("/artikelen/{slug}/reacties")),
+        post(format!("/artikelen/{slug}/reacties/{comment_id}/bewerken")),
+        post(format!(
+            "/artikelen/{slug}/reacties/{comment_id}/verwijderen"
+        )),
+        post("/beheer/inloggen".into()),
+        post("/beheer/uitloggen".into()),
+        post("/beheer/artikelen/nieuw".into()),
+        post(format!("/beheer/artikelen/{article_id}/bewerken")),
+        post("/beheer/voorbeeld".into()),
+        post("/beheer/moderatie".into()),
+        post("/beheer/moderatie/blokkeren".into()),
+        post("/beheer/instellingen".into()),
+        post("/beheer/gebruikers".into()),
+        post("/beheer/tokens".into()),
+        post("/beheer/tokens/1/intrekken".into()),
+        post(format!("/api/v1/articles/{slug}/comments")),
+        post(format!("/api/v1/comments/{comment_id}/moderation")),
+        post("/api/v1/articles".into()),
+        (Method::PUT, format!("/api/v1/articles/{slug}")),
+    ]
+}
+
+db_test! {
+    async fn compressed_bodies_get_415_on_every_route_that_takes_a_body(app) {
+        let slug = app.published_article("Een artikel").await;
+        let comment = app.comment(&slug, &[]).await;
+        let article = kantlijn::store::articles::find_by_slug(&app.db, &slug).await.unwrap().unwrap();
+        // A logged-in admin with a valid CSRF token in the header and a bearer token:
+        // nothing but the encoding can be the reason for a refusal.
+        app.login_as(Role::Admin).await;
+        let csrf = app.csrf_token().await;
+        let token = app.api_token(Role::Admin).await;
+        let bearer = format!("Bearer {token}");
+        let bombs = [("gzip", gzipped(1 << 20)), ("zstd", zstd_packed(16 << 20)), ("gzip, identity", gzipped(1 << 20))];
+        for (encoding, body) in &bombs {
+            assert!(body.len() < 70 * 1024, "{encoding} body is {} bytes", body.len());
+            for (method, path) in body_routes(&slug, &article.id.to_string(), comment) {
+                let resp = app
+                    .send_bytes(method.clone(), &path, Some(body.clone()), &[
+                        ("content-encoding", encoding),
+                        ("content-type", if path.starts_with("/api") { "application/json" } else { "application/x-www-form-urlencoded" }),
+                        ("x-csrf-token", &csrf),
+                        ("authorization", &bearer),
+                    ])
+                    .await;
+                assert_eq!(resp.status, StatusCode::UNSUPPORTED_MEDIA_TYPE, "{method} {path} ({encoding}): {}", resp.body);
+                assert_eq!(resp.header("accept-encoding"), "identity", "{method} {path}");
+                if path.starts_with("/api") {
+                    let json: serde_json::Value = serde_json::from_str(&resp.body).unwrap();
+                    assert_eq!(json["error"], "unsupported_media_type", "{path}");
+                } else {
+                    resp.assert_contains("zonder compressie");
+                }
+            }
+        }
+        // Nothing changed: the reaction is still there, untouched.
+        assert_eq!(app.stored(comment).await.body_md, "Een *doordachte* reactie.");
+    }
+}
+
+db_test! {
+    async fn an_identity_content_encoding_is_read_as_usual(app) {
+        let slug = app.published_article("Een artikel").await;
+        let (resp, json) = app
+            .api(Method::GET, &format!("/api/v1/articles/{slug}"), None, None)
+            .await;
+        resp.assert_status(StatusCode::OK);
+        assert_eq!(json["slug"], slug.as_str());
+        let body = serde_json::json!({
+            "author_name": "Lien", "author_email": "lien@example.nl", "body": "Helder stuk."
+        });
+        let resp = app
+            .send_bytes(Method::POST, &format!("/api/v1/articles/{slug}/comments"), Some(body.to_string().into_bytes()), &[
+                ("content-encoding", "identity"),
+                ("content-type", "application/json"),
+            ])
+            .await;
+        resp.assert_status(StatusCode::CREATED);
+    }
+}
+
+/// A `kantlijn serve` process on a fresh SQLite file and a free port.
+struct Server {
+    child: Child,
+    addr: String,
+    _dir: tempfile::TempDir,
+}
+
+impl Server {
+    fn start() -> Self {
+        let dir = tempfile::tempdir().unwrap();
+        let url = format!("sqlite://{}?mode=rwc", dir.path().join("bomb.db").display());
+        let addr = {
+            let probe = TcpListener::bind("127.0.0.1:0").unwrap();
+            probe.local_addr().unwrap().to_string()
+        };
+        let child = Command::new(env!("CARGO_BIN_EXE_kantlijn"))
+            .args(["serve", "--bind", &addr, "--database-url", &url])
+            .env("KANTLIJN_RATE_LIMITS", "off-including-login")
+            .env("RUST_LOG", "warn")
+            .stdout(Stdio::null())
+            .stderr(Stdio::null())
+            .spawn()
+            .unwrap();
+        let server = Self {
+            child,
+            addr,
+            _dir: dir,
+        };
+        let deadline = Instant::now() + Duration::from_secs(30);
+        while server.request("GET", "/healthz", &[], &[]).0 != 200 {
+            assert!(Instant::now() < deadline, "the server did not come up");
+            std::thread::sleep(Duration::from_millis(100));
+        }
+        server
+    }
+
+    /// One HTTP/1.1 request on a fresh connection: (status, whole response).
+    fn request(
+        &self,
+        method: &str,
+        path: &str,
+        headers: &[(&str, &str)],
+        body: &[u8],
+    ) -> (u16, String) {
+        let Ok(mut stream) = TcpStream::connect(&self.addr) else {
+            return (0, String::new());
+        };
+        stream
+            .set_read_timeout(Some(Duration::from_secs(60)))
+            .unwrap();
+        let mut head = format!(
+            "{method} {path} HTTP/1.1\r\nHost: {}\r\nConnection: close\r\nContent-Length: {}\r\n",
+            self.addr,
+            body.len()
+        );
+        for (name, value) in headers {
+            head.push_str(&format!("{name}: {value}\r\n"));
+        }
+        head.push_str("\r\n");
+        if stream.write_all(head.as_bytes()).is_err() || stream.write_all(body).is_err() {
+            return (0, String::new());
+        }
+        let mut response = Vec::new();
+        let _ = stream.read_to_end(&mut response);
+        let response = String::from_utf8_lossy(&response).into_owned();
+        let status = response
+            .split(' ')
+            .nth(1)
+            .and_then(|s| s.parse().ok())
+            .unwrap_or(0);
+        (status, response)
+    }
+
+    /// The peak resident memory of the process so far, in bytes.
+    fn peak_rss(&self) -> u64 {
+        let status = std::fs::read_to_string(format!("/proc/{}/status", self.child.id())).unwrap();
+        let kib: u64 = status
+            .lines()
+            .find_map(|l| l.strip_prefix("VmHWM:"))
+            .and_then(|v| v.trim().trim_end_matches("kB").trim().parse().ok())
+            .unwrap();
+        kib * 1024
+    }
+}
+
+impl Drop for Server {
+    fn drop(&mut self) {
+        let _ = self.child.kill();
+        let _ = self.child.wait();
+    }
+}
+
+/// The real binary, sent zstd and gzip bombs on every body route: each is refused and
+/// the process's peak memory stays far below what unpacking one would take.
+#[test]
+fn the_server_refuses_compressed_bombs_without_growing() {
+    if !std::path::Path::new("/proc/self/status").exists() {
+        eprintln!("skipped: no /proc to read the peak memory from");
+        return;
+    }
+    let server = Server::start();
+    // 256 MiB of JSON in a few KB of zstd; 32 MiB in about 32 KB of gzip.
+    let zstd_bomb = zstd_packed(256 << 20);
+    let gzip_bomb = gzipped(32 << 20);
+    eprintln!(
+        "zstd bomb: {} bytes, gzip bomb: {} bytes",
+        zstd_bomb.len(),
+        gzip_bomb.len()
+    );
+    let (_, login) = server.request("GET", "/beheer/inloggen", &[], &[]);
+    let cookie = login
+        .lines()
+        .find_map(|l| {
+            l.strip_prefix("set-cookie: ")
+                .or_else(|| l.strip_prefix("Set-Cookie: "))
+        })
+        .and_then(|c| c.split(';').next())
+        .unwrap()
+        .to_owned();
+    let csrf = crate::helpers::hidden_value(&login, "csrf_token").unwrap();
+    let before = server.peak_rss();
+    let mut accepted = Vec::new();
+    for (encoding, bomb) in [("zstd", &zstd_bomb), ("gzip", &gzip_bomb)] {
+        for (method, path) in body_routes("een-artikel", "1", 1) {
+            let content_type = if path.starts_with("/api") {
+                "application/json"
+            } else {
+                "application/x-www-form-urlencoded"
+            };
+            let (status, _) = server.request(
+                method.as_str(),
+                &path,
+                &[
+                    ("Content-Encoding", encoding),
+                    ("Content-Type", content_type),
+                    ("Cookie", &cookie),
+                    ("X-CSRF-Token", &csrf),
+                ],
+                bomb,
+            );
+            if !matches!(status, 413 | 415) {
+                accepted.push(format!("{method} {path} ({encoding}): {status}"));
+            }
+        }
+    }
+    let peak = server.peak_rss();
+    eprintln!(
+        "peak RSS: {} MiB before the bombs, {} MiB after",
+        before >> 20,
+        peak >> 20
+    );
+    assert!(peak < 100 << 20, "peak RSS {} MiB", peak >> 20);
+    assert!(accepted.is_empty(), "not refused: {accepted:#?}");
+    assert_eq!(
+        server.request("GET", "/healthz", &[], &[]).0,
+        200,
+        "the server lives on"
+    );
+}
