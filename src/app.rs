@@ -10,13 +10,12 @@ use poem::{
     middleware::{CatchPanic, Compression, CookieJarManager, Cors},
     post,
 };
-use sea_orm::DatabaseConnection;
 
 use crate::{
     config::Settings,
     metrics::Metrics,
     security::Keys,
-    store,
+    store::{self, Db, settings::RulesCache},
     web::middleware::rate_limit::Limiters,
     web::{self, admin, auth, feeds, middleware, public, reactions},
 };
@@ -24,8 +23,9 @@ use crate::{
 /// Everything a handler may need, cheap to clone.
 #[derive(Clone)]
 pub struct AppState {
-    pub db: DatabaseConnection,
+    pub db: Db,
     pub keys: Arc<Keys>,
+    pub rules: Arc<RulesCache>,
     pub settings: Arc<Settings>,
     pub limiters: Arc<Limiters>,
     pub metrics: Arc<Metrics>,
@@ -33,10 +33,11 @@ pub struct AppState {
 
 impl AppState {
     /// The state with the rate-limit quotas stored in the database (or the defaults).
-    pub async fn load(db: DatabaseConnection, settings: Settings) -> Result<Self, sea_orm::DbErr> {
-        let quotas = store::settings::quotas(&db).await?;
+    pub async fn load(db: Db, settings: Settings) -> Result<Self, sea_orm::DbErr> {
+        let quotas = store::settings::quotas(db.read()).await?;
         Ok(Self {
             keys: Arc::new(Keys::derive(&settings.secret)),
+            rules: Arc::default(),
             limiters: Arc::new(Limiters::new(settings.rate_limits, &quotas)),
             metrics: Arc::new(Metrics::new()),
             settings: Arc::new(settings),

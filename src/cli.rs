@@ -4,7 +4,6 @@ use std::{io::BufRead, process::ExitCode, time::Duration};
 
 use anyhow::Context;
 use poem::{Server, listener::TcpListener};
-use sea_orm::DatabaseConnection;
 use tracing_subscriber::EnvFilter;
 
 use crate::{
@@ -16,7 +15,7 @@ use crate::{
     demo,
     domain::validate::{Password, Role, Username},
     security::{self, Keys},
-    store,
+    store::{self, Db},
 };
 
 /// Runs one command and reports failure on stderr with its whole cause chain.
@@ -72,13 +71,13 @@ async fn create_token(name: &str, label: &str, database: &DatabaseArgs) -> anyho
         "the label must be 1 to 100 characters"
     );
     let db = open(&database_url(database, false)).await?;
-    let user = store::users::find_by_username(&db, &name.trim().to_lowercase())
+    let user = store::users::find_by_username(db.read(), &name.trim().to_lowercase())
         .await?
         .with_context(|| {
             format!("there is no user {name:?}; create one with `kantlijn user add`")
         })?;
     let token = security::new_api_token();
-    store::tokens::create(&db, security::token_hash(&token), user.id, label).await?;
+    store::tokens::create(db.write(), security::token_hash(&token), user.id, label).await?;
     println!(
         "API token for {} ({}), shown once:",
         user.username, user.role
@@ -99,8 +98,8 @@ fn database_url(args: &DatabaseArgs, demo: bool) -> String {
 }
 
 /// Connects and migrates.
-pub async fn open(url: &str) -> anyhow::Result<DatabaseConnection> {
-    let db = store::connect(url)
+pub async fn open(url: &str) -> anyhow::Result<Db> {
+    let db = Db::connect(url)
         .await
         .with_context(|| format!("cannot open database {}", redact(url)))?;
     store::migrate(&db)
@@ -127,7 +126,7 @@ async fn serve(args: ServeArgs, demo: bool) -> anyhow::Result<()> {
         Some(secret) => Secret::parse(&secret)?,
         None => {
             let stored = store::settings::get_or_insert(
-                &db,
+                db.write(),
                 store::settings::SITE_SECRET,
                 &security::random_token(),
             )
@@ -191,11 +190,11 @@ async fn shutdown_signal() {
     tracing::info!("shutting down: finishing requests in flight");
 }
 
-async fn purge_sessions(db: DatabaseConnection) {
+async fn purge_sessions(db: Db) {
     let mut every_hour = tokio::time::interval(Duration::from_secs(3600));
     loop {
         every_hour.tick().await;
-        match store::sessions::purge_expired(&db, chrono::Utc::now()).await {
+        match store::sessions::purge_expired(db.write(), chrono::Utc::now()).await {
             Ok(0) => {}
             Ok(n) => tracing::info!(removed = n, "purged expired sessions"),
             Err(err) => tracing::warn!(%err, "purging sessions failed"),
@@ -209,7 +208,7 @@ async fn maintain_limiters(state: AppState) {
     loop {
         every_half_minute.tick().await;
         state.limiters.prune();
-        match store::settings::quotas(&state.db).await {
+        match store::settings::quotas(state.db.read()).await {
             Ok(quotas) => state.limiters.set_quotas(&quotas),
             Err(err) => tracing::warn!(%err, "reading rate-limit quotas failed"),
         }
@@ -242,7 +241,7 @@ async fn add_user(
     let password = Password::parse(&password).map_err(|m| anyhow::anyhow!("{m}"))?;
     let db = open(&database_url(database, false)).await?;
     let hash = security::hash_password(password.as_ref())?;
-    store::users::upsert(&db, &username, role, hash).await?;
+    store::users::upsert(db.write(), &username, role, hash).await?;
     println!("User {username} ({}) is ready.", role.as_str());
     if generated {
         println!("Password: {}", password.as_ref());

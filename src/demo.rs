@@ -4,7 +4,6 @@
 use std::collections::HashMap;
 
 use anyhow::Context;
-use sea_orm::{DatabaseConnection, TransactionTrait};
 
 use crate::{
     discussion::{self, Action, CommentInput, FormSignals, Outcome, RawComment, Submission},
@@ -14,8 +13,7 @@ use crate::{
     },
     entity::articles,
     security::{self, Keys},
-    store,
-    store::articles::ArticleInput,
+    store::{self, Db, articles::ArticleInput},
 };
 
 const SEEDED: &str = "demo_seeded";
@@ -28,10 +26,7 @@ const ARTICLES: [&str; 2] = [
 
 /// Seeds an empty demo database, gives `redacteur` and `moderator` new random passwords,
 /// and returns (username, role, password) for each to print.
-pub async fn prepare(
-    db: &DatabaseConnection,
-    keys: &Keys,
-) -> anyhow::Result<Vec<(String, &'static str, String)>> {
+pub async fn prepare(db: &Db, keys: &Keys) -> anyhow::Result<Vec<(String, &'static str, String)>> {
     let mut logins = Vec::new();
     let mut editor_id = None;
     let mut moderator_id = None;
@@ -40,14 +35,14 @@ pub async fn prepare(
         Password::parse(&password).map_err(|m| anyhow::anyhow!(m))?;
         let hash = security::hash_password(&password)?;
         let username = Username::parse(name).map_err(|m| anyhow::anyhow!(m))?;
-        let user = store::users::upsert(db, &username, role, hash).await?;
+        let user = store::users::upsert(db.write(), &username, role, hash).await?;
         match role {
             Role::Editor => editor_id = Some(user.id),
             _ => moderator_id = Some(user.id),
         }
         logins.push((name.to_owned(), role.label(), password));
     }
-    if store::settings::get(db, SEEDED).await?.is_none() {
+    if store::settings::get(db.read(), SEEDED).await?.is_none() {
         let author = editor_id.context("the demo editor exists")?;
         let txn = db.begin().await?;
         for source in ARTICLES {
@@ -55,12 +50,16 @@ pub async fn prepare(
         }
         store::settings::set(&txn, SEEDED, "1").await?;
         txn.commit().await?;
+        db.versions().site_changed();
         tracing::info!("seeded the demo articles");
     }
-    if store::settings::get(db, REACTIONS_SEEDED).await?.is_none() {
+    if store::settings::get(db.read(), REACTIONS_SEEDED)
+        .await?
+        .is_none()
+    {
         let moderator = moderator_id.context("the demo moderator exists")?;
         seed_reactions(db, keys, moderator).await?;
-        store::settings::set(db, REACTIONS_SEEDED, "1").await?;
+        store::settings::set(db.write(), REACTIONS_SEEDED, "1").await?;
         tracing::info!("seeded the demo reactions");
     }
     Ok(logins)
@@ -68,12 +67,8 @@ pub async fn prepare(
 
 /// Posts the demo reactions through the same path readers use, so the rules decide and
 /// log as always; those marked approved are then approved by the demo moderator.
-async fn seed_reactions(
-    db: &DatabaseConnection,
-    keys: &Keys,
-    moderator_id: i32,
-) -> anyhow::Result<()> {
-    let article = store::articles::find_by_slug(db, MAIN_ARTICLE_SLUG)
+async fn seed_reactions(db: &Db, keys: &Keys, moderator_id: i32) -> anyhow::Result<()> {
+    let article = store::articles::find_by_slug(db.read(), MAIN_ARTICLE_SLUG)
         .await?
         .context("the demo article exists")?;
     let mut ids: HashMap<&str, i32> = HashMap::new();
@@ -98,7 +93,7 @@ async fn seed_reactions(
 const MAIN_ARTICLE_SLUG: &str = "lerarenregister-wordt-lerarenportfolio";
 
 async fn post(
-    db: &DatabaseConnection,
+    db: &Db,
     keys: &Keys,
     article: &articles::Model,
     fields: &[(&str, &str)],
@@ -123,7 +118,8 @@ async fn post(
             age_seconds: Some(60),
         }),
     };
-    match discussion::submit(db, submission).await? {
+    let rules = store::settings::moderation_rules(db.read()).await?;
+    match discussion::submit(db, &rules, submission).await? {
         Outcome::Stored { comment, .. } => Ok(comment.id),
         other => anyhow::bail!("demo reaction was not stored: {other:?}"),
     }

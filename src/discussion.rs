@@ -1,21 +1,22 @@
 //! The one code path below the handlers for reactions: posting (form and API alike),
 //! a reader's own edit and deletion, and moderators' decisions. Each runs in one
-//! transaction, so the reaction and its log row are stored together or not at all.
+//! transaction, so the reaction and its log row are stored together or not at all, and
+//! each change readers could see bumps the article's version before it returns, so no
+//! cached page outlives it.
 
 use chrono::{DateTime, Duration, Utc};
-use sea_orm::{DatabaseConnection, TransactionTrait};
 
 use crate::{
     domain::{
         markdown,
-        moderation::{self, Decision, Facts, Rule},
+        moderation::{self, Decision, Facts, Rule, Rules},
         validate::{AuthorName, CommentBody, Email, FieldErrors, WebUrl},
     },
     entity::{articles, comments},
     error::AppResult,
     security,
     store::{
-        self,
+        self, Db,
         audit::{self, Entry},
         comments::{NewComment, Status},
     },
@@ -117,32 +118,32 @@ pub enum Outcome {
 const PARENT_INVALID: &str = "Je kunt alleen reageren op een geplaatste reactie bij dit artikel.";
 
 /// Validates the parent, applies the rules, stores the reaction and logs the decision.
-pub async fn submit(db: &DatabaseConnection, submission: Submission<'_>) -> AppResult<Outcome> {
-    let rules = store::settings::moderation_rules(db).await?;
-    let txn = db.begin().await?;
+///
+/// What the rules need to know is read first, from the read pool, so the write lock is
+/// held for the two inserts alone. A parent rejected in the instant between is harmless:
+/// the reply is stored and shown under a placeholder, like any reply to a hidden reaction.
+pub async fn submit(db: &Db, rules: &Rules, submission: Submission<'_>) -> AppResult<Outcome> {
     let input = submission.input;
-    if let Some(parent_id) = input.parent_id {
-        let parent = store::comments::find(&txn, parent_id).await?;
-        let valid = parent.is_some_and(|p| {
-            p.article_id == submission.article.id && p.status == Status::Approved.as_str()
-        });
-        if !valid {
-            let mut errors = FieldErrors::default();
-            errors.insert("parent_id", PARENT_INVALID);
-            return Ok(Outcome::Invalid(errors));
-        }
+    let article_id = submission.article.id;
+    if let Some(parent_id) = input.parent_id
+        && !store::comments::is_approved_on(db.read(), parent_id, article_id).await?
+    {
+        let mut errors = FieldErrors::default();
+        errors.insert("parent_id", PARENT_INVALID);
+        return Ok(Outcome::Invalid(errors));
     }
     let banned = store::bans::is_banned(
-        &txn,
+        db.read(),
         input.author_email.as_ref(),
         &submission.ip_hash,
         Utc::now(),
     )
     .await?;
     let known_author =
-        store::comments::author_is_known(&txn, &input.author_email, &input.author_name).await?;
+        store::comments::author_is_known(db.read(), &input.author_email, &input.author_name)
+            .await?;
     let decision = moderation::decide(
-        &rules,
+        rules,
         &Facts {
             author_name: input.author_name.as_ref(),
             body: input.body.as_ref(),
@@ -162,25 +163,26 @@ pub async fn submit(db: &DatabaseConnection, submission: Submission<'_>) -> AppR
         Decision::Spam(_) => Status::Spam,
     };
     let edit_key = security::random_token();
-    let comment = store::comments::insert(
-        &txn,
-        NewComment {
-            article_id: submission.article.id,
-            parent_id: input.parent_id,
-            body_html: markdown::render_reaction(input.body.as_ref()),
-            author_name: input.author_name,
-            author_email: input.author_email,
-            author_url: input.author_url,
-            body: input.body,
-            status,
-            user_id: submission.staff_user_id,
-            ip_hash: submission.ip_hash,
-            edit_key_hash: Some(security::token_hash(&edit_key)),
-        },
-    )
-    .await?;
+    let new = NewComment {
+        article_id,
+        parent_id: input.parent_id,
+        body_html: markdown::render_reaction(input.body.as_ref()),
+        author_name: input.author_name,
+        author_email: input.author_email,
+        author_url: input.author_url,
+        body: input.body,
+        status,
+        user_id: submission.staff_user_id,
+        ip_hash: submission.ip_hash,
+        edit_key_hash: Some(security::token_hash(&edit_key)),
+    };
+    let txn = db.begin().await?;
+    let comment = store::comments::insert(&txn, new).await?;
     log_decision(&txn, comment.id, "submit", None, status, decision.rule()).await?;
     txn.commit().await?;
+    if status == Status::Approved {
+        db.versions().article_changed(article_id);
+    }
     Ok(Outcome::Stored {
         comment: Box::new(comment),
         edit_key,
@@ -238,12 +240,11 @@ pub fn edit_window_open(created_at: DateTime<Utc>, now: DateTime<Utc>) -> bool {
 /// A reader's edit: the rules run again, so an approved reaction that gains links goes
 /// back to the queue. Spam stays spam.
 pub async fn edit(
-    db: &DatabaseConnection,
+    db: &Db,
+    rules: &Rules,
     comment: comments::Model,
     body: CommentBody,
 ) -> AppResult<comments::Model> {
-    let rules = store::settings::moderation_rules(db).await?;
-    let txn = db.begin().await?;
     let from = Status::parse(&comment.status).unwrap_or(Status::Pending);
     let to = if from == Status::Spam {
         (Status::Spam, None)
@@ -252,12 +253,12 @@ pub async fn edit(
         let name = AuthorName::parse(&comment.author_name).ok();
         let known_author = match (&email, &name) {
             (Some(email), Some(name)) => {
-                store::comments::author_is_known(&txn, email, name).await?
+                store::comments::author_is_known(db.read(), email, name).await?
             }
             _ => false,
         };
         let decision = moderation::decide(
-            &rules,
+            rules,
             &Facts {
                 author_name: &comment.author_name,
                 body: body.as_ref(),
@@ -275,7 +276,9 @@ pub async fn edit(
     };
     let (to, rule) = to;
     let id = comment.id;
+    let article_id = comment.article_id;
     let html = markdown::render_reaction(body.as_ref());
+    let txn = db.begin().await?;
     let updated = store::comments::update_body(&txn, comment, body, html, to).await?;
     audit::record(
         &txn,
@@ -290,14 +293,16 @@ pub async fn edit(
     )
     .await?;
     txn.commit().await?;
+    db.versions().article_changed(article_id);
     Ok(updated)
 }
 
 /// A reader deletes their own reaction.
-pub async fn delete_own(db: &DatabaseConnection, comment: comments::Model) -> AppResult<()> {
+pub async fn delete_own(db: &Db, comment: comments::Model) -> AppResult<()> {
     let txn = db.begin().await?;
     let from = comment.status.clone();
     let id = comment.id;
+    let article_id = comment.article_id;
     store::comments::set_status(&txn, comment, Status::Deleted).await?;
     audit::record(
         &txn,
@@ -312,6 +317,7 @@ pub async fn delete_own(db: &DatabaseConnection, comment: comments::Model) -> Ap
     )
     .await?;
     txn.commit().await?;
+    db.versions().article_changed(article_id);
     Ok(())
 }
 
@@ -357,7 +363,7 @@ impl Action {
 /// Applies one action to every listed reaction and logs each change; returns how many
 /// changed. Reactions already in the target status are left alone and not logged.
 pub async fn moderate(
-    db: &DatabaseConnection,
+    db: &Db,
     ids: &[i32],
     action: Action,
     moderator_id: i32,
@@ -367,12 +373,14 @@ pub async fn moderate(
     let actor = moderator_id.to_string();
     let target = action.target();
     let mut changed = 0;
+    let mut articles = Vec::new();
     for comment in store::comments::find_many(&txn, ids).await? {
         if comment.status == target.as_str() {
             continue;
         }
         let from = comment.status.clone();
         let id = comment.id;
+        articles.push(comment.article_id);
         store::comments::set_status(&txn, comment, target).await?;
         audit::record(
             &txn,
@@ -389,12 +397,17 @@ pub async fn moderate(
         changed += 1;
     }
     txn.commit().await?;
+    articles.sort_unstable();
+    articles.dedup();
+    for article_id in articles {
+        db.versions().article_changed(article_id);
+    }
     Ok(changed)
 }
 
 /// Bans a reaction's e-mail address or address hash, and logs it against the reaction.
 pub async fn ban(
-    db: &DatabaseConnection,
+    db: &Db,
     comment: &comments::Model,
     kind: store::bans::Kind,
     days: Option<i64>,

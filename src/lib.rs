@@ -6,6 +6,7 @@ pub mod config;
 pub mod demo;
 pub mod discussion;
 pub mod domain;
+pub mod editorial;
 pub mod entity;
 pub mod error;
 pub mod metrics;

@@ -143,7 +143,7 @@ impl MigrationTrait for Migration {
 }
 
 #[derive(DeriveIden)]
-enum Comments {
+pub enum Comments {
     Table,
     Id,
     ArticleId,
@@ -162,7 +162,7 @@ enum Comments {
 }
 
 #[derive(DeriveIden)]
-enum ModerationLog {
+pub enum ModerationLog {
     Table,
     Id,
     CommentId,

@@ -146,6 +146,23 @@ pub async fn find(db: &impl ConnectionTrait, id: i32) -> Result<Option<comments:
     comments::Entity::find_by_id(id).one(db).await
 }
 
+/// Whether `id` is an approved reaction on `article_id` (a reply's parent must be).
+pub async fn is_approved_on(
+    db: &impl ConnectionTrait,
+    id: i32,
+    article_id: i32,
+) -> Result<bool, DbErr> {
+    let found: Option<i32> = comments::Entity::find_by_id(id)
+        .select_only()
+        .column(comments::Column::Id)
+        .filter(comments::Column::ArticleId.eq(article_id))
+        .filter(comments::Column::Status.eq(Status::Approved.as_str()))
+        .into_tuple()
+        .one(db)
+        .await?;
+    Ok(found.is_some())
+}
+
 pub async fn find_many(
     db: &impl ConnectionTrait,
     ids: &[i32],

@@ -10,44 +10,205 @@ pub mod settings;
 pub mod tokens;
 pub mod users;
 
-use std::time::Duration;
+use std::{
+    collections::HashMap,
+    sync::{
+        Arc, Mutex,
+        atomic::{AtomicU64, Ordering},
+    },
+    time::Duration,
+};
 
 use migrations::{Migrator, MigratorTrait};
-use sea_orm::{ConnectOptions, ConnectionTrait, Database, DatabaseConnection, DbErr, sqlx};
+use sea_orm::{
+    ConnectOptions, ConnectionTrait, Database, DatabaseConnection, DatabaseTransaction, DbBackend,
+    DbErr, SqliteTransactionMode, TransactionOptions, TransactionTrait, sqlx,
+};
 
-/// Opens a pool: SQLite in WAL mode with a busy timeout, or PostgreSQL.
-pub async fn connect(url: &str) -> Result<DatabaseConnection, DbErr> {
-    let mut options = ConnectOptions::new(url);
+/// The site's database: a pool for reads and a writer that every write queues on.
+///
+/// On SQLite the writer is a single connection and every write transaction takes the
+/// write lock when it begins (`BEGIN IMMEDIATE`), so writers wait their turn in order
+/// instead of failing with `SQLITE_BUSY` when a read-then-write transaction finds
+/// another writer got there first; a writer in another process (the CLI beside a
+/// running server) waits through the busy timeout. Reads have a pool of their own that
+/// cannot write (`query_only`) and, in WAL mode, never wait for the writer. On
+/// PostgreSQL both are the same pool.
+#[derive(Clone, Debug)]
+pub struct Db {
+    read: DatabaseConnection,
+    write: DatabaseConnection,
+    versions: Arc<Versions>,
+}
+
+impl Db {
+    /// Opens the pools: SQLite in WAL mode with a busy timeout, or PostgreSQL.
+    pub async fn connect(url: &str) -> Result<Self, DbErr> {
+        let (read, write) = if url.starts_with("sqlite:") {
+            if url.contains(":memory:") {
+                // An in-memory database lives in one connection: it reads and writes.
+                let only = Database::connect(sqlite_options(url, 1, Role::Memory)).await?;
+                (only.clone(), only)
+            } else {
+                // The writer first: it creates the file and switches it to WAL.
+                let write = Database::connect(sqlite_options(url, 1, Role::Writer)).await?;
+                let read = Database::connect(sqlite_options(url, 8, Role::Reader)).await?;
+                (read, write)
+            }
+        } else {
+            let mut options = ConnectOptions::new(url);
+            common_options(&mut options).max_connections(16);
+            let pool = Database::connect(options).await?;
+            (pool.clone(), pool)
+        };
+        Ok(Self {
+            read,
+            write,
+            versions: Arc::default(),
+        })
+    }
+
+    /// For queries that only read.
+    pub fn read(&self) -> &DatabaseConnection {
+        &self.read
+    }
+
+    /// For a write of a single statement; use [`Db::begin`] for more than one.
+    pub fn write(&self) -> &DatabaseConnection {
+        &self.write
+    }
+
+    /// A write transaction that holds the write lock from the start.
+    pub async fn begin(&self) -> Result<DatabaseTransaction, DbErr> {
+        match self.write.get_database_backend() {
+            DbBackend::Sqlite => {
+                self.write
+                    .begin_with_options(TransactionOptions {
+                        sqlite_transaction_mode: Some(SqliteTransactionMode::Immediate),
+                        ..TransactionOptions::default()
+                    })
+                    .await
+            }
+            _ => self.write.begin().await,
+        }
+    }
+
+    pub fn backend(&self) -> DbBackend {
+        self.write.get_database_backend()
+    }
+
+    /// The versions of what readers see, for caches of rendered pages.
+    pub fn versions(&self) -> &Versions {
+        &self.versions
+    }
+
+    /// Closes every connection (the site answers 503 afterwards).
+    pub async fn close(&self) -> Result<(), DbErr> {
+        self.read.clone().close().await?;
+        if self.write.get_database_backend() == DbBackend::Sqlite {
+            self.write.clone().close().await?;
+        }
+        Ok(())
+    }
+}
+
+#[derive(Clone, Copy, PartialEq, Eq)]
+enum Role {
+    Memory,
+    Writer,
+    Reader,
+}
+
+fn common_options(options: &mut ConnectOptions) -> &mut ConnectOptions {
     options
         .sqlx_logging(false)
         .connect_timeout(Duration::from_secs(10))
-        .acquire_timeout(Duration::from_secs(10));
-    if url.starts_with("sqlite:") {
-        let in_memory = url.contains(":memory:");
-        options
-            // An in-memory database lives in one connection; a file can be shared.
-            .max_connections(if in_memory { 1 } else { 8 })
-            .min_connections(1)
-            .map_sqlx_sqlite_opts(move |o| {
-                let o = o
-                    .foreign_keys(true)
-                    .busy_timeout(Duration::from_secs(10))
-                    .synchronous(sqlx::sqlite::SqliteSynchronous::Normal);
-                if in_memory {
-                    o
-                } else {
-                    o.journal_mode(sqlx::sqlite::SqliteJournalMode::Wal)
-                }
-            });
-    } else {
-        options.max_connections(16);
+        .acquire_timeout(Duration::from_secs(10))
+}
+
+fn sqlite_options(url: &str, connections: u32, role: Role) -> ConnectOptions {
+    let mut options = ConnectOptions::new(url);
+    common_options(&mut options)
+        .max_connections(connections)
+        .min_connections(1)
+        .map_sqlx_sqlite_opts(move |o| {
+            let o = o
+                .foreign_keys(true)
+                .busy_timeout(Duration::from_secs(10))
+                .synchronous(sqlx::sqlite::SqliteSynchronous::Normal);
+            match role {
+                Role::Memory => o,
+                Role::Writer => o.journal_mode(sqlx::sqlite::SqliteJournalMode::Wal),
+                // Readers leave the journal mode to the writer and refuse to write, so a
+                // write that took the wrong door fails loudly in tests, not under load.
+                Role::Reader => o.pragma("query_only", "ON"),
+            }
+        });
+    options
+}
+
+/// What part of the site a change touched.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
+pub enum Scope {
+    /// Everything shown of one article: the article itself and its approved reactions.
+    Article(i32),
+    /// What lists articles or reactions across the site (home page, site feeds).
+    Site,
+}
+
+/// Counters that grow with every change readers could see. A cached rendering records
+/// the versions it was made from and is stale once they moved on; a writer bumps them
+/// after its commit and before it answers, so nobody is served the old state after a
+/// redirect.
+#[derive(Debug, Default)]
+pub struct Versions {
+    site: AtomicU64,
+    articles: Mutex<HashMap<i32, u64>>,
+}
+
+impl Versions {
+    /// The current version of `scope`.
+    pub fn get(&self, scope: Scope) -> u64 {
+        match scope {
+            Scope::Site => self.site.load(Ordering::Acquire),
+            Scope::Article(id) => self
+                .articles
+                .lock()
+                .unwrap_or_else(std::sync::PoisonError::into_inner)
+                .get(&id)
+                .copied()
+                .unwrap_or(0),
+        }
     }
+
+    /// Records a change to one article (and so to the site's lists too).
+    pub fn article_changed(&self, id: i32) {
+        *self
+            .articles
+            .lock()
+            .unwrap_or_else(std::sync::PoisonError::into_inner)
+            .entry(id)
+            .or_default() += 1;
+        self.site_changed();
+    }
+
+    /// Records a change to what the site lists.
+    pub fn site_changed(&self) {
+        self.site.fetch_add(1, Ordering::AcqRel);
+    }
+}
+
+/// Opens a pool: SQLite in WAL mode with a busy timeout, or PostgreSQL. Prefer
+/// [`Db::connect`]; this is for one-off administration (tests creating databases).
+pub async fn connect(url: &str) -> Result<DatabaseConnection, DbErr> {
+    let mut options = ConnectOptions::new(url);
+    common_options(&mut options).max_connections(2);
     Database::connect(options).await
 }
 
 /// Brings the schema up to date; safe to run on every start.
-pub async fn migrate(db: &DatabaseConnection) -> Result<(), DbErr> {
-    Migrator::up(db, None).await
+pub async fn migrate(db: &Db) -> Result<(), DbErr> {
+    Migrator::up(db.write(), None).await
 }
 
 /// Answers whether the database responds at all.

@@ -1,5 +1,13 @@
 //! Key/value settings that admins may change at run time, and the generated site secret.
 
+use std::{
+    sync::{
+        Arc, Mutex, MutexGuard, PoisonError,
+        atomic::{AtomicU64, Ordering},
+    },
+    time::{Duration, Instant},
+};
+
 use chrono::Utc;
 use sea_orm::{
     ActiveModelTrait, ActiveValue::Set, ColumnTrait, ConnectionTrait, DbErr, EntityTrait,
@@ -99,6 +107,48 @@ pub async fn moderation_rules(db: &impl ConnectionTrait) -> Result<Rules, DbErr>
         }
     }
     Ok(rules)
+}
+
+/// The moderation rules, kept in memory: read on every post, changed a few times a year.
+/// A change through this process applies at once ([`RulesCache::forget`]); one made
+/// elsewhere (another instance, the database by hand) within [`RulesCache::MAX_AGE`].
+#[derive(Debug, Default)]
+pub struct RulesCache {
+    current: Mutex<Option<(Instant, Arc<Rules>)>>,
+    /// Bumped by every `forget`, so a read that raced a change is not kept.
+    changes: AtomicU64,
+}
+
+impl RulesCache {
+    pub const MAX_AGE: Duration = Duration::from_secs(5);
+
+    /// The rules, from memory when they were read recently enough.
+    pub async fn get(&self, db: &impl ConnectionTrait) -> Result<Arc<Rules>, DbErr> {
+        if let Some((read_at, rules)) = self.lock().as_ref()
+            && read_at.elapsed() < Self::MAX_AGE
+        {
+            return Ok(Arc::clone(rules));
+        }
+        let changes = self.changes.load(Ordering::Acquire);
+        let read_at = Instant::now();
+        let rules = Arc::new(moderation_rules(db).await?);
+        let mut current = self.lock();
+        if self.changes.load(Ordering::Acquire) == changes {
+            *current = Some((read_at, Arc::clone(&rules)));
+        }
+        Ok(rules)
+    }
+
+    /// Drops what is in memory, so the next post reads the rules again.
+    pub fn forget(&self) {
+        let mut current = self.lock();
+        self.changes.fetch_add(1, Ordering::AcqRel);
+        *current = None;
+    }
+
+    fn lock(&self) -> MutexGuard<'_, Option<(Instant, Arc<Rules>)>> {
+        self.current.lock().unwrap_or_else(PoisonError::into_inner)
+    }
 }
 
 /// One word or phrase per line (commas separate too), blanks dropped.

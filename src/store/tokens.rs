@@ -7,7 +7,10 @@ use sea_orm::{
     sea_query::Expr,
 };
 
-use crate::entity::{api_tokens, users};
+use crate::{
+    entity::{api_tokens, users},
+    store::Db,
+};
 
 pub async fn create(
     db: &impl ConnectionTrait,
@@ -27,16 +30,19 @@ pub async fn create(
     .await
 }
 
-/// The enabled user behind a token hash, noting the use.
+/// How stale `last_used_at` may get: noting every use would make each API call a write.
+const USE_NOTED_EVERY: chrono::Duration = chrono::Duration::seconds(60);
+
+/// The enabled user behind a token hash, noting the use (to the minute).
 pub async fn use_token(
-    db: &impl ConnectionTrait,
+    db: &Db,
     hash: &str,
     now: DateTime<Utc>,
 ) -> Result<Option<users::Model>, DbErr> {
     let found = api_tokens::Entity::find()
         .filter(api_tokens::Column::Hash.eq(hash))
         .find_also_related(users::Entity)
-        .one(db)
+        .one(db.read())
         .await?;
     let Some((token, Some(user))) = found else {
         return Ok(None);
@@ -44,11 +50,16 @@ pub async fn use_token(
     if user.disabled {
         return Ok(None);
     }
-    api_tokens::Entity::update_many()
-        .col_expr(api_tokens::Column::LastUsedAt, Expr::value(now))
-        .filter(api_tokens::Column::Id.eq(token.id))
-        .exec(db)
-        .await?;
+    if token
+        .last_used_at
+        .is_none_or(|at| now - at >= USE_NOTED_EVERY)
+    {
+        api_tokens::Entity::update_many()
+            .col_expr(api_tokens::Column::LastUsedAt, Expr::value(now))
+            .filter(api_tokens::Column::Id.eq(token.id))
+            .exec(db.write())
+            .await?;
+    }
     Ok(Some(user))
 }
 

@@ -68,7 +68,7 @@ impl<'a> FromRequest<'a> for Viewer {
 
 async fn session_staff(state: &AppState, token: &str) -> AppResult<Option<Staff>> {
     let hash = security::token_hash(token);
-    let Some(user) = store::sessions::find_user(&state.db, &hash, Utc::now()).await? else {
+    let Some(user) = store::sessions::find_user(state.db.read(), &hash, Utc::now()).await? else {
         return Ok(None);
     };
     let role = Role::parse(&user.role).map_err(|_| {
@@ -194,7 +194,7 @@ pub async fn login(
         return Ok(response);
     }
     let username = form.username.trim().to_lowercase();
-    let user = store::users::find_by_username(&state.db, &username).await?;
+    let user = store::users::find_by_username(state.db.read(), &username).await?;
     let hash = user.as_ref().map_or_else(
         || security::dummy_hash().to_owned(),
         |u| u.password_hash.clone(),
@@ -210,11 +210,17 @@ pub async fn login(
     };
 
     if let Some(old) = cookies.get(SESSION_COOKIE) {
-        store::sessions::delete(&state.db, &security::token_hash(old.value_str())).await?;
+        store::sessions::delete(state.db.write(), &security::token_hash(old.value_str())).await?;
     }
     let token = security::random_token();
     let expires_at = Utc::now() + Duration::days(SESSION_DAYS);
-    store::sessions::create(&state.db, security::token_hash(&token), user.id, expires_at).await?;
+    store::sessions::create(
+        state.db.write(),
+        security::token_hash(&token),
+        user.id,
+        expires_at,
+    )
+    .await?;
     cookies.add(session_cookie(state, &token));
     tracing::info!(user = %user.username, "logged in");
     Ok(see_other(return_path(&form.terug)))
@@ -223,7 +229,8 @@ pub async fn login(
 #[handler]
 pub async fn logout(Data(state): Data<&AppState>, cookies: &CookieJar) -> AppResult<Response> {
     if let Some(cookie) = cookies.get(SESSION_COOKIE) {
-        store::sessions::delete(&state.db, &security::token_hash(cookie.value_str())).await?;
+        store::sessions::delete(state.db.write(), &security::token_hash(cookie.value_str()))
+            .await?;
     }
     let mut removal = session_cookie(state, "");
     removal.make_removal();

@@ -64,7 +64,8 @@ fn person(name: &str) -> Person {
 /// `/feed.xml`: the latest published articles.
 #[handler]
 pub async fn articles_feed(Data(state): Data<&AppState>, req: &Request) -> AppResult<Response> {
-    let articles = store::articles::latest_published(&state.db, Some(FEED_SIZE as u64)).await?;
+    let articles =
+        store::articles::latest_published(state.db.read(), Some(FEED_SIZE as u64)).await?;
     let updated = articles.iter().map(|a| a.updated_at).max();
     let entries: Vec<Entry> = articles.iter().map(|a| article_entry(state, a)).collect();
     let mut feed = Feed::default();
@@ -119,10 +120,10 @@ pub async fn reactions_feed(
     req: &Request,
     Path(slug): Path<String>,
 ) -> AppResult<Response> {
-    let article = store::articles::find_readable(&state.db, &slug, false)
+    let article = store::articles::find_readable(state.db.read(), &slug, false)
         .await?
         .ok_or(AppError::NotFound)?;
-    let mut approved: Vec<_> = store::comments::for_article(&state.db, article.id)
+    let mut approved: Vec<_> = store::comments::for_article(state.db.read(), article.id)
         .await?
         .into_iter()
         .filter(|c| c.status == Status::Approved.as_str())
@@ -178,7 +179,7 @@ pub async fn reactions_feed(
 /// `/sitemap.xml`: the front page and every published article.
 #[handler]
 pub async fn sitemap(Data(state): Data<&AppState>, req: &Request) -> AppResult<Response> {
-    let full = store::articles::latest_published(&state.db, None).await?;
+    let full = store::articles::latest_published(state.db.read(), None).await?;
     let updated = full.iter().map(|a| a.updated_at).max();
     let mut writer = Writer::new(Vec::new());
     let write = |writer: &mut Writer<Vec<u8>>| -> std::io::Result<()> {

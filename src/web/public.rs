@@ -47,7 +47,8 @@ pub async fn index(
     Query(query): Query<IndexQuery>,
 ) -> AppResult<Html<String>> {
     let after = query.voor.as_deref().and_then(Cursor::decode);
-    let mut articles = store::articles::published_page(&state.db, after, INDEX_PAGE + 1).await?;
+    let mut articles =
+        store::articles::published_page(state.db.read(), after, INDEX_PAGE + 1).await?;
     let older_url = (articles.len() as u64 > INDEX_PAGE)
         .then(|| {
             articles.truncate(INDEX_PAGE as usize);
@@ -56,7 +57,7 @@ pub async fn index(
         .flatten()
         .map(|cursor| format!("/?voor={}", cursor.encode()));
     let needs_first_admin =
-        articles.is_empty() && after.is_none() && store::users::count(&state.db).await? == 0;
+        articles.is_empty() && after.is_none() && store::users::count(state.db.read()).await? == 0;
     let page = IndexPage {
         layout: Layout::new("Artikelen", &viewer),
         articles: articles
@@ -92,7 +93,7 @@ pub async fn show(
     Path(slug): Path<String>,
     Query(query): Query<ShowQuery>,
 ) -> AppResult<Response> {
-    let article = store::articles::find_readable(&state.db, &slug, viewer.staff.is_some())
+    let article = store::articles::find_readable(state.db.read(), &slug, viewer.staff.is_some())
         .await?
         .ok_or(AppError::NotFound)?;
     let own = OwnReactions::from_cookies(&state.keys, cookies);
@@ -123,7 +124,7 @@ pub async fn render_article(
     status: StatusCode,
 ) -> AppResult<Response> {
     let now = Utc::now();
-    let comments = store::comments::for_article(&state.db, article.id).await?;
+    let comments = store::comments::for_article(state.db.read(), article.id).await?;
     let approved = comments
         .iter()
         .filter(|c| c.status == Status::Approved.as_str())
@@ -197,13 +198,13 @@ fn reaction_view(
 pub async fn metrics(Data(state): Data<&AppState>) -> Response {
     Response::builder()
         .content_type("text/plain; version=0.0.4; charset=utf-8")
-        .body(state.metrics.render(&state.db))
+        .body(state.metrics.render(state.db.read()))
 }
 
 /// 200 when the database answers, 503 when it does not.
 #[handler]
 pub async fn healthz(Data(state): Data<&AppState>) -> AppResult<Response> {
-    store::ping(&state.db)
+    store::ping(state.db.read())
         .await
         .map_err(AppError::Unavailable)?;
     Ok((StatusCode::OK, "ok").into_response())

@@ -128,7 +128,7 @@ pub async fn create(
     throttled: Option<Data<&Throttled>>,
     HtmlForm(form): HtmlForm<ReactionForm>,
 ) -> AppResult<Response> {
-    let article = store::articles::find_readable(&state.db, &slug, viewer.staff.is_some())
+    let article = store::articles::find_readable(state.db.read(), &slug, viewer.staff.is_some())
         .await?
         .ok_or(AppError::NotFound)?;
     let own = OwnReactions::from_cookies(&state.keys, cookies);
@@ -184,7 +184,8 @@ pub async fn create(
             age_seconds: form_age_seconds(&state.keys, &form.form_token),
         }),
     };
-    match discussion::submit(&state.db, submission).await? {
+    let rules = state.rules.get(state.db.read()).await?;
+    match discussion::submit(&state.db, &rules, submission).await? {
         Outcome::Stored { comment, edit_key } => {
             state.metrics.reaction_posted(&comment.status);
             let own = own.with(comment.id, edit_key);
@@ -228,10 +229,10 @@ async fn own_comment(
     slug: &str,
     id: i32,
 ) -> AppResult<(articles::Model, comments::Model)> {
-    let article = store::articles::find_by_slug(&state.db, slug)
+    let article = store::articles::find_by_slug(state.db.read(), slug)
         .await?
         .ok_or(AppError::NotFound)?;
-    let comment = store::comments::find(&state.db, id)
+    let comment = store::comments::find(state.db.read(), id)
         .await?
         .filter(|c| c.article_id == article.id)
         .ok_or(AppError::NotFound)?;
@@ -286,7 +287,8 @@ pub async fn update(
         );
         return render_with_status(&page, StatusCode::UNPROCESSABLE_ENTITY);
     };
-    discussion::edit(&state.db, comment, body).await?;
+    let rules = state.rules.get(state.db.read()).await?;
+    discussion::edit(&state.db, &rules, comment, body).await?;
     Ok(see_other(&format!(
         "/artikelen/{slug}?reactie={id}#reactie-{id}"
     )))

@@ -136,7 +136,7 @@ db_test! {
         resp.assert_status(StatusCode::CREATED);
         assert_eq!(created["status"], "pending");
         let first = created["id"].as_i64().unwrap() as i32;
-        let log = audit::for_comment(&app.db, first).await.unwrap();
+        let log = audit::for_comment(app.db.read(), first).await.unwrap();
         assert_eq!((log[0].actor.as_str(), log[0].reason.as_deref()), ("system", Some("first_reaction")));
         app.moderate(&[first], "approve", "").await;
 
@@ -145,9 +145,9 @@ db_test! {
         let (_, held) = app.api(POST, &path, Some(comment("Zie https://a.example en https://b.example")), None).await;
         assert_eq!(held["status"], "pending", "two links are held");
         let held_id = held["id"].as_i64().unwrap() as i32;
-        assert_eq!(audit::for_comment(&app.db, held_id).await.unwrap()[0].reason.as_deref(), Some("links"));
+        assert_eq!(audit::for_comment(app.db.read(), held_id).await.unwrap()[0].reason.as_deref(), Some("links"));
 
-        store::settings::set(&app.db, store::settings::BLOCK_WORDS, "casino").await.unwrap();
+        app.set_setting(store::settings::BLOCK_WORDS, "casino").await;
         let (_, spam) = app.api(POST, &path, Some(comment("Naar het casino")), None).await;
         assert_eq!(spam["status"], "pending", "spam is not announced");
         assert_eq!(app.stored(spam["id"].as_i64().unwrap() as i32).await.status, "spam");
@@ -180,13 +180,13 @@ db_test! {
         let (resp, json) = app.api(POST, "/api/v1/articles/bestaat-niet/comments", Some(comment("x")), None).await;
         assert_error(&resp, &json, StatusCode::NOT_FOUND, "not_found");
 
-        let article = store::articles::find_by_slug(&app.db, &slug).await.unwrap().unwrap();
+        let article = store::articles::find_by_slug(app.db.read(), &slug).await.unwrap().unwrap();
         let editor_token = app.api_token(Role::Editor).await;
         let closed = json!({ "title": article.title, "body": "Tekst", "status": "published", "reactions_open": false });
         app.api(PUT, &format!("/api/v1/articles/{slug}"), Some(closed), Some(&editor_token)).await.0.assert_status(StatusCode::OK);
         let (resp, json) = app.api(POST, &path, Some(comment("x")), None).await;
         assert_error(&resp, &json, StatusCode::FORBIDDEN, "reactions_closed");
-        let before = store::comments::count(&app.db).await.unwrap();
+        let before = store::comments::count(app.db.read()).await.unwrap();
         assert_eq!(before, 1, "nothing but the one pending reaction was stored");
     }
 }
@@ -231,7 +231,7 @@ db_test! {
         let (resp, result) = app.api(POST, &decide, Some(json!({"action": "approve", "reason": "prima"})), Some(&moderator)).await;
         resp.assert_status(StatusCode::OK);
         assert_eq!(result, json!({"id": id, "status": "approved"}));
-        let log = audit::for_comment(&app.db, id).await.unwrap();
+        let log = audit::for_comment(app.db.read(), id).await.unwrap();
         let last = log.last().unwrap();
         assert_eq!((last.action.as_str(), last.reason.as_deref()), ("approve", Some("prima")));
         assert_ne!(last.actor, "system");
@@ -239,7 +239,7 @@ db_test! {
         assert_error(&resp, &json, StatusCode::NOT_FOUND, "not_found");
         let (resp, _) = app.api(POST, &decide, Some(json!({"action": "publiceren"})), Some(&moderator)).await;
         assert!(resp.status.is_client_error(), "an unknown action is refused");
-        let tokens = store::tokens::list(&app.db).await.unwrap();
+        let tokens = store::tokens::list(app.db.read()).await.unwrap();
         assert!(tokens.iter().any(|t| t.last_used_at.is_some()), "last use is recorded");
     }
 }
@@ -351,7 +351,7 @@ db_test! {
             .await
             .assert_status(StatusCode::UNPROCESSABLE_ENTITY)
             .assert_contains("Kies een bestaande gebruiker");
-        let id = store::tokens::list(&app.db).await.unwrap()[0].id;
+        let id = store::tokens::list(app.db.read()).await.unwrap()[0].id;
         app.post_form(&format!("/beheer/tokens/{id}/intrekken"), &[]).await.assert_redirect("/beheer/tokens");
         app.api(GET, "/api/v1/moderation/queue", None, Some(&token)).await.0.assert_status(StatusCode::UNAUTHORIZED);
         let editor = app.other_browser();
@@ -436,7 +436,7 @@ async fn cli_creates_a_user_from_stdin_and_a_token_alone_on_the_last_line() {
         "{stdout}"
     );
 
-    let db = store::connect(&url).await.unwrap();
+    let db = store::Db::connect(&url).await.unwrap();
     let user = store::tokens::use_token(
         &db,
         &kantlijn::security::token_hash(token),
@@ -445,7 +445,7 @@ async fn cli_creates_a_user_from_stdin_and_a_token_alone_on_the_last_line() {
     .await
     .unwrap();
     assert_eq!(user.unwrap().username, "anna");
-    let hash = store::users::find_by_username(&db, "anna")
+    let hash = store::users::find_by_username(db.read(), "anna")
         .await
         .unwrap()
         .unwrap()

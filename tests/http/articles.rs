@@ -9,7 +9,7 @@ use crate::{db_test, helpers::TestApp};
 async fn article(app: &TestApp, slug: &str) -> articles::Model {
     articles::Entity::find()
         .filter(articles::Column::Slug.eq(slug))
-        .one(&app.db)
+        .one(app.db.read())
         .await
         .unwrap()
         .unwrap_or_else(|| panic!("article {slug} exists"))
@@ -164,7 +164,7 @@ db_test! {
             .assert_contains("value=\"Ongeldige Slug\"")
             .assert_contains(&long_summary)
             .assert_contains("Mijn *zorgvuldig* geschreven tekst &#60;met&#62; tekens &#38; zo.");
-        assert!(articles::Entity::find().all(&app.db).await.unwrap().is_empty());
+        assert!(articles::Entity::find().all(app.db.read()).await.unwrap().is_empty());
 
         let resp = app
             .post_form("/beheer/artikelen/nieuw", &fields("Titel", "", "", "draft"))
@@ -212,7 +212,7 @@ db_test! {
             .assert_status(StatusCode::OK)
             .assert_contains("<strong>vet</strong>")
             .assert_contains("value=\"Voorbeeldstuk\"");
-        assert!(articles::Entity::find().all(&app.db).await.unwrap().is_empty(), "preview saves nothing");
+        assert!(articles::Entity::find().all(app.db.read()).await.unwrap().is_empty(), "preview saves nothing");
     }
 }
 

@@ -144,7 +144,7 @@ db_test! {
         assert!(!set_cookie.contains("Secure"), "plain http base URL: {set_cookie}");
 
         let token = app.cookie("kantlijn_sessie").unwrap();
-        let rows = sessions::Entity::find().all(&app.db).await.unwrap();
+        let rows = sessions::Entity::find().all(app.db.read()).await.unwrap();
         assert_eq!(rows.len(), 1);
         assert_eq!(rows[0].token_hash, security::token_hash(&token));
         assert_ne!(rows[0].token_hash, token, "the raw token is never stored");
@@ -158,7 +158,7 @@ db_test! {
         app.login_as(Role::Editor).await;
         let second = app.cookie("kantlijn_sessie").unwrap();
         assert_ne!(first, second);
-        let rows = sessions::Entity::find().all(&app.db).await.unwrap();
+        let rows = sessions::Entity::find().all(app.db.read()).await.unwrap();
         assert_eq!(rows.len(), 1, "the old session is gone");
     }
 }
@@ -169,13 +169,13 @@ db_test! {
         app.get("/beheer").await.assert_status(StatusCode::OK);
         let token = app.cookie("kantlijn_sessie").unwrap();
         let row = sessions::Entity::find_by_id(security::token_hash(&token))
-            .one(&app.db)
+            .one(app.db.read())
             .await
             .unwrap()
             .unwrap();
         let mut row: sessions::ActiveModel = row.into();
         row.expires_at = Set(Utc::now() - Duration::minutes(1));
-        row.update(&app.db).await.unwrap();
+        row.update(app.db.write()).await.unwrap();
         app.get("/beheer").await.assert_redirect("/beheer/inloggen?terug=%2Fbeheer");
     }
 }
@@ -188,7 +188,7 @@ db_test! {
         assert_eq!(app.cookie("kantlijn_sessie"), None, "the cookie is removed");
         app.get("/beheer").await.assert_status(StatusCode::SEE_OTHER);
         let row = sessions::Entity::find_by_id(security::token_hash(&token))
-            .one(&app.db)
+            .one(app.db.read())
             .await
             .unwrap();
         assert!(row.is_none(), "a stolen copy of the cookie is useless now");

@@ -62,7 +62,7 @@ db_test! {
     async fn compressed_bodies_get_415_on_every_route_that_takes_a_body(app) {
         let slug = app.published_article("Een artikel").await;
         let comment = app.comment(&slug, &[]).await;
-        let article = kantlijn::store::articles::find_by_slug(&app.db, &slug).await.unwrap().unwrap();
+        let article = kantlijn::store::articles::find_by_slug(app.db.read(), &slug).await.unwrap().unwrap();
         // A logged-in admin with a valid CSRF token in the header and a bearer token:
         // nothing but the encoding can be the reason for a refusal.
         app.login_as(Role::Admin).await;

@@ -15,7 +15,8 @@ use kantlijn::{
     app::{self, AppState},
     config::{self, RateLimitMode, Secret, Settings},
     domain::validate::{Role, Username},
-    security, store,
+    security,
+    store::{self, Db},
 };
 use poem::{
     Endpoint, EndpointExt, IntoResponse,
@@ -23,7 +24,7 @@ use poem::{
     http::{HeaderMap, Method, StatusCode, header},
     test::TestClient,
 };
-use sea_orm::{ConnectionTrait, DatabaseConnection, DbBackend};
+use sea_orm::{ConnectionTrait, DbBackend};
 
 pub const PASSWORD: &str = "een lang test-wachtwoord";
 
@@ -120,7 +121,7 @@ impl Resp {
 
 /// The whole application in-process, with one browser's cookies.
 pub struct TestApp {
-    pub db: DatabaseConnection,
+    pub db: Db,
     pub state: AppState,
     client: Arc<TestClient<BoxEndpoint<'static, poem::Response>>>,
     cookies: Mutex<BTreeMap<String, String>>,
@@ -190,17 +191,13 @@ impl TestApp {
         temp: Option<tempfile::TempDir>,
         postgres: Option<PostgresDb>,
     ) -> Self {
-        let db = store::connect(url).await.expect("connect");
+        let db = Db::connect(url).await.expect("connect");
         store::migrate(&db).await.expect("migrate");
         let expected = match backend {
             Backend::Sqlite => DbBackend::Sqlite,
             Backend::Postgres => DbBackend::Postgres,
         };
-        assert_eq!(
-            db.get_database_backend(),
-            expected,
-            "test runs on the wrong backend"
-        );
+        assert_eq!(db.backend(), expected, "test runs on the wrong backend");
         eprintln!("backend: {backend:?}");
         let settings = Settings {
             secret: Secret::parse("test-secret-that-is-long-enough-0123456789").unwrap(),
@@ -357,10 +354,18 @@ impl TestApp {
         self.cookies.lock().unwrap().clear();
     }
 
+    /// Stores a setting the way an admin's change does, so the running site sees it now.
+    pub async fn set_setting(&self, key: &str, value: &str) {
+        store::settings::set(self.db.write(), key, value)
+            .await
+            .unwrap();
+        self.state.rules.forget();
+    }
+
     /// Creates a staff account with [`PASSWORD`].
     pub async fn create_user(&self, name: &str, role: Role) -> i32 {
         let hash = security::hash_password(PASSWORD).unwrap();
-        store::users::upsert(&self.db, &Username::parse(name).unwrap(), role, hash)
+        store::users::upsert(self.db.write(), &Username::parse(name).unwrap(), role, hash)
             .await
             .unwrap()
             .id
@@ -425,9 +430,14 @@ impl TestApp {
         let name = format!("api-{}", role.as_str());
         let user_id = self.create_user(&name, role).await;
         let token = security::new_api_token();
-        kantlijn::store::tokens::create(&self.db, security::token_hash(&token), user_id, "test")
-            .await
-            .unwrap();
+        kantlijn::store::tokens::create(
+            self.db.write(),
+            security::token_hash(&token),
+            user_id,
+            "test",
+        )
+        .await
+        .unwrap();
         token
     }
 }
@@ -481,7 +491,7 @@ impl TestApp {
             .trim_end_matches("/bewerken")
             .parse()
             .unwrap();
-        kantlijn::store::articles::find_by_id(&self.db, id)
+        kantlijn::store::articles::find_by_id(self.db.read(), id)
             .await
             .unwrap()
             .unwrap()
@@ -511,7 +521,7 @@ impl TestApp {
 
     /// The stored reaction.
     pub async fn stored(&self, id: i32) -> kantlijn::entity::comments::Model {
-        kantlijn::store::comments::find(&self.db, id)
+        kantlijn::store::comments::find(self.db.read(), id)
             .await
             .unwrap()
             .expect("reaction exists")

@@ -65,7 +65,7 @@ db_test! {
         resp.assert_contains(&format!("Je plaatst te snel reacties. Probeer het over {retry} seconden opnieuw."))
             .assert_contains("Mijn zorgvuldige vierde reactie")
             .assert_contains("value=\"snel@example.nl\"");
-        assert_eq!(store::comments::count(&app.db).await.unwrap(), 3, "the fourth was not stored");
+        assert_eq!(store::comments::count(app.db.read()).await.unwrap(), 3, "the fourth was not stored");
         post_from(&limited, &slug, "203.0.113.6", None, "Van een ander adres").await.assert_status(StatusCode::SEE_OTHER);
     }
 }
@@ -101,7 +101,7 @@ db_test! {
         let resp = post_from(&limited, &slug, "203.0.113.9", Some("198.51.100.99"), "hoi").await;
         assert_limited(&resp);
         let ip_hash = limited.state.keys.ip_hash("203.0.113.9");
-        let last = store::comments::find_many(&app.db, &[1, 2, 3]).await.unwrap();
+        let last = store::comments::find_many(app.db.read(), &[1, 2, 3]).await.unwrap();
         assert!(last.iter().all(|c| c.ip_hash == ip_hash), "the peer address is hashed, not the claimed one");
     }
 }
@@ -187,10 +187,10 @@ db_test! {
 
 db_test! {
     async fn server_errors_do_not_use_up_quota(app) {
-        settings::set(&app.db, &settings::quota_key(kantlijn::domain::limits::Action::Other), "2,1").await.unwrap();
+        app.set_setting(&settings::quota_key(kantlijn::domain::limits::Action::Other), "2,1").await;
         let limited = app.with_rate_limits(RateLimitMode::On).await;
         let peer = [(TEST_PEER, "203.0.113.40")];
-        app.db.clone().close().await.unwrap();
+        app.db.close().await.unwrap();
         for _ in 0..5 {
             limited.send_with(Method::GET, "/healthz", None, &peer).await.assert_status(StatusCode::SERVICE_UNAVAILABLE);
         }
@@ -243,7 +243,7 @@ db_test! {
             post_from(&limited, &slug, "203.0.113.50", None, "hoi").await.assert_status(StatusCode::SEE_OTHER);
         }
         assert_limited(&post_from(&limited, &slug, "203.0.113.50", None, "hoi").await);
-        let published = store::comments::find_many(&app.db, &[1]).await.unwrap();
+        let published = store::comments::find_many(app.db.read(), &[1]).await.unwrap();
         assert_eq!(published[0].status, "approved", "publish_all applies at once");
         let spam = post_from(&limited, &slug, "203.0.113.51", None, "Naar het casino!").await;
         let id = crate::helpers::comment_id(spam.location());
@@ -255,7 +255,7 @@ db_test! {
             .assert_contains("quota_reaction")
             .assert_contains("moderation_mode")
             .assert_contains("casino\nloterij");
-        let changes = settings::recent_changes(&app.db, 50).await.unwrap();
+        let changes = settings::recent_changes(app.db.read(), 50).await.unwrap();
         assert_eq!(changes.len(), 3, "only changed values are logged");
     }
 }
@@ -271,7 +271,7 @@ db_test! {
             .assert_contains("Kies een van de drie manieren")
             .assert_contains("value=\"veel\"")
             .assert_contains("bewaard woord");
-        assert!(settings::recent_changes(&app.db, 10).await.unwrap().is_empty());
+        assert!(settings::recent_changes(app.db.read(), 10).await.unwrap().is_empty());
     }
 }
 
@@ -284,7 +284,7 @@ db_test! {
             save_settings(&browser, &[("moderation_mode", "publish_all")]).await.assert_status(StatusCode::FORBIDDEN);
         }
         app.get("/beheer/instellingen").await.assert_status(StatusCode::SEE_OTHER);
-        assert_eq!(settings::get(&app.db, settings::MODERATION_MODE).await.unwrap(), None);
+        assert_eq!(settings::get(app.db.read(), settings::MODERATION_MODE).await.unwrap(), None);
     }
 }
 

@@ -77,7 +77,7 @@ db_test! {
         moderator.get(resp.location()).await.assert_contains("2 reacties bijgewerkt.");
         for id in [a, b] {
             assert_eq!(app.stored(id).await.status, "approved");
-            let log = audit::for_comment(&app.db, id).await.unwrap();
+            let log = audit::for_comment(app.db.read(), id).await.unwrap();
             let last = log.last().unwrap();
             assert_eq!(
                 (last.actor.clone(), last.action.as_str(), last.from_status.as_deref(), last.to_status.as_str(), last.reason.as_deref()),
@@ -89,7 +89,7 @@ db_test! {
             moderator.post_form("/beheer/moderatie", &[("ids", &c.to_string()), ("action", action), ("status", "pending")]).await.assert_status(StatusCode::SEE_OTHER);
             assert_eq!(app.stored(c).await.status, status, "{action}");
         }
-        assert_eq!(audit::for_comment(&app.db, c).await.unwrap().len(), 5, "submit plus four changes");
+        assert_eq!(audit::for_comment(app.db.read(), c).await.unwrap().len(), 5, "submit plus four changes");
     }
 }
 
@@ -188,6 +188,6 @@ db_test! {
             .assert_contains("regel: bevat meerdere links");
         // A second start seeds nothing twice.
         kantlijn::demo::prepare(&app.db, &app.state.keys).await.unwrap();
-        assert_eq!(kantlijn::store::comments::count(&app.db).await.unwrap(), 6);
+        assert_eq!(kantlijn::store::comments::count(app.db.read()).await.unwrap(), 6);
     }
 }

@@ -23,7 +23,7 @@ async fn status(app: &TestApp, id: i32) -> String {
 }
 
 async fn system_rule(app: &TestApp, id: i32) -> String {
-    let rows = audit::for_comment(&app.db, id).await.unwrap();
+    let rows = audit::for_comment(app.db.read(), id).await.unwrap();
     let row = rows
         .iter()
         .rev()
@@ -112,7 +112,7 @@ db_test! {
                 .assert_contains("Mijn antwoord blijft staan.");
             assert!(resp.body.contains("geplaatste reactie bij dit artikel") || resp.body.contains("bestaat niet"), "{what}: {}", resp.body);
         }
-        assert_eq!(store::comments::count(&app.db).await.unwrap(), 2, "nothing more was stored");
+        assert_eq!(store::comments::count(app.db.read()).await.unwrap(), 2, "nothing more was stored");
     }
 }
 
@@ -140,7 +140,7 @@ db_test! {
             .assert_status(StatusCode::UNPROCESSABLE_ENTITY)
             .assert_contains("hoogstens 5000 tekens")
             .assert_contains(&long);
-        assert_eq!(store::comments::count(&app.db).await.unwrap(), 0);
+        assert_eq!(store::comments::count(app.db.read()).await.unwrap(), 0);
     }
 }
 
@@ -173,8 +173,8 @@ db_test! {
 
 db_test! {
     async fn moderation_and_block_words_from_the_settings(app) {
-        store::settings::set(&app.db, store::settings::MODERATION_WORDS, "loterij\ngratis geld").await.unwrap();
-        store::settings::set(&app.db, store::settings::BLOCK_WORDS, "viagra").await.unwrap();
+        app.set_setting(store::settings::MODERATION_WORDS, "loterij\ngratis geld").await;
+        app.set_setting(store::settings::BLOCK_WORDS, "viagra").await;
         let slug = app.published_article("Woorden").await;
         app.approved_comment(&slug, &[]).await;
         let held = app.comment(&slug, &[("body", "Win de LOTERIJ!")]).await;
@@ -247,10 +247,10 @@ db_test! {
     async fn hold_all_and_publish_all_modes(app) {
         let slug = app.published_article("Modi").await;
         app.approved_comment(&slug, &[]).await;
-        store::settings::set(&app.db, store::settings::MODERATION_MODE, "hold_all").await.unwrap();
+        app.set_setting(store::settings::MODERATION_MODE, "hold_all").await;
         let held = app.comment(&slug, &[]).await;
         assert_eq!((status(&app, held).await, system_rule(&app, held).await), ("pending".into(), "hold_all".into()));
-        store::settings::set(&app.db, store::settings::MODERATION_MODE, "publish_all").await.unwrap();
+        app.set_setting(store::settings::MODERATION_MODE, "publish_all").await;
         let stranger = app.other_browser();
         let id = stranger.comment(&slug, &[("author_name", "Nieuw"), ("author_email", "nieuw@example.nl")]).await;
         assert_eq!((status(&app, id).await, system_rule(&app, id).await), ("approved".into(), "publish_all".into()));
@@ -285,7 +285,7 @@ db_test! {
         resp.assert_status(StatusCode::FORBIDDEN)
             .assert_contains("kun je hier geen reacties meer plaatsen")
             .assert_contains("Ik ben er weer.");
-        assert_eq!(store::comments::count(&app.db).await.unwrap(), 1, "nothing stored");
+        assert_eq!(store::comments::count(app.db.read()).await.unwrap(), 1, "nothing stored");
 
         let other = app.other_browser();
         let second = other.comment(&slug, &[("author_email", "ander@example.nl")]).await;
@@ -297,7 +297,7 @@ db_test! {
             .post_comment(&slug, &[("author_email", "nog-een@example.nl")])
             .await
             .assert_status(StatusCode::FORBIDDEN);
-        let log = audit::for_comment(&app.db, second).await.unwrap();
+        let log = audit::for_comment(app.db.read(), second).await.unwrap();
         assert!(log.iter().any(|r| r.action == "ban_ip_hash"));
     }
 }
@@ -306,7 +306,7 @@ db_test! {
     async fn expired_ban_no_longer_applies(app) {
         let slug = app.published_article("Verlopen").await;
         let moderator_id = app.other_browser().login_as(Role::Moderator).await;
-        store::bans::insert(&app.db, store::bans::Kind::Email, "oud@example.nl", None, Some(Utc::now() - Duration::hours(1)), moderator_id)
+        store::bans::insert(app.db.write(), store::bans::Kind::Email, "oud@example.nl", None, Some(Utc::now() - Duration::hours(1)), moderator_id)
             .await
             .unwrap();
         app.post_comment(&slug, &[("author_email", "oud@example.nl")]).await.assert_status(StatusCode::SEE_OTHER);
@@ -388,7 +388,7 @@ db_test! {
 async fn age(app: &TestApp, id: i32, minutes: i64) {
     let mut row: comments::ActiveModel = app.stored(id).await.into();
     row.created_at = Set(Utc::now() - Duration::minutes(minutes));
-    row.update(&app.db).await.unwrap();
+    row.update(app.db.write()).await.unwrap();
 }
 
 db_test! {
@@ -422,7 +422,7 @@ db_test! {
             .await
             .assert_status(StatusCode::SEE_OTHER);
         assert_eq!(status(&app, id).await, "pending");
-        let log = audit::for_comment(&app.db, id).await.unwrap();
+        let log = audit::for_comment(app.db.read(), id).await.unwrap();
         let last = log.last().unwrap();
         assert_eq!((last.actor.as_str(), last.action.as_str(), last.from_status.as_deref(), last.to_status.as_str(), last.reason.as_deref()),
             ("system", "edit", Some("approved"), "pending", Some("links")));
@@ -439,7 +439,7 @@ db_test! {
         app.post_form(&delete, &[]).await.assert_redirect(&format!("/artikelen/{slug}#reacties"));
         assert_eq!(status(&app, id).await, "deleted");
         app.get(&format!("/artikelen/{slug}")).await.assert_lacks("Spijt van");
-        let log = audit::for_comment(&app.db, id).await.unwrap();
+        let log = audit::for_comment(app.db.read(), id).await.unwrap();
         assert_eq!(log.last().unwrap().actor, "reader");
     }
 }
@@ -449,7 +449,7 @@ db_test! {
         let slug = app.published_article("Dicht").await;
         let editor = app.other_browser();
         editor.login_as(Role::Editor).await;
-        let article = store::articles::find_by_slug(&app.db, &slug).await.unwrap().unwrap();
+        let article = store::articles::find_by_slug(app.db.read(), &slug).await.unwrap().unwrap();
         editor
             .post_form(&format!("/beheer/artikelen/{}/bewerken", article.id), &[("title", "Dicht"), ("slug", &slug), ("summary", ""), ("body", "Tekst"), ("status", "published")])
             .await
@@ -461,7 +461,7 @@ db_test! {
             .await
             .assert_status(StatusCode::FORBIDDEN)
             .assert_contains("Mijn bewaarde tekst");
-        assert_eq!(store::comments::count(&app.db).await.unwrap(), 0);
+        assert_eq!(store::comments::count(app.db.read()).await.unwrap(), 0);
     }
 }
 
@@ -483,6 +483,6 @@ db_test! {
         app.post_raw(&format!("/artikelen/{slug}/reacties"), &[("author_name", "X"), ("author_email", "x@example.nl"), ("body", "hoi"), ("form_token", &token)])
             .await
             .assert_status(StatusCode::FORBIDDEN);
-        assert_eq!(store::comments::count(&app.db).await.unwrap(), 0);
+        assert_eq!(store::comments::count(app.db.read()).await.unwrap(), 0);
     }
 }

@@ -106,7 +106,7 @@ db_test! {
 db_test! {
     async fn healthz_answers_while_the_database_does(app) {
         app.get("/healthz").await.assert_status(StatusCode::OK);
-        app.db.clone().close().await.unwrap();
+        app.db.close().await.unwrap();
         app.get("/healthz").await.assert_status(StatusCode::SERVICE_UNAVAILABLE);
     }
 }

@@ -14,6 +14,7 @@ use crate::{
         markdown::{self, SafeHtml},
         validate::{ArticleBody, ArticleStatus, FieldErrors, Slug, Summary, Title},
     },
+    editorial,
     entity::articles,
     error::{AppError, AppResult},
     store::{self, articles::ArticleInput},
@@ -166,7 +167,7 @@ pub async fn index(
     Data(state): Data<&AppState>,
     user: Authorized<EditArticles>,
 ) -> AppResult<Html<String>> {
-    let articles = store::articles::list_all(&state.db).await?;
+    let articles = store::articles::list_all(state.db.read()).await?;
     render(&ArticlesPage {
         layout: Layout::for_staff("Artikelen", &user.staff, &user.csrf_token),
         articles: articles
@@ -211,7 +212,7 @@ pub async fn create(
         Ok(input) if form.voorbeeld.is_none() => input,
         outcome => return form_again(layout, action, &form, outcome.err()),
     };
-    match store::articles::insert(&state.db, input, user.staff.id).await {
+    match editorial::create(&state.db, input, user.staff.id).await {
         Ok(article) => Ok(see_other(&format!(
             "{}?opgeslagen=1",
             edit_path(article.id)
@@ -236,7 +237,7 @@ pub async fn edit_form(
     Path(id): Path<i32>,
     Query(query): Query<EditQuery>,
 ) -> AppResult<Html<String>> {
-    let article = store::articles::find_by_id(&state.db, id)
+    let article = store::articles::find_by_id(state.db.read(), id)
         .await?
         .ok_or(AppError::NotFound)?;
     let layout = Layout::for_staff("Artikel bewerken", &user.staff, &user.csrf_token);
@@ -254,7 +255,7 @@ pub async fn update(
     Path(id): Path<i32>,
     HtmlForm(form): HtmlForm<ArticleForm>,
 ) -> AppResult<Response> {
-    let article = store::articles::find_by_id(&state.db, id)
+    let article = store::articles::find_by_id(state.db.read(), id)
         .await?
         .ok_or(AppError::NotFound)?;
     let layout = Layout::for_staff("Artikel bewerken", &user.staff, &user.csrf_token);
@@ -263,7 +264,7 @@ pub async fn update(
         Ok(input) if form.voorbeeld.is_none() => input,
         outcome => return form_again(layout, action, &form, outcome.err()),
     };
-    match store::articles::update(&state.db, article, input).await {
+    match editorial::update(&state.db, article, input).await {
         Ok(_) => Ok(see_other(&format!("{}?opgeslagen=1", edit_path(id)))),
         Err(err) if store::is_unique_violation(&err) => {
             form_again(layout, action, &form, Some(slug_taken()))
@@ -292,7 +293,7 @@ pub async fn checked_input(
         Ok(checked) => checked,
         Err(errors) => return Ok(Err(errors)),
     };
-    let slug = store::articles::free_slug(&state.db, &checked.slug, except_id).await?;
+    let slug = store::articles::free_slug(state.db.read(), &checked.slug, except_id).await?;
     Ok(Ok(ArticleInput {
         body_html: markdown::render_article(checked.body.as_ref()),
         title: checked.title,

@@ -95,7 +95,7 @@ pub async fn queue(
     Query(query): Query<QueueQuery>,
 ) -> AppResult<Html<String>> {
     let status = Status::parse(&query.status).unwrap_or(Status::Pending);
-    let articles = store::articles::list_all(&state.db).await?;
+    let articles = store::articles::list_all(state.db.read()).await?;
     let article_id = articles
         .iter()
         .find(|a| a.slug == query.article)
@@ -106,12 +106,13 @@ pub async fn queue(
         String::new()
     };
 
-    let counts = store::comments::status_counts(&state.db, article_id).await?;
-    let rows = store::comments::queue(&state.db, status, article_id, None, QUEUE_LIMIT).await?;
+    let counts = store::comments::status_counts(state.db.read(), article_id).await?;
+    let rows =
+        store::comments::queue(state.db.read(), status, article_id, None, QUEUE_LIMIT).await?;
     let ids: Vec<i32> = rows.iter().map(|r| r.id).collect();
-    let rules = store::audit::latest_rules(&state.db, &ids).await?;
+    let rules = store::audit::latest_rules(state.db.read(), &ids).await?;
     let parent_ids: Vec<i32> = rows.iter().filter_map(|r| r.parent_id).collect();
-    let parents: HashMap<i32, String> = store::comments::find_many(&state.db, &parent_ids)
+    let parents: HashMap<i32, String> = store::comments::find_many(state.db.read(), &parent_ids)
         .await?
         .into_iter()
         .map(|p| {
@@ -259,7 +260,7 @@ pub async fn ban(
         },
     };
     let comment = match form.comment_id.parse() {
-        Ok(id) => store::comments::find(&state.db, id)
+        Ok(id) => store::comments::find(state.db.read(), id)
             .await?
             .ok_or(AppError::NotFound)?,
         Err(_) => return Err(refused),
@@ -320,7 +321,7 @@ pub async fn log(
     user: Authorized<Moderate>,
     Query(query): Query<LogQuery>,
 ) -> AppResult<Html<String>> {
-    let users = store::users::list(&state.db).await?;
+    let users = store::users::list(state.db.read()).await?;
     let mut names: HashMap<String, String> = users
         .iter()
         .map(|u| (u.id.to_string(), u.username.clone()))
@@ -332,7 +333,7 @@ pub async fn log(
     names.insert(store::audit::READER.to_owned(), "lezer".to_owned());
     let actor = Some(query.actor.as_str()).filter(|a| names.contains_key(*a));
     let action = ACTIONS.iter().map(|(a, _)| *a).find(|a| *a == query.action);
-    let rows = store::audit::list(&state.db, actor, action, LOG_LIMIT).await?;
+    let rows = store::audit::list(state.db.read(), actor, action, LOG_LIMIT).await?;
 
     let mut actors: Vec<Choice> = names
         .iter()

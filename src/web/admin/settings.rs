@@ -168,12 +168,12 @@ async fn page(
     errors: FieldErrors,
     saved: bool,
 ) -> AppResult<SettingsPage> {
-    let users: HashMap<i32, String> = store::users::list(&state.db)
+    let users: HashMap<i32, String> = store::users::list(state.db.read())
         .await?
         .into_iter()
         .map(|u| (u.id, u.username))
         .collect();
-    let changes = keys::recent_changes(&state.db, 20).await?;
+    let changes = keys::recent_changes(state.db.read(), 20).await?;
     Ok(SettingsPage {
         layout: Layout::for_staff("Instellingen", &user.staff, &user.csrf_token),
         moderation_mode: form.moderation_mode.clone(),
@@ -220,8 +220,8 @@ pub async fn edit_form(
     user: Authorized<AdminOnly>,
     Query(query): Query<SavedQuery>,
 ) -> AppResult<Response> {
-    let rules = keys::moderation_rules(&state.db).await?;
-    let quotas = keys::quotas(&state.db).await?;
+    let rules = keys::moderation_rules(state.db.read()).await?;
+    let quotas = keys::quotas(state.db.read()).await?;
     let form = SettingsForm::from_current(&rules, &quotas);
     let page = page(
         state,
@@ -247,14 +247,17 @@ pub async fn update(
             return render_with_status(&page, StatusCode::UNPROCESSABLE_ENTITY);
         }
     };
-    let rules = keys::moderation_rules(&state.db).await?;
+    let rules = keys::moderation_rules(state.db.read()).await?;
     let current: HashMap<String, String> =
-        SettingsForm::from_current(&rules, &keys::quotas(&state.db).await?)
+        SettingsForm::from_current(&rules, &keys::quotas(state.db.read()).await?)
             .checked()
             .map(|(values, _)| values.into_iter().collect())
             .unwrap_or_default();
-    let changed = keys::save_changes(&state.db, &values, &current, user.staff.id).await?;
-    // Moderation rules are read on every post; quotas live in memory and apply now.
+    let txn = state.db.begin().await?;
+    let changed = keys::save_changes(&txn, &values, &current, user.staff.id).await?;
+    txn.commit().await?;
+    // Rules and quotas live in memory: both apply from the next request on.
+    state.rules.forget();
     state.limiters.set_quotas(&quotas);
     tracing::info!(user = %user.staff.username, ?changed, "settings changed");
     Ok(see_other("/beheer/instellingen?opgeslagen=1"))

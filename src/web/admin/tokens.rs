@@ -60,8 +60,8 @@ async fn page(
     errors: FieldErrors,
     new_token: Option<String>,
 ) -> AppResult<TokensPage> {
-    let tokens = store::tokens::list(&state.db).await?;
-    let users = store::users::list(&state.db).await?;
+    let tokens = store::tokens::list(state.db.read()).await?;
+    let users = store::users::list(state.db.read()).await?;
     Ok(TokensPage {
         layout: Layout::for_staff("API-tokens", &user.staff, &user.csrf_token),
         tokens: tokens
@@ -111,7 +111,7 @@ pub async fn create(
     HtmlForm(form): HtmlForm<TokenForm>,
 ) -> AppResult<Response> {
     let mut errors = FieldErrors::default();
-    let owner = store::users::find_by_username(&state.db, form.username.trim()).await?;
+    let owner = store::users::find_by_username(state.db.read(), form.username.trim()).await?;
     if owner.is_none() {
         errors.insert("username", "Kies een bestaande gebruiker.");
     }
@@ -126,7 +126,13 @@ pub async fn create(
         );
     };
     let token = security::new_api_token();
-    store::tokens::create(&state.db, security::token_hash(&token), owner.id, label).await?;
+    store::tokens::create(
+        state.db.write(),
+        security::token_hash(&token),
+        owner.id,
+        label,
+    )
+    .await?;
     let fresh = TokenForm {
         username: form.username.clone(),
         label: String::new(),
@@ -143,7 +149,7 @@ pub async fn revoke(
     _user: Authorized<AdminOnly>,
     Path(id): Path<i32>,
 ) -> AppResult<Response> {
-    if !store::tokens::revoke(&state.db, id).await? {
+    if !store::tokens::revoke(state.db.write(), id).await? {
         return Err(AppError::NotFound);
     }
     Ok(see_other("/beheer/tokens"))

@@ -48,7 +48,7 @@ async fn page(
     form: UserForm,
     errors: FieldErrors,
 ) -> AppResult<UsersPage> {
-    let users = store::users::list(&state.db).await?;
+    let users = store::users::list(state.db.read()).await?;
     Ok(UsersPage {
         layout: Layout::for_staff("Gebruikers", &user.staff, &user.csrf_token),
         users: users
@@ -95,7 +95,7 @@ pub async fn create(
         let page = page(state, &user, form, errors).await?;
         return render_with_status(&page, StatusCode::UNPROCESSABLE_ENTITY);
     };
-    if store::users::find_by_username(&state.db, username.as_ref())
+    if store::users::find_by_username(state.db.read(), username.as_ref())
         .await?
         .is_some()
     {
@@ -106,6 +106,6 @@ pub async fn create(
     let hash = tokio::task::spawn_blocking(move || security::hash_password(password.as_ref()))
         .await
         .map_err(AppError::internal)??;
-    store::users::upsert(&state.db, &username, role, hash).await?;
+    store::users::upsert(state.db.write(), &username, role, hash).await?;
     Ok(see_other("/beheer/gebruikers"))
 }

@@ -10,6 +10,7 @@ use poem_openapi::{
 use crate::{
     app::AppState,
     domain::validate::{ArticleStatus, Role},
+    editorial,
     entity::articles,
     store::{self, articles::Cursor},
     web::{
@@ -32,7 +33,7 @@ pub enum ArticleCreated {
 }
 
 async fn to_api(state: &AppState, article: articles::Model) -> Result<Article, ApiError> {
-    let reaction_count = store::articles::approved_count(&state.db, article.id).await?;
+    let reaction_count = store::articles::approved_count(state.db.read(), article.id).await?;
     Ok(Article {
         status: if article.status == ArticleStatus::Published.as_str() {
             ArticleState::Published
@@ -88,7 +89,7 @@ impl ArticlesApi {
             None => None,
         };
         let size = page_size(limit.0);
-        let mut rows = store::articles::published_page(&state.db, after, size + 1).await?;
+        let mut rows = store::articles::published_page(state.db.read(), after, size + 1).await?;
         let more = rows.len() as u64 > size;
         rows.truncate(size as usize);
         let next_cursor = more
@@ -116,7 +117,7 @@ impl ArticlesApi {
         state: Data<&AppState>,
         slug: Path<String>,
     ) -> Result<Json<Article>, ApiError> {
-        let article = store::articles::find_readable(&state.db, &slug.0, false)
+        let article = store::articles::find_readable(state.db.read(), &slug.0, false)
             .await?
             .ok_or_else(|| ApiError::not_found("No published article has this slug."))?;
         Ok(Json(to_api(&state, article).await?))
@@ -134,7 +135,7 @@ impl ArticlesApi {
         let input = checked_input(&state, &form_of(&body.0), None)
             .await?
             .map_err(|errors| ApiError::validation(&errors))?;
-        let article = store::articles::insert(&state.db, input, auth.0.id).await?;
+        let article = editorial::create(&state.db, input, auth.0.id).await?;
         Ok(ArticleCreated::Created(Json(
             to_api(&state, article).await?,
         )))
@@ -150,7 +151,7 @@ impl ArticlesApi {
         body: Json<ArticleInput>,
     ) -> Result<Json<Article>, ApiError> {
         ApiError::require(&auth.0, Role::can_edit_articles)?;
-        let existing = store::articles::find_by_slug(&state.db, &slug.0)
+        let existing = store::articles::find_by_slug(state.db.read(), &slug.0)
             .await?
             .ok_or_else(|| ApiError::not_found("No article has this slug."))?;
         let mut form = form_of(&body.0);
@@ -160,7 +161,7 @@ impl ArticlesApi {
         let input = checked_input(&state, &form, Some(existing.id))
             .await?
             .map_err(|errors| ApiError::validation(&errors))?;
-        let article = store::articles::update(&state.db, existing, input).await?;
+        let article = editorial::update(&state.db, existing, input).await?;
         Ok(Json(to_api(&state, article).await?))
     }
 }

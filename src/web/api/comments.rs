@@ -54,7 +54,7 @@ impl Threaded for Node {
 }
 
 async fn published(state: &AppState, slug: &str) -> Result<articles::Model, ApiError> {
-    store::articles::find_readable(&state.db, slug, false)
+    store::articles::find_readable(state.db.read(), slug, false)
         .await?
         .ok_or_else(|| ApiError::not_found("No published article has this slug."))
 }
@@ -108,7 +108,7 @@ impl CommentsApi {
         slug: Path<String>,
     ) -> Result<Json<CommentTree>, ApiError> {
         let article = published(&state, &slug.0).await?;
-        let rows = store::comments::for_article(&state.db, article.id).await?;
+        let rows = store::comments::for_article(state.db.read(), article.id).await?;
         let count = rows
             .iter()
             .filter(|c| c.status == Status::Approved.as_str())
@@ -156,7 +156,8 @@ impl CommentsApi {
             ip_hash: state.keys.ip_hash(&client.key()),
             form: None,
         };
-        match discussion::submit(&state.db, submission).await? {
+        let rules = state.rules.get(state.db.read()).await?;
+        match discussion::submit(&state.db, &rules, submission).await? {
             Outcome::Stored { comment, .. } => {
                 state.metrics.reaction_posted(&comment.status);
                 // Like the form, never tell a spammer that the rules caught them.

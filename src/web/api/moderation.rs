@@ -53,11 +53,12 @@ impl ModerationApi {
             None => None,
         };
         let size = page_size(limit.0);
-        let mut rows = store::comments::queue(&state.db, status, None, after, size + 1).await?;
+        let mut rows =
+            store::comments::queue(state.db.read(), status, None, after, size + 1).await?;
         let more = rows.len() as u64 > size;
         rows.truncate(size as usize);
         let ids: Vec<i32> = rows.iter().map(|r| r.id).collect();
-        let rules = store::audit::latest_rules(&state.db, &ids).await?;
+        let rules = store::audit::latest_rules(state.db.read(), &ids).await?;
         let next_cursor = more
             .then(|| rows.last().map(|r| r.id.to_string()))
             .flatten();
@@ -93,7 +94,10 @@ impl ModerationApi {
         body: Json<ModerationRequest>,
     ) -> Result<Json<ModerationResult>, ApiError> {
         ApiError::require(&auth.0, Role::can_moderate)?;
-        if store::comments::find(&state.db, id.0).await?.is_none() {
+        if store::comments::find(state.db.read(), id.0)
+            .await?
+            .is_none()
+        {
             return Err(ApiError::not_found("No reaction has this id."));
         }
         let action = match body.0.action {
@@ -115,7 +119,7 @@ impl ModerationApi {
         }
         let changed = discussion::moderate(&state.db, &[id.0], action, auth.0.id, reason).await?;
         state.metrics.moderated(action.as_str(), changed);
-        let comment = store::comments::find(&state.db, id.0)
+        let comment = store::comments::find(state.db.read(), id.0)
             .await?
             .ok_or_else(|| ApiError::not_found("No reaction has this id."))?;
         Ok(Json(ModerationResult {
