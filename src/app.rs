@@ -7,7 +7,7 @@ use poem::{
     endpoint::BoxEndpoint,
     get,
     http::Method,
-    middleware::{CatchPanic, Compression, CookieJarManager, Cors},
+    middleware::{CatchPanic, CookieJarManager, Cors},
     post,
 };
 
@@ -17,6 +17,7 @@ use crate::{
     security::Keys,
     store::{self, Db, settings::RulesCache},
     web::middleware::rate_limit::Limiters,
+    web::page_cache::{self, PageCache},
     web::{self, admin, auth, feeds, middleware, public, reactions},
 };
 
@@ -26,6 +27,7 @@ pub struct AppState {
     pub db: Db,
     pub keys: Arc<Keys>,
     pub rules: Arc<RulesCache>,
+    pub pages: Arc<PageCache>,
     pub settings: Arc<Settings>,
     pub limiters: Arc<Limiters>,
     pub metrics: Arc<Metrics>,
@@ -38,6 +40,7 @@ impl AppState {
         Ok(Self {
             keys: Arc::new(Keys::derive(&settings.secret)),
             rules: Arc::default(),
+            pages: Arc::new(PageCache::new(page_cache::DEFAULT_BUDGET)),
             limiters: Arc::new(Limiters::new(settings.rate_limits, &quotas)),
             metrics: Arc::new(Metrics::new()),
             settings: Arc::new(settings),
@@ -131,7 +134,7 @@ fn cors(origins: &[String]) -> Cors {
 /// deeper than the compiler's layout limit in release builds.
 pub fn with_middleware(routes: Route, state: AppState) -> BoxEndpoint<'static, Response> {
     let inner = routes
-        .with(Compression::new())
+        .around(middleware::compress::compress)
         .around(middleware::csrf::protect)
         .with(CookieJarManager::new())
         .around(middleware::rate_limit::limit)

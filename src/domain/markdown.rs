@@ -18,6 +18,11 @@ impl SafeHtml {
         Self(html)
     }
 
+    /// Nothing at all (what a placeholder shows).
+    pub fn empty() -> Self {
+        Self(String::new())
+    }
+
     pub fn as_str(&self) -> &str {
         &self.0
     }

@@ -1,5 +1,6 @@
-//! Builds the reply tree of one article from a flat list, in one pass, and lays it out
-//! as rows a template can print without recursion.
+//! Builds the reply tree of one article from a flat list, in one pass, lays it out as
+//! rows a template can print without recursion, and cuts it into pages of top-level
+//! reactions, each with all its replies.
 //!
 //! Only visible reactions are shown. A hidden reaction (deleted, rejected, ...) with
 //! visible replies stays as a tombstone so the thread keeps its shape; no reply is ever
@@ -11,11 +12,13 @@ use std::collections::HashMap;
 /// "reactie op <naam>" marker.
 pub const MAX_DEPTH: usize = 5;
 
+/// Top-level reactions on one page of a thread.
+pub const PAGE_SIZE: usize = 50;
+
 /// What the thread builder needs to know of a reaction.
 pub trait Threaded {
     fn id(&self) -> i32;
     fn parent_id(&self) -> Option<i32>;
-    fn author_name(&self) -> &str;
     /// Shown in full (approved, or the viewer's own pending reaction).
     fn is_visible(&self) -> bool;
 }
@@ -28,8 +31,9 @@ pub struct Row<T> {
     pub depth: usize,
     /// Shown in place of the content when the reaction itself is hidden.
     pub tombstone: bool,
-    /// The parent's name when the reply sits deeper than [`MAX_DEPTH`].
-    pub reply_to: Option<String>,
+    /// The parent's id when the reply sits deeper than [`MAX_DEPTH`] (the page says
+    /// whose reaction it answers).
+    pub reply_to: Option<i32>,
     /// Before this row: open a nested list (this is the first reply of the previous row).
     pub open_list: bool,
     /// Before this row: close the previous row's item.
@@ -49,6 +53,94 @@ pub struct Thread<T> {
 impl<T> Thread<T> {
     pub fn is_empty(&self) -> bool {
         self.rows.is_empty()
+    }
+
+    /// How many pages of `per_page` top-level reactions the thread fills (at least one).
+    pub fn page_count(&self, per_page: usize) -> usize {
+        self.roots().count().div_ceil(per_page.max(1)).max(1)
+    }
+
+    /// The 1-based page that shows the reaction `id`, if it is in the thread.
+    pub fn page_of(&self, id: i32, per_page: usize) -> Option<usize>
+    where
+        T: Threaded,
+    {
+        let row = self.rows.iter().position(|r| r.item.id() == id)?;
+        let roots_before = self.rows[..=row].iter().filter(|r| r.depth == 1).count();
+        Some(roots_before.saturating_sub(1) / per_page.max(1) + 1)
+    }
+
+    /// Page `page` (1-based): top-level reactions `per_page * (page - 1)` onwards with
+    /// all their replies, laid out on their own. `None` past the last page; page 1 of
+    /// an empty thread is empty.
+    pub fn into_page(self, page: usize, per_page: usize) -> Option<Self> {
+        if page == 0 || page > self.page_count(per_page) {
+            return None;
+        }
+        let per_page = per_page.max(1);
+        Some(self.into_roots(per_page * (page - 1), per_page))
+    }
+
+    /// `take` top-level reactions after the first `skip`, with all their replies, laid
+    /// out on their own.
+    pub fn into_roots(self, skip: usize, take: usize) -> Self {
+        let starts: Vec<usize> = self.roots().collect();
+        let start = starts.get(skip).copied().unwrap_or(self.rows.len());
+        let end = starts
+            .get(skip.saturating_add(take))
+            .copied()
+            .unwrap_or(self.rows.len());
+        let mut rows: Vec<Row<T>> = self
+            .rows
+            .into_iter()
+            .skip(start)
+            .take(end - start)
+            .collect();
+        if let Some(head) = rows.first_mut() {
+            // The first row opens the page: nothing of an earlier page is left to close.
+            head.open_list = false;
+            head.close_item = false;
+            head.close_lists = 0;
+        }
+        let final_close_lists = rows.last().map_or(0, |r| r.depth - 1);
+        Self {
+            rows,
+            final_close_lists,
+        }
+    }
+
+    /// How many top-level reactions the thread has.
+    pub fn root_count(&self) -> usize {
+        self.roots().count()
+    }
+
+    /// The same layout with every item turned into another.
+    pub fn map<U>(self, mut f: impl FnMut(T) -> U) -> Thread<U> {
+        Thread {
+            rows: self
+                .rows
+                .into_iter()
+                .map(|row| Row {
+                    item: f(row.item),
+                    depth: row.depth,
+                    tombstone: row.tombstone,
+                    reply_to: row.reply_to,
+                    open_list: row.open_list,
+                    close_item: row.close_item,
+                    close_lists: row.close_lists,
+                })
+                .collect(),
+            final_close_lists: self.final_close_lists,
+        }
+    }
+
+    /// Indices of the top-level rows.
+    fn roots(&self) -> impl Iterator<Item = usize> + '_ {
+        self.rows
+            .iter()
+            .enumerate()
+            .filter(|(_, r)| r.depth == 1)
+            .map(|(i, _)| i)
     }
 }
 
@@ -75,10 +167,9 @@ pub fn build<T: Threaded>(items: Vec<T>) -> Thread<T> {
         shown[index] = items[index].is_visible() || below;
     }
 
-    let names: Vec<String> = items.iter().map(|c| c.author_name().to_owned()).collect();
-    let parents: Vec<Option<usize>> = items
+    let parents: Vec<Option<i32>> = items
         .iter()
-        .map(|c| c.parent_id().and_then(|p| ids.get(&p).copied()))
+        .map(|c| c.parent_id().filter(|p| ids.contains_key(p)))
         .collect();
     let mut slots: Vec<Option<T>> = items.into_iter().map(Some).collect();
     let mut rows: Vec<Row<T>> = Vec::new();
@@ -90,9 +181,7 @@ pub fn build<T: Threaded>(items: Vec<T>) -> Thread<T> {
         let depth = true_depth.min(MAX_DEPTH);
         let item = slots[index].take().expect("each item is laid out once");
         let tombstone = !item.is_visible();
-        let reply_to = (true_depth > MAX_DEPTH)
-            .then(|| parents[index].map(|p| names[p].clone()))
-            .flatten();
+        let reply_to = parents[index].filter(|_| true_depth > MAX_DEPTH);
         let (open_list, close_item, close_lists) = if previous_depth == 0 {
             (false, false, 0)
         } else if depth > previous_depth {
@@ -154,9 +243,6 @@ mod tests {
         }
         fn parent_id(&self) -> Option<i32> {
             self.parent
-        }
-        fn author_name(&self) -> &str {
-            if self.id == 5 { "Vijf" } else { "Iemand" }
         }
         fn is_visible(&self) -> bool {
             self.visible
@@ -223,8 +309,8 @@ mod tests {
         let depths: Vec<usize> = thread.rows.iter().map(|r| r.depth).collect();
         assert_eq!(depths, vec![1, 2, 3, 4, 5, 5, 5, 5]);
         assert_eq!(thread.rows[4].reply_to, None);
-        assert_eq!(thread.rows[5].reply_to.as_deref(), Some("Vijf"));
-        assert_eq!(thread.rows[6].reply_to.as_deref(), Some("Iemand"));
+        assert_eq!(thread.rows[5].reply_to, Some(5));
+        assert_eq!(thread.rows[6].reply_to, Some(6));
         assert_eq!(
             html(&thread),
             "<ol><li>1<ol><li>2<ol><li>3<ol><li>4<ol><li>5</li><li>6</li><li>7</li><li>8</li></ol></li></ol></li></ol></li></ol></li></ol>"
@@ -277,6 +363,65 @@ mod tests {
     fn orphans_and_self_parents_show_at_top_level() {
         let thread = build(vec![c(1, Some(99)), c(2, Some(2))]);
         assert_eq!(shape(&thread), vec![(1, 1), (2, 1)]);
+    }
+
+    /// 7 top-level reactions, each of the odd ones with a reply and a reply to that.
+    fn seven_roots() -> Thread<C> {
+        let mut items = Vec::new();
+        for root in 1..=7 {
+            items.push(c(root * 10, None));
+            if root % 2 == 1 {
+                items.push(c(root * 10 + 1, Some(root * 10)));
+                items.push(c(root * 10 + 2, Some(root * 10 + 1)));
+            }
+        }
+        build(items)
+    }
+
+    #[test]
+    fn pages_hold_top_level_reactions_with_all_their_replies() {
+        let thread = seven_roots();
+        assert_eq!(thread.page_count(3), 3);
+        let second = seven_roots().into_page(2, 3).unwrap();
+        assert_eq!(
+            shape(&second),
+            vec![(40, 1), (50, 1), (51, 2), (52, 3), (60, 1)]
+        );
+        assert_eq!(
+            html(&second),
+            "<ol><li>40</li><li>50<ol><li>51<ol><li>52</li></ol></li></ol></li><li>60</li></ol>"
+        );
+        let third = seven_roots().into_page(3, 3).unwrap();
+        assert_eq!(shape(&third), vec![(70, 1), (71, 2), (72, 3)]);
+        assert_eq!(
+            html(&third),
+            "<ol><li>70<ol><li>71<ol><li>72</li></ol></li></ol></li></ol>"
+        );
+        assert!(seven_roots().into_page(4, 3).is_none());
+        assert!(seven_roots().into_page(0, 3).is_none());
+    }
+
+    #[test]
+    fn a_reply_is_found_on_the_page_of_its_top_level_reaction() {
+        let thread = seven_roots();
+        assert_eq!(thread.page_of(10, 3), Some(1));
+        assert_eq!(thread.page_of(52, 3), Some(2));
+        assert_eq!(thread.page_of(60, 3), Some(2));
+        assert_eq!(thread.page_of(72, 3), Some(3));
+        assert_eq!(thread.page_of(99, 3), None);
+    }
+
+    #[test]
+    fn an_empty_thread_has_one_empty_page() {
+        let thread = build(Vec::<C>::new());
+        assert_eq!(thread.page_count(PAGE_SIZE), 1);
+        assert!(
+            build(Vec::<C>::new())
+                .into_page(1, PAGE_SIZE)
+                .unwrap()
+                .is_empty()
+        );
+        assert!(thread.into_page(2, PAGE_SIZE).is_none());
     }
 
     #[test]

@@ -1,6 +1,6 @@
 //! Reactions: the thread of an article (one query), the poster's writes and the queue.
 
-use std::collections::HashMap;
+use std::collections::{HashMap, HashSet};
 
 use chrono::{DateTime, Utc};
 use sea_orm::{
@@ -114,30 +114,138 @@ pub async fn insert(db: &impl ConnectionTrait, new: NewComment) -> Result<commen
     .await
 }
 
-/// Every reaction of an article, oldest first, in one query. The thread builder decides
-/// what is shown: approved ones, the viewer's own, tombstones for hidden parents.
-pub async fn for_article(
+/// A reaction's place in a thread, without its content: enough to lay out and page the
+/// thread of a long article before reading what is on the page.
+#[derive(Clone, Debug, FromQueryResult)]
+pub struct Placement {
+    pub id: i32,
+    pub parent_id: Option<i32>,
+    pub status: String,
+    pub created_at: DateTime<Utc>,
+}
+
+/// Bound parameters per `IN (...)` query, well below what SQLite and PostgreSQL accept.
+const IN_CHUNK: usize = 500;
+
+/// The shape of an article's public thread, oldest first: its approved reactions and
+/// the hidden reactions they reply to (shown as placeholders). Held and spam reactions
+/// are never read, however many there are.
+pub async fn public_placements(
     db: &impl ConnectionTrait,
     article_id: i32,
-) -> Result<Vec<ThreadComment>, DbErr> {
-    comments::Entity::find()
+) -> Result<Vec<Placement>, DbErr> {
+    let mut rows: Vec<Placement> = comments::Entity::find()
         .select_only()
-        .columns([
-            comments::Column::Id,
-            comments::Column::ParentId,
-            comments::Column::AuthorName,
-            comments::Column::AuthorUrl,
-            comments::Column::BodyHtml,
-            comments::Column::Status,
-            comments::Column::UserId,
-            comments::Column::EditKeyHash,
-            comments::Column::CreatedAt,
-            comments::Column::UpdatedAt,
-        ])
+        .columns(PLACEMENT_COLUMNS)
         .filter(comments::Column::ArticleId.eq(article_id))
+        .filter(comments::Column::Status.eq(Status::Approved.as_str()))
         .order_by_asc(comments::Column::CreatedAt)
         .order_by_asc(comments::Column::Id)
-        .into_model::<ThreadComment>()
+        .into_model()
+        .all(db)
+        .await?;
+    let mut known: HashSet<i32> = rows.iter().map(|r| r.id).collect();
+    let mut missing = unknown_parents(&rows, &known);
+    let mut added = false;
+    // Each round reads one level of hidden ancestors; chains of them are rare and short.
+    while !missing.is_empty() {
+        let found = placements(db, article_id, &missing).await?;
+        known.extend(found.iter().map(|r| r.id));
+        missing = unknown_parents(&found, &known);
+        added |= !found.is_empty();
+        rows.extend(found);
+    }
+    if added {
+        rows.sort_by_key(|r| (r.created_at, r.id));
+    }
+    Ok(rows)
+}
+
+const PLACEMENT_COLUMNS: [comments::Column; 4] = [
+    comments::Column::Id,
+    comments::Column::ParentId,
+    comments::Column::Status,
+    comments::Column::CreatedAt,
+];
+
+fn unknown_parents(rows: &[Placement], known: &HashSet<i32>) -> Vec<i32> {
+    let mut parents: Vec<i32> = rows
+        .iter()
+        .filter_map(|r| r.parent_id)
+        .filter(|p| !known.contains(p))
+        .collect();
+    parents.sort_unstable();
+    parents.dedup();
+    parents
+}
+
+async fn placements(
+    db: &impl ConnectionTrait,
+    article_id: i32,
+    ids: &[i32],
+) -> Result<Vec<Placement>, DbErr> {
+    let mut rows = Vec::new();
+    for chunk in ids.chunks(IN_CHUNK) {
+        rows.extend(
+            comments::Entity::find()
+                .select_only()
+                .columns(PLACEMENT_COLUMNS)
+                .filter(comments::Column::ArticleId.eq(article_id))
+                .filter(comments::Column::Id.is_in(chunk.iter().copied()))
+                .into_model::<Placement>()
+                .all(db)
+                .await?,
+        );
+    }
+    Ok(rows)
+}
+
+/// What a page shows of these reactions of one article (any status; the caller asked
+/// for the ones it may show), in no particular order.
+pub async fn thread_rows(
+    db: &impl ConnectionTrait,
+    article_id: i32,
+    ids: &[i32],
+) -> Result<Vec<ThreadComment>, DbErr> {
+    let mut rows = Vec::new();
+    for chunk in ids.chunks(IN_CHUNK) {
+        rows.extend(
+            comments::Entity::find()
+                .select_only()
+                .columns([
+                    comments::Column::Id,
+                    comments::Column::ParentId,
+                    comments::Column::AuthorName,
+                    comments::Column::AuthorUrl,
+                    comments::Column::BodyHtml,
+                    comments::Column::Status,
+                    comments::Column::UserId,
+                    comments::Column::EditKeyHash,
+                    comments::Column::CreatedAt,
+                    comments::Column::UpdatedAt,
+                ])
+                .filter(comments::Column::ArticleId.eq(article_id))
+                .filter(comments::Column::Id.is_in(chunk.iter().copied()))
+                .into_model::<ThreadComment>()
+                .all(db)
+                .await?,
+        );
+    }
+    Ok(rows)
+}
+
+/// The newest approved reactions of an article, newest first (for its feed).
+pub async fn latest_approved(
+    db: &impl ConnectionTrait,
+    article_id: i32,
+    limit: u64,
+) -> Result<Vec<comments::Model>, DbErr> {
+    comments::Entity::find()
+        .filter(comments::Column::ArticleId.eq(article_id))
+        .filter(comments::Column::Status.eq(Status::Approved.as_str()))
+        .order_by_desc(comments::Column::CreatedAt)
+        .order_by_desc(comments::Column::Id)
+        .limit(limit)
         .all(db)
         .await
 }

@@ -15,7 +15,7 @@ use crate::{
     app::AppState,
     entity::articles,
     error::{AppError, AppResult},
-    store::{self, comments::Status},
+    store,
 };
 
 const FEED_SIZE: usize = 50;
@@ -123,13 +123,8 @@ pub async fn reactions_feed(
     let article = store::articles::find_readable(state.db.read(), &slug, false)
         .await?
         .ok_or(AppError::NotFound)?;
-    let mut approved: Vec<_> = store::comments::for_article(state.db.read(), article.id)
-        .await?
-        .into_iter()
-        .filter(|c| c.status == Status::Approved.as_str())
-        .collect();
-    approved.reverse();
-    approved.truncate(FEED_SIZE);
+    let approved =
+        store::comments::latest_approved(state.db.read(), article.id, FEED_SIZE as u64).await?;
     let updated = approved.iter().map(|c| c.updated_at).max();
     let page = absolute(state, &format!("/artikelen/{}", article.slug));
     let entries: Vec<Entry> = approved

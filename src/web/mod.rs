@@ -6,8 +6,10 @@ pub mod api;
 pub mod auth;
 pub mod feeds;
 pub mod middleware;
+pub mod page_cache;
 pub mod public;
 pub mod reactions;
+pub mod threads;
 pub mod views;
 
 use askama::Template;

@@ -1,9 +1,13 @@
-//! The pages every reader sees, and the health check.
+//! The pages every reader sees, and the health check. The article page comes from the
+//! page cache for every reader but staff and those with reactions of their own on it.
 
+use std::{collections::HashMap, sync::Arc, time::Instant};
+
+use askama::Template;
 use chrono::{DateTime, Utc};
 use poem::{
-    IntoResponse, Response, handler,
-    http::StatusCode,
+    IntoResponse, Request, Response, handler,
+    http::{HeaderValue, StatusCode, header},
     web::{Data, Html, Path, Query, cookie::CookieJar},
 };
 use serde::Deserialize;
@@ -11,21 +15,23 @@ use serde::Deserialize;
 use crate::{
     app::AppState,
     discussion,
-    domain::{dates, markdown::SafeHtml, thread, validate::ArticleStatus},
+    domain::{dates, markdown::SafeHtml, thread::PAGE_SIZE, validate::ArticleStatus},
     entity::articles,
     error::{AppError, AppResult},
     store::{
-        self,
+        self, Scope,
         articles::Cursor,
         comments::{Status, ThreadComment},
     },
     web::{
         auth::Viewer,
-        reactions::OwnReactions,
+        page_cache::{self, Fills, Key, Rendered, ThreadIndex, Value},
+        reactions::{self, OwnReactions},
         render, render_with_status,
+        threads::{self, Slot},
         views::{
-            ArticlePage, ArticleSummaryView, DateView, IndexPage, Layout, ReactionFormView,
-            ReactionView, reaction_count_label,
+            ArticlePage, ArticleSummaryView, DateView, IndexPage, Layout, PaginationView,
+            ReactionFormView, ReactionView, reaction_count_label,
         },
     },
 };
@@ -79,10 +85,39 @@ pub async fn index(
 #[derive(Debug, Default, Deserialize)]
 #[serde(default)]
 pub struct ShowQuery {
-    /// The reaction to highlight (the poster's own, after posting).
+    /// A reaction to show: the page that holds it opens (a permalink, or the poster's
+    /// own after posting).
     reactie: Option<i32>,
     /// The reaction to reply to (the "Reageer" link without JavaScript).
     antwoord: Option<i32>,
+    /// The page of the thread, 1-based.
+    pagina: Option<String>,
+}
+
+/// Which page of a thread to show.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum PageWanted {
+    Number(usize),
+    /// The page that holds this reaction (the first when it is not shown).
+    Holding(i32),
+}
+
+impl ShowQuery {
+    /// `?pagina=` wins, then the reaction asked for or replied to; a page number that is
+    /// not a positive number is a page that does not exist.
+    fn wanted(&self) -> AppResult<PageWanted> {
+        match (&self.pagina, self.reactie.or(self.antwoord)) {
+            (Some(page), _) => page
+                .trim()
+                .parse::<usize>()
+                .ok()
+                .filter(|&n| n >= 1)
+                .map(PageWanted::Number)
+                .ok_or(AppError::NotFound),
+            (None, Some(id)) => Ok(PageWanted::Holding(id)),
+            (None, None) => Ok(PageWanted::Number(1)),
+        }
+    }
 }
 
 #[handler]
@@ -90,32 +125,144 @@ pub async fn show(
     Data(state): Data<&AppState>,
     viewer: Viewer,
     cookies: &CookieJar,
+    req: &Request,
     Path(slug): Path<String>,
     Query(query): Query<ShowQuery>,
 ) -> AppResult<Response> {
+    let wanted = query.wanted()?;
+    let own = OwnReactions::from_cookies(&state.keys, cookies);
+    if viewer.staff.is_none()
+        && query.antwoord.is_none()
+        && let Some(response) = public_article(state, &viewer, req, &slug, wanted, &own).await?
+    {
+        return Ok(response);
+    }
     let article = store::articles::find_readable(state.db.read(), &slug, viewer.staff.is_some())
         .await?
         .ok_or(AppError::NotFound)?;
-    let own = OwnReactions::from_cookies(&state.keys, cookies);
     let form = article
         .reactions_open
         .then(|| ReactionFormView::empty(&state.keys, &article, query.antwoord));
     let context = ArticleContext {
         own: &own,
         form,
-        highlight: query.reactie,
+        wanted,
     };
     render_article(state, &viewer, &article, context, StatusCode::OK).await
+}
+
+/// The article page as every reader without reactions of their own on it sees it: from
+/// the page cache, or rendered into it. `None` for a viewer who has reactions only they
+/// see (waiting, or still editable): their page is rendered for them alone.
+async fn public_article(
+    state: &AppState,
+    viewer: &Viewer,
+    req: &Request,
+    slug: &str,
+    wanted: PageWanted,
+    own: &OwnReactions,
+) -> AppResult<Option<Response>> {
+    let started = Instant::now();
+    let versions = state.db.versions();
+    let known = thread_index(state, slug).await?;
+    let scope = Scope::Article(known.article.id);
+    if !threads::own_on_article(state.db.read(), known.article.id, own, Utc::now())
+        .await?
+        .is_empty()
+    {
+        return Ok(None);
+    }
+    let page = match wanted {
+        PageWanted::Number(page) => page,
+        PageWanted::Holding(id) => known.page_of.get(&id).copied().unwrap_or(1),
+    };
+    if page > known.pages {
+        return Err(AppError::NotFound);
+    }
+    let form_token = reactions::form_token(&state.keys);
+    let fills = Fills {
+        csrf: &viewer.csrf_token,
+        form_token: &form_token,
+    };
+    let key = Key::ArticlePage(slug.to_owned(), page);
+    if let Some(Value::Page(rendered)) = state.pages.get(&key, versions) {
+        return Ok(Some(rendered.respond(req, &fills, true)));
+    }
+    // The index is current as of this version; reads below are at least as new.
+    let version = known.version;
+    let holes = state.pages.holes();
+    let layout = Layout {
+        title: known.article.title.clone(),
+        staff: None,
+        csrf_token: holes.csrf().to_owned(),
+    };
+    let form = known.article.reactions_open.then(|| {
+        let mut form = ReactionFormView::empty(&state.keys, &known.article, None);
+        form.form_token = holes.form_token().to_owned();
+        form
+    });
+    let page_view = article_page(
+        state,
+        layout,
+        &known.article,
+        &[],
+        form,
+        PageWanted::Number(page),
+        None,
+    )
+    .await?;
+    let html = page_view.render().map_err(AppError::internal)?;
+    let render_ms = started.elapsed().as_secs_f64() * 1000.0;
+    let rendered = Arc::new(Rendered::new(&html, holes, page_cache::HTML, render_ms));
+    state.pages.put(
+        key,
+        Value::Page(Arc::clone(&rendered)),
+        scope,
+        version,
+        versions,
+    );
+    Ok(Some(rendered.respond(req, &fills, false)))
+}
+
+/// The published article behind `slug` and where each of its reactions is shown, from
+/// the cache or read (and cached) now.
+async fn thread_index(state: &AppState, slug: &str) -> AppResult<Arc<ThreadIndex>> {
+    let versions = state.db.versions();
+    let key = Key::Thread(slug.to_owned());
+    if let Some(Value::Thread(cached)) = state.pages.get(&key, versions) {
+        return Ok(cached);
+    }
+    let found = store::articles::find_readable(state.db.read(), slug, false)
+        .await?
+        .ok_or(AppError::NotFound)?;
+    // Note the version first and read again: what is kept is never newer than it says.
+    let scope = Scope::Article(found.id);
+    let version = versions.get(scope);
+    let article = store::articles::find_by_id(state.db.read(), found.id)
+        .await?
+        .filter(|a| a.slug == slug && a.status == ArticleStatus::Published.as_str())
+        .ok_or(AppError::NotFound)?;
+    let laid = threads::lay_out(state.db.read(), article.id, &[]).await?;
+    let fresh = Arc::new(ThreadIndex::new(article, &laid.thread, version));
+    state.pages.put(
+        key,
+        Value::Thread(Arc::clone(&fresh)),
+        scope,
+        version,
+        versions,
+    );
+    Ok(fresh)
 }
 
 /// What besides the article itself shapes its page.
 pub struct ArticleContext<'a> {
     pub own: &'a OwnReactions,
     pub form: Option<ReactionFormView>,
-    pub highlight: Option<i32>,
+    pub wanted: PageWanted,
 }
 
-/// The article page with its thread: one query for all reactions of the article.
+/// The article page for one viewer: with their waiting reactions, edit links and the
+/// staff bar, never cached.
 pub async fn render_article(
     state: &AppState,
     viewer: &Viewer,
@@ -123,18 +270,61 @@ pub async fn render_article(
     context: ArticleContext<'_>,
     status: StatusCode,
 ) -> AppResult<Response> {
+    let own = threads::own_on_article(state.db.read(), article.id, context.own, Utc::now()).await?;
+    let edit_url = viewer
+        .staff
+        .as_ref()
+        .filter(|s| s.role.can_edit_articles())
+        .map(|_| format!("/beheer/artikelen/{}/bewerken", article.id));
+    let page = article_page(
+        state,
+        Layout::new(article.title.clone(), viewer),
+        article,
+        &own,
+        context.form,
+        context.wanted,
+        edit_url,
+    )
+    .await?;
+    let mut response = render_with_status(&page, status)?;
+    response.headers_mut().insert(
+        header::CACHE_CONTROL,
+        HeaderValue::from_static("private, no-store"),
+    );
+    Ok(response)
+}
+
+/// Lays out the thread, reads the reactions on the wanted page and builds the view.
+async fn article_page(
+    state: &AppState,
+    layout: Layout,
+    article: &articles::Model,
+    own: &[ThreadComment],
+    mut form: Option<ReactionFormView>,
+    wanted: PageWanted,
+    edit_url: Option<String>,
+) -> AppResult<ArticlePage> {
+    let laid = threads::lay_out(state.db.read(), article.id, own).await?;
+    let pages = laid.thread.page_count(PAGE_SIZE);
+    let page = match wanted {
+        PageWanted::Number(page) => page,
+        PageWanted::Holding(id) => laid.thread.page_of(id, PAGE_SIZE).unwrap_or(1),
+    };
+    let thread = laid
+        .thread
+        .into_page(page, PAGE_SIZE)
+        .ok_or(AppError::NotFound)?;
+    let contents = threads::contents(state.db.read(), article.id, &thread, own).await?;
     let now = Utc::now();
-    let comments = store::comments::for_article(state.db.read(), article.id).await?;
-    let approved = comments
-        .iter()
-        .filter(|c| c.status == Status::Approved.as_str())
-        .count();
-    let views: Vec<ReactionView> = comments
-        .into_iter()
-        .map(|c| reaction_view(c, context.own, context.highlight, now))
-        .collect();
-    let thread = thread::build(views);
-    let mut form = context.form;
+    let mut thread = thread.map(|slot| reaction_view(slot, &contents, own, now));
+    for row in &mut thread.rows {
+        row.item.reply_to = row.reply_to.map(|parent| {
+            contents.get(&parent).map_or_else(
+                || "een verwijderde reactie".to_owned(),
+                |c| c.author_name.clone(),
+            )
+        });
+    }
     if let Some(form) = form.as_mut() {
         form.parent_name = thread
             .rows
@@ -142,13 +332,15 @@ pub async fn render_article(
             .find(|r| r.item.id.to_string() == form.parent_id && !r.tombstone && !r.item.pending)
             .map(|r| r.item.author_name.clone());
     }
-    let edit_url = viewer
-        .staff
-        .as_ref()
-        .filter(|s| s.role.can_edit_articles())
-        .map(|_| format!("/beheer/artikelen/{}/bewerken", article.id));
-    let page = ArticlePage {
-        layout: Layout::new(article.title.clone(), viewer),
+    let page_url = |n: usize| {
+        if n == 1 {
+            format!("/artikelen/{}#reacties", article.slug)
+        } else {
+            format!("/artikelen/{}?pagina={n}#reacties", article.slug)
+        }
+    };
+    Ok(ArticlePage {
+        layout,
         slug: article.slug.clone(),
         title: article.title.clone(),
         summary: article.summary.clone(),
@@ -157,39 +349,47 @@ pub async fn render_article(
         is_draft: article.status != ArticleStatus::Published.as_str(),
         edit_url,
         reactions_open: article.reactions_open,
-        count_label: reaction_count_label(approved as i64),
+        count_label: reaction_count_label(laid.approved as i64),
         thread,
+        pagination: (pages > 1).then(|| PaginationView {
+            page,
+            pages,
+            older_url: (page > 1).then(|| page_url(page - 1)),
+            newer_url: (page < pages).then(|| page_url(page + 1)),
+        }),
         form,
-    };
-    render_with_status(&page, status)
+    })
 }
 
+/// One slot of a page as the template shows it: the content for a visible reaction,
+/// nothing (not even who wrote it) for a placeholder.
 fn reaction_view(
-    comment: ThreadComment,
-    own: &OwnReactions,
-    highlight: Option<i32>,
+    slot: Slot,
+    contents: &HashMap<i32, ThreadComment>,
+    own: &[ThreadComment],
     now: DateTime<Utc>,
 ) -> ReactionView {
-    let status = Status::parse(&comment.status);
-    let is_own = discussion::holds_key(own.key_for(comment.id), comment.edit_key_hash.as_deref());
-    let approved = status == Some(Status::Approved);
+    let Some(comment) = contents.get(&slot.id).filter(|_| slot.visible) else {
+        return ReactionView::placeholder(slot.id, slot.parent_id);
+    };
+    let is_own = own.iter().any(|c| c.id == slot.id);
+    let approved = comment.status == Status::Approved.as_str();
     // The poster of a reaction the rules sent to spam sees the same "pending" answer.
-    let own_waiting = is_own && matches!(status, Some(Status::Pending | Status::Spam));
-    let in_window = discussion::edit_window_open(comment.created_at, now);
+    let own_waiting = is_own && !approved;
     ReactionView {
         id: comment.id,
         parent_id: comment.parent_id,
         by_staff: comment.user_id.is_some(),
-        body: SafeHtml::from_stored(comment.body_html),
+        body: SafeHtml::from_stored(comment.body_html.clone()),
         created_relative: dates::relative(comment.created_at, now),
         created: DateView::new(comment.created_at),
         created_exact: dates::exact(comment.created_at),
         pending: own_waiting,
-        visible: approved || own_waiting,
-        editable: is_own && in_window && (approved || own_waiting),
-        highlight: highlight == Some(comment.id),
-        author_url: comment.author_url,
-        author_name: comment.author_name,
+        visible: true,
+        editable: is_own && (own_waiting || discussion::edit_window_open(comment.created_at, now)),
+        reply_to: None,
+        author_url: comment.author_url.clone(),
+        author_name: comment.author_name.clone(),
     }
 }
 

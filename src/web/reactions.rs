@@ -28,7 +28,7 @@ use crate::{
             client_ip::ClientIp,
             rate_limit::{RetryAfter, Throttled},
         },
-        public::{self, ArticleContext},
+        public::{self, ArticleContext, PageWanted},
         render_with_status, see_other,
         views::{EditReactionPage, Layout, ReactionFormView},
     },
@@ -74,6 +74,11 @@ impl OwnReactions {
                 })
                 .collect(),
         )
+    }
+
+    /// The ids of the reactions this browser posted.
+    pub fn ids(&self) -> Vec<i32> {
+        self.0.iter().map(|(id, _)| *id).collect()
     }
 
     pub fn key_for(&self, id: i32) -> Option<&str> {
@@ -141,7 +146,12 @@ pub async fn create(
             ArticleContext {
                 own: &own,
                 form: Some(form_view),
-                highlight: None,
+                // A reply comes back on the page of the reaction it answers.
+                wanted: form
+                    .parent_id
+                    .trim()
+                    .parse()
+                    .map_or(PageWanted::Number(1), PageWanted::Holding),
             },
             status,
         )

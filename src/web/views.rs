@@ -8,12 +8,7 @@ use poem::http::StatusCode;
 
 use crate::{
     discussion,
-    domain::{
-        dates,
-        markdown::SafeHtml,
-        thread::{Thread, Threaded},
-        validate::FieldErrors,
-    },
+    domain::{dates, markdown::SafeHtml, thread::Thread, validate::FieldErrors},
     entity::{articles, comments},
     security::Keys,
     web::{
@@ -160,9 +155,22 @@ pub struct ArticlePage {
     pub edit_url: Option<String>,
     pub reactions_open: bool,
     pub count_label: String,
+    /// The page of the thread shown.
     pub thread: Thread<ReactionView>,
+    /// Links to the other pages, when the thread has more than one.
+    pub pagination: Option<PaginationView>,
     /// The form, unless reactions are closed (then it only returns with a refused text).
     pub form: Option<ReactionFormView>,
+}
+
+/// Where a page of a long thread sits among the others.
+pub struct PaginationView {
+    pub page: usize,
+    pub pages: usize,
+    /// The page before (older reactions).
+    pub older_url: Option<String>,
+    /// The page after (newer reactions).
+    pub newer_url: Option<String>,
 }
 
 /// One reaction as the thread shows it.
@@ -182,21 +190,32 @@ pub struct ReactionView {
     pub visible: bool,
     /// The viewer may still edit or delete it.
     pub editable: bool,
-    pub highlight: bool,
+    /// Whose reaction this answers, when it sits deeper than the thread indents.
+    pub reply_to: Option<String>,
 }
 
-impl Threaded for ReactionView {
-    fn id(&self) -> i32 {
-        self.id
-    }
-    fn parent_id(&self) -> Option<i32> {
-        self.parent_id
-    }
-    fn author_name(&self) -> &str {
-        &self.author_name
-    }
-    fn is_visible(&self) -> bool {
-        self.visible
+impl ReactionView {
+    /// A hidden reaction kept for the shape of the thread: nothing of it is shown, not
+    /// even who wrote it or when.
+    pub fn placeholder(id: i32, parent_id: Option<i32>) -> Self {
+        Self {
+            id,
+            parent_id,
+            author_name: String::new(),
+            author_url: None,
+            by_staff: false,
+            body: SafeHtml::empty(),
+            created_relative: String::new(),
+            created: DateView {
+                text: String::new(),
+                machine: String::new(),
+            },
+            created_exact: String::new(),
+            pending: false,
+            visible: false,
+            editable: false,
+            reply_to: None,
+        }
     }
 }
 

@@ -67,7 +67,9 @@ pub enum Backend {
 pub struct Resp {
     pub status: StatusCode,
     pub headers: HeaderMap,
+    /// The body as text (empty when it is not UTF-8, e.g. compressed).
     pub body: String,
+    pub bytes: Vec<u8>,
 }
 
 impl Resp {
@@ -311,11 +313,12 @@ impl TestApp {
                 };
             }
         }
-        let body = response.into_body().into_string().await.unwrap_or_default();
+        let bytes = response.into_body().into_vec().await.unwrap_or_default();
         Resp {
             status,
             headers,
-            body,
+            body: String::from_utf8(bytes.clone()).unwrap_or_default(),
+            bytes,
         }
     }
 

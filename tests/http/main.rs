@@ -10,6 +10,7 @@ mod crowd;
 mod feeds;
 mod limits;
 mod moderation;
+mod pages;
 mod reactions;
 mod sanitiser;
 mod site;

@@ -2,7 +2,7 @@
 //! rendering, the sanitiser, storage, moderation and the public article page. The page is
 //! parsed the way a browser parses it, and every reaction is held to the allowlist.
 
-use std::collections::BTreeMap;
+use std::collections::{BTreeMap, HashMap};
 
 use poem::http::StatusCode;
 use scraper::{ElementRef, Html, Selector};
@@ -340,7 +340,7 @@ fn assert_reaction_safe(reaction: ElementRef<'_>, id: i32, slug: &str, posted: &
             if URL_ATTRIBUTES.contains(&lower.as_str()) {
                 let classes: Vec<_> = element.value().classes().collect();
                 let own_link = if classes.contains(&"permalink") {
-                    Some(format!("/artikelen/{slug}#reactie-{id}"))
+                    Some(format!("/artikelen/{slug}?reactie={id}#reactie-{id}"))
                 } else if classes.contains(&"reply-link") {
                     Some(format!("/artikelen/{slug}?antwoord={id}#reageren"))
                 } else {
@@ -503,34 +503,54 @@ async fn post_and_check(
     let ids: Vec<i32> = posted.keys().copied().collect();
     app.moderate(&ids, "approve", "").await;
 
-    let page = app.other_browser().get(&format!("/artikelen/{slug}")).await;
-    page.assert_status(StatusCode::OK);
-    let document = Html::parse_document(&page.body);
-    assert_page_intact(&document, "the article page");
-
-    let reactions: Vec<ElementRef<'_>> = document.select(&selector("li.reaction")).collect();
-    for reaction in &reactions {
-        let id: i32 = reaction
-            .value()
-            .id()
-            .and_then(|id| id.strip_prefix("reactie-"))
-            .and_then(|id| id.parse().ok())
-            .unwrap_or_else(|| panic!("a reaction without its id: {:?}", reaction.value()));
-        let Some(posting) = posted.get(&id) else {
-            panic!("reaction {id} is on the page but was never posted");
-        };
-        assert_reaction_safe(*reaction, id, &slug, posting);
-    }
-    for (id, posting) in &posted {
-        let css = format!("li#reactie-{id}");
-        let found = document.select(&selector(&css)).count();
-        assert_eq!(found, 1, "{}: {css} is on the page once", posting.what);
+    // The thread comes in pages of 50 top-level reactions: read them all.
+    let reader = app.other_browser();
+    let mut seen: HashMap<i32, usize> = HashMap::new();
+    let mut path = format!("/artikelen/{slug}");
+    let mut pages = 0;
+    loop {
+        pages += 1;
+        let page = reader.get(&path).await;
+        page.assert_status(StatusCode::OK);
+        let document = Html::parse_document(&page.body);
+        assert_page_intact(&document, "the article page");
+        for reaction in document.select(&selector("li.reaction")) {
+            let id: i32 = reaction
+                .value()
+                .id()
+                .and_then(|id| id.strip_prefix("reactie-"))
+                .and_then(|id| id.parse().ok())
+                .unwrap_or_else(|| panic!("a reaction without its id: {:?}", reaction.value()));
+            let Some(posting) = posted.get(&id) else {
+                panic!("reaction {id} is on the page but was never posted");
+            };
+            assert_reaction_safe(reaction, id, &slug, posting);
+            *seen.entry(id).or_default() += 1;
+        }
+        let next = document
+            .select(&selector("a[rel=next]"))
+            .next()
+            .and_then(|a| a.value().attr("href"))
+            .map(|href| href.trim_end_matches("#reacties").to_owned());
+        match next {
+            Some(next) => path = next,
+            None => break,
+        }
     }
     assert_eq!(
-        reactions.len(),
-        posted.len(),
-        "every reaction on the page once"
+        pages,
+        posted.len().div_ceil(50).max(1),
+        "50 top-level reactions a page"
     );
+    for (id, posting) in &posted {
+        assert_eq!(
+            seen.get(id),
+            Some(&1),
+            "{}: reactie-{id} is shown once",
+            posting.what
+        );
+    }
+    assert_eq!(seen.len(), posted.len(), "every reaction shown once");
     Tally {
         shown: posted.len(),
         refused,
@@ -584,7 +604,7 @@ fn the_corpus_holds_at_least_fifty_hostile_inputs() {
 fn the_checks_reject_unsafe_reactions() {
     let page = |text: &str| {
         format!(
-            r#"<ol class="thread"><li class="reaction depth-0" id="reactie-7"><article class="reaction-body"><header class="reaction-meta"><span class="author">Lien</span> <a class="permalink" href="/artikelen/s#reactie-7" aria-label="Link"><time datetime="2025-01-01" title="1 januari">nu</time></a></header><div class="reaction-text">{text}</div><p class="reaction-actions"><a class="reply-link" href="/artikelen/s?antwoord=7#reageren" data-reply-to="7" data-reply-name="Lien">Reageer</a></p></article></li></ol>"#
+            r#"<ol class="thread"><li class="reaction depth-0" id="reactie-7"><article class="reaction-body"><header class="reaction-meta"><span class="author">Lien</span> <a class="permalink" href="/artikelen/s?reactie=7#reactie-7" aria-label="Link"><time datetime="2025-01-01" title="1 januari">nu</time></a></header><div class="reaction-text">{text}</div><p class="reaction-actions"><a class="reply-link" href="/artikelen/s?antwoord=7#reageren" data-reply-to="7" data-reply-name="Lien">Reageer</a></p></article></li></ol>"#
         )
     };
     let check = |text: &str| {

@@ -2,24 +2,28 @@
 
 use std::collections::HashMap;
 
+use base64::{Engine, engine::general_purpose::URL_SAFE_NO_PAD};
+use chrono::{DateTime, Utc};
 use poem::{Request, web::Data};
-use poem_openapi::{ApiResponse, OpenApi, param::Path, payload::Json};
+use poem_openapi::{
+    ApiResponse, OpenApi,
+    param::{Path, Query},
+    payload::Json,
+};
 
 use crate::{
     app::AppState,
     discussion::{self, CommentInput, Outcome, RawComment, Submission},
-    domain::thread::{self, Threaded},
+    domain::thread,
     entity::articles,
-    store::{
-        self,
-        comments::{Status, ThreadComment},
-    },
+    store::{self, comments::ThreadComment},
     web::{
         api::{
             ApiError, ApiTags,
             objects::{CommentCreated, CommentState, CommentTree, NewComment, PublicComment},
         },
         middleware::client_ip::ClientIp,
+        threads::{self, Slot},
     },
 };
 
@@ -36,55 +40,65 @@ pub enum CommentPosted {
     Created(Json<CommentCreated>),
 }
 
-struct Node(ThreadComment);
-
-impl Threaded for Node {
-    fn id(&self) -> i32 {
-        self.0.id
-    }
-    fn parent_id(&self) -> Option<i32> {
-        self.0.parent_id
-    }
-    fn author_name(&self) -> &str {
-        &self.0.author_name
-    }
-    fn is_visible(&self) -> bool {
-        self.0.status == Status::Approved.as_str()
-    }
-}
-
 async fn published(state: &AppState, slug: &str) -> Result<articles::Model, ApiError> {
     store::articles::find_readable(state.db.read(), slug, false)
         .await?
         .ok_or_else(|| ApiError::not_found("No published article has this slug."))
 }
 
-/// Nests the laid-out rows (approved reactions and tombstones, parents first).
-fn nest(rows: Vec<thread::Row<Node>>) -> Vec<PublicComment> {
+/// Where a page of the tree continues: after the top-level reaction with this
+/// `(created_at, id)`. Opaque to clients.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+struct RootCursor {
+    created_at: DateTime<Utc>,
+    id: i32,
+}
+
+impl RootCursor {
+    fn encode(self) -> String {
+        let at = self
+            .created_at
+            .to_rfc3339_opts(chrono::SecondsFormat::Nanos, true);
+        URL_SAFE_NO_PAD.encode(format!("{at}|{}", self.id))
+    }
+
+    fn decode(text: &str) -> Option<Self> {
+        let text = String::from_utf8(URL_SAFE_NO_PAD.decode(text).ok()?).ok()?;
+        let (at, id) = text.split_once('|')?;
+        Some(Self {
+            created_at: DateTime::parse_from_rfc3339(at).ok()?.with_timezone(&Utc),
+            id: id.parse().ok()?,
+        })
+    }
+}
+
+/// Nests the laid-out rows (approved reactions and placeholders, parents first).
+fn nest(
+    rows: Vec<thread::Row<Slot>>,
+    contents: &HashMap<i32, ThreadComment>,
+) -> Vec<PublicComment> {
     let mut roots: Vec<PublicComment> = Vec::new();
     // The path of indices from a root down to the most recent node at each depth.
     let mut path: Vec<usize> = Vec::new();
     let mut depth_of: HashMap<i32, usize> = HashMap::new();
     for row in rows {
-        let c = row.item.0;
-        let depth = c
+        let slot = row.item;
+        let depth = slot
             .parent_id
             .and_then(|p| depth_of.get(&p))
             .map_or(0, |d| (d + 1).min(MAX_JSON_DEPTH - 1));
-        depth_of.insert(c.id, depth);
+        depth_of.insert(slot.id, depth);
+        // A placeholder says nothing of its author: no name, no site, no date.
+        let shown = contents.get(&slot.id).filter(|_| !row.tombstone);
         let node = PublicComment {
-            id: c.id,
-            parent_id: c.parent_id,
-            author_name: c.author_name,
-            author_url: c.author_url,
-            body_html: if row.tombstone {
-                String::new()
-            } else {
-                c.body_html
-            },
-            created_at: c.created_at,
-            by_staff: c.user_id.is_some(),
-            deleted: row.tombstone,
+            id: slot.id,
+            parent_id: slot.parent_id,
+            author_name: shown.map(|c| c.author_name.clone()).unwrap_or_default(),
+            author_url: shown.and_then(|c| c.author_url.clone()),
+            body_html: shown.map(|c| c.body_html.clone()).unwrap_or_default(),
+            created_at: shown.map(|c| c.created_at),
+            by_staff: shown.is_some_and(|c| c.user_id.is_some()),
+            deleted: shown.is_none(),
             replies: Vec::new(),
         };
         path.truncate(depth);
@@ -100,24 +114,54 @@ fn nest(rows: Vec<thread::Row<Node>>) -> Vec<PublicComment> {
 
 #[OpenApi(tag = "ApiTags::Comments")]
 impl CommentsApi {
-    /// The approved reactions of a published article, as a tree.
+    /// The approved reactions of a published article, as a tree, oldest first, in pages
+    /// of top-level reactions (each with all its replies).
     #[oai(path = "/articles/:slug/comments", method = "get")]
     async fn tree(
         &self,
         state: Data<&AppState>,
         slug: Path<String>,
+        /// Continue after this cursor (`next_cursor` of the previous page).
+        cursor: Query<Option<String>>,
+        /// Top-level reactions per page: 1 to 100, 50 when absent.
+        limit: Query<Option<u32>>,
     ) -> Result<Json<CommentTree>, ApiError> {
         let article = published(&state, &slug.0).await?;
-        let rows = store::comments::for_article(state.db.read(), article.id).await?;
-        let count = rows
-            .iter()
-            .filter(|c| c.status == Status::Approved.as_str())
-            .count();
-        let laid_out = thread::build(rows.into_iter().map(Node).collect());
+        let after = match cursor.0.as_deref() {
+            Some(text) => Some(
+                RootCursor::decode(text)
+                    .ok_or_else(|| ApiError::bad_request("This cursor was not given out here."))?,
+            ),
+            None => None,
+        };
+        let take = limit.0.unwrap_or(thread::PAGE_SIZE as u32).clamp(1, 100) as usize;
+        let laid = threads::lay_out(state.db.read(), article.id, &[]).await?;
+        let roots = laid.thread.root_count();
+        let skip = after.map_or(0, |after| {
+            laid.thread
+                .rows
+                .iter()
+                .filter(|r| r.depth == 1)
+                .take_while(|r| (r.item.created_at, r.item.id) <= (after.created_at, after.id))
+                .count()
+        });
+        let page = laid.thread.into_roots(skip, take);
+        let next_cursor = (skip + take < roots)
+            .then(|| page.rows.iter().rev().find(|r| r.depth == 1))
+            .flatten()
+            .map(|r| {
+                RootCursor {
+                    created_at: r.item.created_at,
+                    id: r.item.id,
+                }
+                .encode()
+            });
+        let contents = threads::contents(state.db.read(), article.id, &page, &[]).await?;
         Ok(Json(CommentTree {
             article: article.slug,
-            count: count as i64,
-            comments: nest(laid_out.rows),
+            count: laid.approved as i64,
+            comments: nest(page.rows, &contents),
+            next_cursor,
         }))
     }
 

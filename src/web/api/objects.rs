@@ -125,10 +125,12 @@ pub struct PublicComment {
     pub author_url: Option<String>,
     /// Sanitised HTML; empty when `deleted`.
     pub body_html: String,
-    pub created_at: DateTime<Utc>,
+    /// Absent when `deleted`: a removed reaction shows nothing of its author.
+    pub created_at: Option<DateTime<Utc>>,
     /// Posted by the editorial team.
     pub by_staff: bool,
-    /// A removed reaction kept as a placeholder because it has visible replies.
+    /// A removed reaction kept as a placeholder because it has visible replies; its
+    /// name, site and body are empty.
     pub deleted: bool,
     pub replies: Vec<PublicComment>,
 }
@@ -138,9 +140,13 @@ pub struct PublicComment {
 pub struct CommentTree {
     /// The article's slug.
     pub article: String,
-    /// Approved reactions, replies included.
+    /// Approved reactions, replies included (all pages).
     pub count: i64,
+    /// This page's top-level reactions, oldest first, each with all its replies.
     pub comments: Vec<PublicComment>,
+    /// Pass as `cursor` for the next page; absent on the last page.
+    #[oai(skip_serializing_if_is_none)]
+    pub next_cursor: Option<String>,
 }
 
 /// A new reaction, with the same fields and rules as the site's form.

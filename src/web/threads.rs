@@ -1,0 +1,140 @@
+//! Reading an article's thread for a page or the API: first its shape (small rows of
+//! approved reactions and the hidden ones they answer), then the content of only the
+//! reactions on the page asked for. Held and spam reactions are never read, except a
+//! viewer's own.
+
+use std::collections::HashMap;
+
+use chrono::{DateTime, Utc};
+use sea_orm::{ConnectionTrait, DbErr};
+
+use crate::{
+    discussion,
+    domain::thread::{self, Thread, Threaded},
+    store::{
+        self,
+        comments::{Placement, Status, ThreadComment},
+    },
+    web::reactions::OwnReactions,
+};
+
+/// A reaction in the laid-out thread, before its content is read.
+#[derive(Clone, Debug)]
+pub struct Slot {
+    pub id: i32,
+    pub parent_id: Option<i32>,
+    pub created_at: DateTime<Utc>,
+    /// Shown in full: approved, or waiting and the viewer's own.
+    pub visible: bool,
+}
+
+impl Threaded for Slot {
+    fn id(&self) -> i32 {
+        self.id
+    }
+    fn parent_id(&self) -> Option<i32> {
+        self.parent_id
+    }
+    fn is_visible(&self) -> bool {
+        self.visible
+    }
+}
+
+/// An article's whole thread, laid out.
+pub struct Laid {
+    pub thread: Thread<Slot>,
+    /// Approved reactions (what "N reacties" counts).
+    pub approved: usize,
+}
+
+/// Lays out the public thread of an article, plus `own` (the viewer's reactions that
+/// wait for a moderator, shown only to them).
+pub async fn lay_out(
+    db: &impl ConnectionTrait,
+    article_id: i32,
+    own: &[ThreadComment],
+) -> Result<Laid, DbErr> {
+    let mut placements = store::comments::public_placements(db, article_id).await?;
+    let approved = placements
+        .iter()
+        .filter(|p| p.status == Status::Approved.as_str())
+        .count();
+    let waiting: Vec<Placement> = own
+        .iter()
+        .filter(|c| c.status != Status::Approved.as_str())
+        .map(|c| Placement {
+            id: c.id,
+            parent_id: c.parent_id,
+            status: c.status.clone(),
+            created_at: c.created_at,
+        })
+        .collect();
+    if !waiting.is_empty() {
+        placements.retain(|p| !waiting.iter().any(|w| w.id == p.id));
+        placements.extend(waiting);
+        placements.sort_by_key(|p| (p.created_at, p.id));
+    }
+    let own_ids: Vec<i32> = own.iter().map(|c| c.id).collect();
+    let slots = placements
+        .into_iter()
+        .map(|p| Slot {
+            visible: p.status == Status::Approved.as_str() || own_ids.contains(&p.id),
+            id: p.id,
+            parent_id: p.parent_id,
+            created_at: p.created_at,
+        })
+        .collect();
+    Ok(Laid {
+        thread: thread::build(slots),
+        approved,
+    })
+}
+
+/// The content of the visible reactions of a laid-out page, by id (tombstones are not
+/// read: they show nothing of their author). `known` rows are not read again.
+pub async fn contents(
+    db: &impl ConnectionTrait,
+    article_id: i32,
+    page: &Thread<Slot>,
+    known: &[ThreadComment],
+) -> Result<HashMap<i32, ThreadComment>, DbErr> {
+    let wanted: Vec<i32> = page
+        .rows
+        .iter()
+        .filter(|r| !r.tombstone && !known.iter().any(|k| k.id == r.item.id))
+        .map(|r| r.item.id)
+        .collect();
+    let rows = store::comments::thread_rows(db, article_id, &wanted).await?;
+    Ok(rows
+        .into_iter()
+        .chain(known.iter().cloned())
+        .map(|c| (c.id, c))
+        .collect())
+}
+
+/// The viewer's own reactions on this article that only they see differently from
+/// everybody else: waiting ones (spam looks like waiting to its poster) and ones they
+/// may still edit. Empty for a viewer who posted nothing here; one small query else.
+pub async fn own_on_article(
+    db: &impl ConnectionTrait,
+    article_id: i32,
+    own: &OwnReactions,
+    now: DateTime<Utc>,
+) -> Result<Vec<ThreadComment>, DbErr> {
+    let ids = own.ids();
+    if ids.is_empty() {
+        return Ok(Vec::new());
+    }
+    let rows = store::comments::thread_rows(db, article_id, &ids).await?;
+    Ok(rows
+        .into_iter()
+        .filter(|c| {
+            discussion::holds_key(own.key_for(c.id), c.edit_key_hash.as_deref())
+                && match Status::parse(&c.status) {
+                    Some(Status::Pending | Status::Spam) => true,
+                    Some(Status::Approved) => discussion::edit_window_open(c.created_at, now),
+                    _ => false,
+                }
+        })
+        .collect())
+}
