@@ -1,7 +1,7 @@
 //! The demo site: content shipped inside the binary, seeded once, with fresh staff
 //! passwords on every start.
 
-use std::collections::HashMap;
+use std::{collections::HashMap, sync::Arc};
 
 use anyhow::Context;
 
@@ -119,7 +119,7 @@ async fn post(
         }),
     };
     let rules = store::settings::moderation_rules(db.read()).await?;
-    match discussion::submit(db, &rules, submission).await? {
+    match discussion::submit(db, Arc::new(rules), submission).await? {
         Outcome::Stored { comment, .. } => Ok(comment.id),
         other => anyhow::bail!("demo reaction was not stored: {other:?}"),
     }

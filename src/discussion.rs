@@ -4,6 +4,8 @@
 //! each change readers could see bumps the article's version before it returns, so no
 //! cached page outlives it.
 
+use std::sync::Arc;
+
 use chrono::{DateTime, Duration, Utc};
 
 use crate::{
@@ -18,7 +20,9 @@ use crate::{
     store::{
         self, Db,
         audit::{self, Entry},
+        bans::Standing,
         comments::{NewComment, Status},
+        inbox::{Decide, LogRow, Verdict},
     },
 };
 
@@ -119,10 +123,12 @@ const PARENT_INVALID: &str = "Je kunt alleen reageren op een geplaatste reactie 
 
 /// Validates the parent, applies the rules, stores the reaction and logs the decision.
 ///
-/// What the rules need to know is read first, from the read pool, so the write lock is
-/// held for the two inserts alone. A parent rejected in the instant between is harmless:
-/// the reply is stored and shown under a placeholder, like any reply to a hidden reaction.
-pub async fn submit(db: &Db, rules: &Rules, submission: Submission<'_>) -> AppResult<Outcome> {
+/// The reaction joins the store's inbox, which looks up its poster's standing (bans,
+/// known author) with the others that arrived at the same moment, runs these rules and
+/// writes the batch in one transaction. A parent rejected in the instant between its
+/// check here and that write is harmless: the reply is stored and shown under a
+/// placeholder, like any reply to a hidden reaction.
+pub async fn submit(db: &Db, rules: Arc<Rules>, submission: Submission<'_>) -> AppResult<Outcome> {
     let input = submission.input;
     let article_id = submission.article.id;
     if let Some(parent_id) = input.parent_id
@@ -132,36 +138,41 @@ pub async fn submit(db: &Db, rules: &Rules, submission: Submission<'_>) -> AppRe
         errors.insert("parent_id", PARENT_INVALID);
         return Ok(Outcome::Invalid(errors));
     }
-    let banned = store::bans::is_banned(
-        db.read(),
-        input.author_email.as_ref(),
-        &submission.ip_hash,
-        Utc::now(),
-    )
-    .await?;
-    let known_author =
-        store::comments::author_is_known(db.read(), &input.author_email, &input.author_name)
-            .await?;
-    let decision = moderation::decide(
-        rules,
-        &Facts {
-            author_name: input.author_name.as_ref(),
-            body: input.body.as_ref(),
-            by_staff: submission.staff_user_id.is_some(),
-            banned,
-            known_author,
-            honeypot_filled: submission.form.is_some_and(|f| f.honeypot_filled),
-            form_age_seconds: submission.form.and_then(|f| f.age_seconds),
-            from_form: submission.form.is_some(),
-            is_edit: false,
-        },
-    );
-    let status = match decision {
-        Decision::Refuse(_) => return Ok(Outcome::Banned),
-        Decision::Approve(_) => Status::Approved,
-        Decision::Hold(_) => Status::Pending,
-        Decision::Spam(_) => Status::Spam,
-    };
+    let name = input.author_name.as_ref().to_owned();
+    let body = input.body.as_ref().to_owned();
+    let form = submission.form;
+    let by_staff = submission.staff_user_id.is_some();
+    let decide: Decide = Box::new(move |standing: Standing| {
+        let decision = moderation::decide(
+            &rules,
+            &Facts {
+                author_name: &name,
+                body: &body,
+                by_staff,
+                banned: standing.banned,
+                known_author: standing.known_author,
+                honeypot_filled: form.is_some_and(|f| f.honeypot_filled),
+                form_age_seconds: form.and_then(|f| f.age_seconds),
+                from_form: form.is_some(),
+                is_edit: false,
+            },
+        );
+        let status = match decision {
+            Decision::Refuse(_) => return Verdict::Refuse,
+            Decision::Approve(_) => Status::Approved,
+            Decision::Hold(_) => Status::Pending,
+            Decision::Spam(_) => Status::Spam,
+        };
+        Verdict::Store {
+            status,
+            log: LogRow {
+                actor: audit::SYSTEM.to_owned(),
+                action: "submit",
+                to_status: status.as_str().to_owned(),
+                reason: Some(decision.rule().as_str().to_owned()),
+            },
+        }
+    });
     let edit_key = security::random_token();
     let new = NewComment {
         article_id,
@@ -171,45 +182,22 @@ pub async fn submit(db: &Db, rules: &Rules, submission: Submission<'_>) -> AppRe
         author_email: input.author_email,
         author_url: input.author_url,
         body: input.body,
-        status,
+        // The rules decide in the inbox; this is never stored as it is.
+        status: Status::Pending,
         user_id: submission.staff_user_id,
         ip_hash: submission.ip_hash,
         edit_key_hash: Some(security::token_hash(&edit_key)),
     };
-    let txn = db.begin().await?;
-    let comment = store::comments::insert(&txn, new).await?;
-    log_decision(&txn, comment.id, "submit", None, status, decision.rule()).await?;
-    txn.commit().await?;
-    if status == Status::Approved {
+    let Some(comment) = db.inbox().submit(new, decide).await? else {
+        return Ok(Outcome::Banned);
+    };
+    if comment.status == Status::Approved.as_str() {
         db.versions().article_changed(article_id);
     }
     Ok(Outcome::Stored {
         comment: Box::new(comment),
         edit_key,
     })
-}
-
-async fn log_decision(
-    db: &impl sea_orm::ConnectionTrait,
-    comment_id: i32,
-    action: &str,
-    from: Option<Status>,
-    to: Status,
-    rule: Rule,
-) -> AppResult<()> {
-    audit::record(
-        db,
-        Entry {
-            comment_id,
-            actor: audit::SYSTEM,
-            action,
-            from_status: from.map(Status::as_str),
-            to_status: to.as_str(),
-            reason: Some(rule.as_str()),
-        },
-    )
-    .await?;
-    Ok(())
 }
 
 /// Whether a reader still holds the right to change this reaction: the edit key matches

@@ -92,28 +92,6 @@ pub struct ThreadComment {
     pub updated_at: DateTime<Utc>,
 }
 
-pub async fn insert(db: &impl ConnectionTrait, new: NewComment) -> Result<comments::Model, DbErr> {
-    let now = Utc::now();
-    comments::ActiveModel {
-        article_id: Set(new.article_id),
-        parent_id: Set(new.parent_id),
-        author_name: Set(new.author_name.into_inner()),
-        author_email: Set(new.author_email.into_inner()),
-        author_url: Set(new.author_url.map(WebUrl::into_inner)),
-        body_md: Set(new.body.into_inner()),
-        body_html: Set(new.body_html.into_inner()),
-        status: Set(new.status.as_str().to_owned()),
-        user_id: Set(new.user_id),
-        ip_hash: Set(new.ip_hash),
-        edit_key_hash: Set(new.edit_key_hash),
-        created_at: Set(now),
-        updated_at: Set(now),
-        ..Default::default()
-    }
-    .insert(db)
-    .await
-}
-
 /// A reaction's place in a thread, without its content: enough to lay out and page the
 /// thread of a long article before reading what is on the page.
 #[derive(Clone, Debug, FromQueryResult)]

@@ -5,6 +5,7 @@ pub mod articles;
 pub mod audit;
 pub mod bans;
 pub mod comments;
+pub mod inbox;
 pub mod sessions;
 pub mod settings;
 pub mod tokens;
@@ -19,6 +20,7 @@ use std::{
     time::Duration,
 };
 
+use inbox::Inbox;
 use migrations::{Migrator, MigratorTrait};
 use sea_orm::{
     ConnectOptions, ConnectionTrait, Database, DatabaseConnection, DatabaseTransaction, DbBackend,
@@ -39,6 +41,7 @@ pub struct Db {
     read: DatabaseConnection,
     write: DatabaseConnection,
     versions: Arc<Versions>,
+    inbox: Inbox,
 }
 
 impl Db {
@@ -62,6 +65,7 @@ impl Db {
             (pool.clone(), pool)
         };
         Ok(Self {
+            inbox: Inbox::start(write.clone()),
             read,
             write,
             versions: Arc::default(),
@@ -80,17 +84,12 @@ impl Db {
 
     /// A write transaction that holds the write lock from the start.
     pub async fn begin(&self) -> Result<DatabaseTransaction, DbErr> {
-        match self.write.get_database_backend() {
-            DbBackend::Sqlite => {
-                self.write
-                    .begin_with_options(TransactionOptions {
-                        sqlite_transaction_mode: Some(SqliteTransactionMode::Immediate),
-                        ..TransactionOptions::default()
-                    })
-                    .await
-            }
-            _ => self.write.begin().await,
-        }
+        begin_write(&self.write).await
+    }
+
+    /// Where new reactions queue to be written in batches.
+    pub fn inbox(&self) -> &Inbox {
+        &self.inbox
     }
 
     pub fn backend(&self) -> DbBackend {
@@ -112,6 +111,22 @@ impl Db {
     }
 }
 
+/// A write transaction on `write` that holds the write lock from its start (SQLite
+/// `BEGIN IMMEDIATE`; PostgreSQL locks per row anyway).
+async fn begin_write(write: &DatabaseConnection) -> Result<DatabaseTransaction, DbErr> {
+    match write.get_database_backend() {
+        DbBackend::Sqlite => {
+            write
+                .begin_with_options(TransactionOptions {
+                    sqlite_transaction_mode: Some(SqliteTransactionMode::Immediate),
+                    ..TransactionOptions::default()
+                })
+                .await
+        }
+        _ => write.begin().await,
+    }
+}
+
 #[derive(Clone, Copy, PartialEq, Eq)]
 enum Role {
     Memory,
@@ -124,6 +139,9 @@ fn common_options(options: &mut ConnectOptions) -> &mut ConnectOptions {
         .sqlx_logging(false)
         .connect_timeout(Duration::from_secs(10))
         .acquire_timeout(Duration::from_secs(10))
+        // Pinging a connection on every checkout doubled the round trips of a busy
+        // site; only one idle long enough to have been dropped is checked first.
+        .test_before_acquire_if_idle_for(Duration::from_secs(30))
 }
 
 fn sqlite_options(url: &str, connections: u32, role: Role) -> ConnectOptions {

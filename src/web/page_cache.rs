@@ -361,7 +361,7 @@ impl Value {
 /// to show: the article and where each reaction is.
 #[derive(Debug)]
 pub struct ThreadIndex {
-    pub article: articles::Model,
+    pub article: Arc<articles::Model>,
     pub pages: usize,
     /// The page of every shown reaction (tombstones included).
     pub page_of: HashMap<i32, usize>,
@@ -381,7 +381,7 @@ impl ThreadIndex {
         }
         Self {
             pages: thread.page_count(PAGE_SIZE),
-            article,
+            article: Arc::new(article),
             page_of,
             version,
         }

@@ -8,7 +8,7 @@ use chrono::{DateTime, Utc};
 use poem::{
     IntoResponse, Request, Response, handler,
     http::{HeaderValue, StatusCode, header},
-    web::{Data, Html, Path, Query, cookie::CookieJar},
+    web::{Data, Path, Query, cookie::CookieJar},
 };
 use serde::Deserialize;
 
@@ -25,7 +25,7 @@ use crate::{
     },
     web::{
         auth::Viewer,
-        page_cache::{self, Fills, Key, Rendered, ThreadIndex, Value},
+        page_cache::{self, Fills, Key, Rendered, Value},
         reactions::{self, OwnReactions},
         render, render_with_status,
         threads::{self, Slot},
@@ -46,13 +46,28 @@ pub struct IndexQuery {
     voor: Option<String>,
 }
 
+/// The front page: from the page cache for everyone but staff.
 #[handler]
 pub async fn index(
     Data(state): Data<&AppState>,
     viewer: Viewer,
+    req: &Request,
     Query(query): Query<IndexQuery>,
-) -> AppResult<Html<String>> {
+) -> AppResult<Response> {
+    let started = Instant::now();
+    let versions = state.db.versions();
+    let fills = Fills {
+        csrf: &viewer.csrf_token,
+        form_token: "",
+    };
     let after = query.voor.as_deref().and_then(Cursor::decode);
+    let key = Key::Home(after.map(Cursor::encode));
+    if viewer.staff.is_none()
+        && let Some(Value::Page(rendered)) = state.pages.get(&key, versions)
+    {
+        return Ok(rendered.respond(req, &fills, true));
+    }
+    let version = versions.get(Scope::Site);
     let mut articles =
         store::articles::published_page(state.db.read(), after, INDEX_PAGE + 1).await?;
     let older_url = (articles.len() as u64 > INDEX_PAGE)
@@ -64,8 +79,15 @@ pub async fn index(
         .map(|cursor| format!("/?voor={}", cursor.encode()));
     let needs_first_admin =
         articles.is_empty() && after.is_none() && store::users::count(state.db.read()).await? == 0;
+    let mut layout = Layout::new("Artikelen", &viewer);
+    // Only a new site without staff changes without a write through this process (the
+    // first account comes from the CLI), so it is the one front page never kept.
+    let cacheable = viewer.staff.is_none() && !needs_first_admin;
+    if cacheable {
+        layout.csrf_token = state.pages.holes().csrf().to_owned();
+    }
     let page = IndexPage {
-        layout: Layout::new("Artikelen", &viewer),
+        layout,
         articles: articles
             .into_iter()
             .map(|a| ArticleSummaryView {
@@ -79,7 +101,25 @@ pub async fn index(
         needs_first_admin,
         older_url,
     };
-    render(&page)
+    if !cacheable {
+        return Ok(render(&page)?.into_response());
+    }
+    let html = page.render().map_err(AppError::internal)?;
+    let render_ms = started.elapsed().as_secs_f64() * 1000.0;
+    let rendered = Arc::new(Rendered::new(
+        &html,
+        state.pages.holes(),
+        page_cache::HTML,
+        render_ms,
+    ));
+    state.pages.put(
+        key,
+        Value::Page(Arc::clone(&rendered)),
+        Scope::Site,
+        version,
+        versions,
+    );
+    Ok(rendered.respond(req, &fills, false))
 }
 
 #[derive(Debug, Default, Deserialize)]
@@ -164,7 +204,7 @@ async fn public_article(
 ) -> AppResult<Option<Response>> {
     let started = Instant::now();
     let versions = state.db.versions();
-    let known = thread_index(state, slug).await?;
+    let known = threads::index(state, slug).await?;
     let scope = Scope::Article(known.article.id);
     if !threads::own_on_article(state.db.read(), known.article.id, own, Utc::now())
         .await?
@@ -222,36 +262,6 @@ async fn public_article(
         versions,
     );
     Ok(Some(rendered.respond(req, &fills, false)))
-}
-
-/// The published article behind `slug` and where each of its reactions is shown, from
-/// the cache or read (and cached) now.
-async fn thread_index(state: &AppState, slug: &str) -> AppResult<Arc<ThreadIndex>> {
-    let versions = state.db.versions();
-    let key = Key::Thread(slug.to_owned());
-    if let Some(Value::Thread(cached)) = state.pages.get(&key, versions) {
-        return Ok(cached);
-    }
-    let found = store::articles::find_readable(state.db.read(), slug, false)
-        .await?
-        .ok_or(AppError::NotFound)?;
-    // Note the version first and read again: what is kept is never newer than it says.
-    let scope = Scope::Article(found.id);
-    let version = versions.get(scope);
-    let article = store::articles::find_by_id(state.db.read(), found.id)
-        .await?
-        .filter(|a| a.slug == slug && a.status == ArticleStatus::Published.as_str())
-        .ok_or(AppError::NotFound)?;
-    let laid = threads::lay_out(state.db.read(), article.id, &[]).await?;
-    let fresh = Arc::new(ThreadIndex::new(article, &laid.thread, version));
-    state.pages.put(
-        key,
-        Value::Thread(Arc::clone(&fresh)),
-        scope,
-        version,
-        versions,
-    );
-    Ok(fresh)
 }
 
 /// What besides the article itself shapes its page.

@@ -3,19 +3,28 @@
 //! reactions on the page asked for. Held and spam reactions are never read, except a
 //! viewer's own.
 
-use std::collections::HashMap;
+use std::{collections::HashMap, sync::Arc};
 
 use chrono::{DateTime, Utc};
 use sea_orm::{ConnectionTrait, DbErr};
 
 use crate::{
+    app::AppState,
     discussion,
-    domain::thread::{self, Thread, Threaded},
+    domain::{
+        thread::{self, Thread, Threaded},
+        validate::ArticleStatus,
+    },
+    entity::articles,
+    error::{AppError, AppResult},
     store::{
-        self,
+        self, Scope,
         comments::{Placement, Status, ThreadComment},
     },
-    web::reactions::OwnReactions,
+    web::{
+        page_cache::{Key, ThreadIndex, Value},
+        reactions::OwnReactions,
+    },
 };
 
 /// A reaction in the laid-out thread, before its content is read.
@@ -137,4 +146,49 @@ pub async fn own_on_article(
                 }
         })
         .collect())
+}
+
+/// The published article behind `slug` and where each of its reactions is shown, from
+/// the cache or read (and cached) now.
+pub async fn index(state: &AppState, slug: &str) -> AppResult<Arc<ThreadIndex>> {
+    let versions = state.db.versions();
+    let key = Key::Thread(slug.to_owned());
+    if let Some(Value::Thread(cached)) = state.pages.get(&key, versions) {
+        return Ok(cached);
+    }
+    let found = store::articles::find_readable(state.db.read(), slug, false)
+        .await?
+        .ok_or(AppError::NotFound)?;
+    // Note the version first and read again: what is kept is never newer than it says.
+    let scope = Scope::Article(found.id);
+    let version = versions.get(scope);
+    let article = store::articles::find_by_id(state.db.read(), found.id)
+        .await?
+        .filter(|a| a.slug == slug && a.status == ArticleStatus::Published.as_str())
+        .ok_or(AppError::NotFound)?;
+    let laid = lay_out(state.db.read(), article.id, &[]).await?;
+    let fresh = Arc::new(ThreadIndex::new(article, &laid.thread, version));
+    state.pages.put(
+        key,
+        Value::Thread(Arc::clone(&fresh)),
+        scope,
+        version,
+        versions,
+    );
+    Ok(fresh)
+}
+
+/// A published article for a write to it (a new reaction): from the page cache when
+/// its index is there and current, else read (without laying out its thread).
+pub async fn published_article(
+    state: &AppState,
+    slug: &str,
+) -> AppResult<Option<Arc<articles::Model>>> {
+    let key = Key::Thread(slug.to_owned());
+    if let Some(Value::Thread(cached)) = state.pages.get(&key, state.db.versions()) {
+        return Ok(Some(Arc::clone(&cached.article)));
+    }
+    Ok(store::articles::find_readable(state.db.read(), slug, false)
+        .await?
+        .map(Arc::new))
 }

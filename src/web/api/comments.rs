@@ -175,7 +175,9 @@ impl CommentsApi {
         slug: Path<String>,
         body: Json<NewComment>,
     ) -> Result<CommentPosted, ApiError> {
-        let article = published(&state, &slug.0).await?;
+        let article = threads::published_article(&state, &slug.0)
+            .await?
+            .ok_or_else(|| ApiError::not_found("No published article has this slug."))?;
         if !article.reactions_open {
             return Err(ApiError::reactions_closed());
         }
@@ -201,7 +203,7 @@ impl CommentsApi {
             form: None,
         };
         let rules = state.rules.get(state.db.read()).await?;
-        match discussion::submit(&state.db, &rules, submission).await? {
+        match discussion::submit(&state.db, rules, submission).await? {
             Outcome::Stored { comment, .. } => {
                 state.metrics.reaction_posted(&comment.status);
                 // Like the form, never tell a spammer that the rules caught them.
