@@ -7,6 +7,7 @@ mod m20261128_000002_create_discussion;
 mod m20261128_000003_create_settings_changes;
 mod m20261128_000004_create_api_tokens;
 mod m20261129_000005_index_lookups;
+mod m20261129_000006_thread_index;
 
 /// Every migration, oldest first.
 pub struct Migrator;
@@ -20,6 +21,7 @@ impl MigratorTrait for Migrator {
             Box::new(m20261128_000003_create_settings_changes::Migration),
             Box::new(m20261128_000004_create_api_tokens::Migration),
             Box::new(m20261129_000005_index_lookups::Migration),
+            Box::new(m20261129_000006_thread_index::Migration),
         ]
     }
 }

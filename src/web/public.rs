@@ -15,7 +15,12 @@ use serde::Deserialize;
 use crate::{
     app::AppState,
     discussion,
-    domain::{dates, markdown::SafeHtml, thread::PAGE_SIZE, validate::ArticleStatus},
+    domain::{
+        dates,
+        markdown::SafeHtml,
+        thread::{PAGE_SIZE, Thread},
+        validate::ArticleStatus,
+    },
     entity::articles,
     error::{AppError, AppResult},
     store::{
@@ -105,13 +110,9 @@ pub async fn index(
         return Ok(render(&page)?.into_response());
     }
     let html = page.render().map_err(AppError::internal)?;
-    let render_ms = started.elapsed().as_secs_f64() * 1000.0;
-    let rendered = Arc::new(Rendered::new(
-        &html,
-        state.pages.holes(),
-        page_cache::HTML,
-        render_ms,
-    ));
+    let rendered = Rendered::new(&html, state.pages.holes(), page_cache::HTML)
+        .took(started.elapsed().as_secs_f64() * 1000.0);
+    let rendered = Arc::new(rendered);
     state.pages.put(
         key,
         Value::Page(Arc::clone(&rendered)),
@@ -214,11 +215,13 @@ async fn public_article(
     }
     let page = match wanted {
         PageWanted::Number(page) => page,
-        PageWanted::Holding(id) => known.page_of.get(&id).copied().unwrap_or(1),
+        PageWanted::Holding(id) => known.page_of(id).unwrap_or(1),
     };
-    if page > known.pages {
-        return Err(AppError::NotFound);
-    }
+    let thread = known
+        .laid
+        .thread
+        .page(page, PAGE_SIZE)
+        .ok_or(AppError::NotFound)?;
     let form_token = reactions::form_token(&state.keys);
     let fills = Fills {
         csrf: &viewer.csrf_token,
@@ -241,19 +244,17 @@ async fn public_article(
         form.form_token = holes.form_token().to_owned();
         form
     });
-    let page_view = article_page(
-        state,
-        layout,
-        &known.article,
-        &[],
-        form,
-        PageWanted::Number(page),
-        None,
-    )
-    .await?;
+    let shown = ShownPage {
+        thread,
+        page,
+        pages: known.pages(),
+        approved: known.laid.approved,
+    };
+    let page_view = article_page(state, layout, &known.article, &[], form, shown, None).await?;
     let html = page_view.render().map_err(AppError::internal)?;
-    let render_ms = started.elapsed().as_secs_f64() * 1000.0;
-    let rendered = Arc::new(Rendered::new(&html, holes, page_cache::HTML, render_ms));
+    let rendered = Rendered::new(&html, holes, page_cache::HTML)
+        .took(started.elapsed().as_secs_f64() * 1000.0);
+    let rendered = Arc::new(rendered);
     state.pages.put(
         key,
         Value::Page(Arc::clone(&rendered)),
@@ -281,6 +282,20 @@ pub async fn render_article(
     status: StatusCode,
 ) -> AppResult<Response> {
     let own = threads::own_on_article(state.db.read(), article.id, context.own, Utc::now()).await?;
+    let laid = threads::lay_out(state.db.read(), article.id, &own).await?;
+    let page = match context.wanted {
+        PageWanted::Number(page) => page,
+        PageWanted::Holding(id) => laid.thread.page_of(id, PAGE_SIZE).unwrap_or(1),
+    };
+    let shown = ShownPage {
+        pages: laid.thread.page_count(PAGE_SIZE),
+        approved: laid.approved,
+        thread: laid
+            .thread
+            .into_page(page, PAGE_SIZE)
+            .ok_or(AppError::NotFound)?,
+        page,
+    };
     let edit_url = viewer
         .staff
         .as_ref()
@@ -292,7 +307,7 @@ pub async fn render_article(
         article,
         &own,
         context.form,
-        context.wanted,
+        shown,
         edit_url,
     )
     .await?;
@@ -304,26 +319,31 @@ pub async fn render_article(
     Ok(response)
 }
 
-/// Lays out the thread, reads the reactions on the wanted page and builds the view.
+/// One page of a laid-out thread, and where it sits.
+struct ShownPage {
+    thread: Thread<Slot>,
+    page: usize,
+    pages: usize,
+    /// Approved reactions in the whole thread.
+    approved: usize,
+}
+
+/// Reads the reactions on the page and builds the view.
 async fn article_page(
     state: &AppState,
     layout: Layout,
     article: &articles::Model,
     own: &[ThreadComment],
     mut form: Option<ReactionFormView>,
-    wanted: PageWanted,
+    shown: ShownPage,
     edit_url: Option<String>,
 ) -> AppResult<ArticlePage> {
-    let laid = threads::lay_out(state.db.read(), article.id, own).await?;
-    let pages = laid.thread.page_count(PAGE_SIZE);
-    let page = match wanted {
-        PageWanted::Number(page) => page,
-        PageWanted::Holding(id) => laid.thread.page_of(id, PAGE_SIZE).unwrap_or(1),
-    };
-    let thread = laid
-        .thread
-        .into_page(page, PAGE_SIZE)
-        .ok_or(AppError::NotFound)?;
+    let ShownPage {
+        thread,
+        page,
+        pages,
+        approved,
+    } = shown;
     let contents = threads::contents(state.db.read(), article.id, &thread, own).await?;
     let now = Utc::now();
     let mut thread = thread.map(|slot| reaction_view(slot, &contents, own, now));
@@ -359,7 +379,7 @@ async fn article_page(
         is_draft: article.status != ArticleStatus::Published.as_str(),
         edit_url,
         reactions_open: article.reactions_open,
-        count_label: reaction_count_label(laid.approved as i64),
+        count_label: reaction_count_label(approved as i64),
         thread,
         pagination: (pages > 1).then(|| PaginationView {
             page,

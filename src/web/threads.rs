@@ -50,6 +50,7 @@ impl Threaded for Slot {
 }
 
 /// An article's whole thread, laid out.
+#[derive(Debug)]
 pub struct Laid {
     pub thread: Thread<Slot>,
     /// Approved reactions (what "N reacties" counts).
@@ -64,17 +65,14 @@ pub async fn lay_out(
     own: &[ThreadComment],
 ) -> Result<Laid, DbErr> {
     let mut placements = store::comments::public_placements(db, article_id).await?;
-    let approved = placements
-        .iter()
-        .filter(|p| p.status == Status::Approved.as_str())
-        .count();
+    let approved = placements.iter().filter(|p| p.approved).count();
     let waiting: Vec<Placement> = own
         .iter()
         .filter(|c| c.status != Status::Approved.as_str())
         .map(|c| Placement {
             id: c.id,
             parent_id: c.parent_id,
-            status: c.status.clone(),
+            approved: false,
             created_at: c.created_at,
         })
         .collect();
@@ -87,7 +85,7 @@ pub async fn lay_out(
     let slots = placements
         .into_iter()
         .map(|p| Slot {
-            visible: p.status == Status::Approved.as_str() || own_ids.contains(&p.id),
+            visible: p.approved || own_ids.contains(&p.id),
             id: p.id,
             parent_id: p.parent_id,
             created_at: p.created_at,
@@ -148,26 +146,44 @@ pub async fn own_on_article(
         .collect())
 }
 
-/// The published article behind `slug` and where each of its reactions is shown, from
-/// the cache or read (and cached) now.
+/// The published article behind `slug` and its laid-out thread, from the cache or read
+/// (and cached) now. The article is read after its version was noted, so what is kept
+/// is never newer than the version it is kept under; its id is remembered from an
+/// earlier read so that the article and its thread are read at once.
 pub async fn index(state: &AppState, slug: &str) -> AppResult<Arc<ThreadIndex>> {
     let versions = state.db.versions();
     let key = Key::Thread(slug.to_owned());
     if let Some(Value::Thread(cached)) = state.pages.get(&key, versions) {
         return Ok(cached);
     }
-    let found = store::articles::find_readable(state.db.read(), slug, false)
-        .await?
-        .ok_or(AppError::NotFound)?;
-    // Note the version first and read again: what is kept is never newer than it says.
-    let scope = Scope::Article(found.id);
+    let remembered = state.pages.article_id(slug);
+    let id = match remembered {
+        Some(id) => id,
+        None => {
+            store::articles::find_readable(state.db.read(), slug, false)
+                .await?
+                .ok_or(AppError::NotFound)?
+                .id
+        }
+    };
+    let scope = Scope::Article(id);
     let version = versions.get(scope);
-    let article = store::articles::find_by_id(state.db.read(), found.id)
-        .await?
-        .filter(|a| a.slug == slug && a.status == ArticleStatus::Published.as_str())
-        .ok_or(AppError::NotFound)?;
-    let laid = lay_out(state.db.read(), article.id, &[]).await?;
-    let fresh = Arc::new(ThreadIndex::new(article, &laid.thread, version));
+    let (article, laid) = tokio::try_join!(
+        store::articles::find_by_id(state.db.read(), id),
+        lay_out(state.db.read(), id, &[]),
+    )?;
+    let Some(article) =
+        article.filter(|a| a.slug == slug && a.status == ArticleStatus::Published.as_str())
+    else {
+        state.pages.forget_article_id(slug);
+        // A remembered id may belong to an article renamed since: look the slug up anew.
+        return match remembered {
+            Some(_) => Box::pin(index(state, slug)).await,
+            None => Err(AppError::NotFound),
+        };
+    };
+    state.pages.remember_article_id(slug, id);
+    let fresh = Arc::new(ThreadIndex::new(article, laid, version));
     state.pages.put(
         key,
         Value::Thread(Arc::clone(&fresh)),
