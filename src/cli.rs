@@ -241,7 +241,11 @@ async fn add_user(
     let password = Password::parse(&password).map_err(|m| anyhow::anyhow!("{m}"))?;
     let db = open(&database_url(database, false)).await?;
     let hash = security::hash_password(password.as_ref())?;
-    store::users::upsert(db.write(), &username, role, hash).await?;
+    // One write transaction: it waits for a server that is busy writing, then reads and
+    // writes the account with nobody in between.
+    let txn = db.begin().await?;
+    store::users::upsert(&txn, &username, role, hash).await?;
+    txn.commit().await?;
     println!("User {username} ({}) is ready.", role.as_str());
     if generated {
         println!("Password: {}", password.as_ref());

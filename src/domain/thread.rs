@@ -55,7 +55,7 @@ impl<T> Thread<T> {
 
     /// How many pages of `per_page` top-level reactions the thread fills (at least one).
     pub fn page_count(&self, per_page: usize) -> usize {
-        self.roots().count().div_ceil(per_page.max(1)).max(1)
+        self.root_rows().count().div_ceil(per_page.max(1)).max(1)
     }
 
     /// The 1-based page that shows the reaction `id`, if it is in the thread.
@@ -83,8 +83,15 @@ impl<T> Thread<T> {
         T: Clone,
     {
         let (skip, take) = self.page_roots(page, per_page)?;
-        let range = self.roots_range(skip, take);
-        Some(Self::from_rows(self.rows[range].to_vec()))
+        Some(self.roots(skip, take))
+    }
+
+    /// [`Thread::into_roots`] of a thread that is kept: the rows are copied.
+    pub fn roots(&self, skip: usize, take: usize) -> Self
+    where
+        T: Clone,
+    {
+        Self::from_rows(self.rows[self.roots_range(skip, take)].to_vec())
     }
 
     fn page_roots(&self, page: usize, per_page: usize) -> Option<(usize, usize)> {
@@ -106,7 +113,7 @@ impl<T> Thread<T> {
 
     /// The rows of `take` top-level reactions after the first `skip`.
     fn roots_range(&self, skip: usize, take: usize) -> std::ops::Range<usize> {
-        let mut starts = self.roots();
+        let mut starts = self.root_rows();
         let start = starts.nth(skip).unwrap_or(self.rows.len());
         let end = if take == 0 {
             start
@@ -133,7 +140,7 @@ impl<T> Thread<T> {
 
     /// How many top-level reactions the thread has.
     pub fn root_count(&self) -> usize {
-        self.roots().count()
+        self.root_rows().count()
     }
 
     /// The same layout with every item turned into another.
@@ -157,7 +164,7 @@ impl<T> Thread<T> {
     }
 
     /// Indices of the top-level rows.
-    fn roots(&self) -> impl Iterator<Item = usize> + '_ {
+    fn root_rows(&self) -> impl Iterator<Item = usize> + '_ {
         self.rows
             .iter()
             .enumerate()

@@ -12,8 +12,10 @@ use std::collections::HashSet;
 
 use chrono::Utc;
 use sea_orm::{
-    ActiveValue::Set, ColumnTrait, Condition, ConnectionTrait, DatabaseConnection, DbErr,
-    EntityTrait, QueryFilter, QuerySelect,
+    ActiveValue::Set,
+    ColumnTrait, Condition, ConnectionTrait, DatabaseConnection, DbErr, EntityTrait, QueryFilter,
+    QuerySelect, QueryTrait,
+    sea_query::{Alias, Expr, Query},
 };
 use tokio::sync::{mpsc, oneshot};
 
@@ -301,17 +303,35 @@ async fn standings(
         .await?
         .into_iter()
         .collect();
-    let known: HashSet<(String, String)> = comments::Entity::find()
-        .select_only()
-        .columns([comments::Column::AuthorEmail, comments::Column::AuthorName])
-        .distinct()
-        .filter(comments::Column::AuthorEmail.is_in(jobs.iter().map(|j| j.poster.email.as_str())))
-        .filter(comments::Column::Status.eq(Status::Approved.as_str()))
-        .into_tuple()
-        .all(db)
-        .await?
-        .into_iter()
+    // One EXISTS per distinct name and e-mail pair: it stops at the first approved
+    // reaction, where a list of an author's approved reactions grows with every one.
+    let mut pairs: Vec<(&str, &str)> = jobs
+        .iter()
+        .map(|j| (j.poster.email.as_str(), j.poster.name.as_str()))
         .collect();
+    pairs.sort_unstable();
+    pairs.dedup();
+    let mut query = Query::select();
+    for (index, (email, name)) in pairs.iter().enumerate() {
+        let approved = comments::Entity::find()
+            .select_only()
+            .column(comments::Column::Id)
+            .filter(comments::Column::AuthorEmail.eq(*email))
+            .filter(comments::Column::AuthorName.eq(*name))
+            .filter(comments::Column::Status.eq(Status::Approved.as_str()))
+            .into_query();
+        query.expr_as(Expr::exists(approved), Alias::new(format!("k{index}")));
+    }
+    let row = db
+        .query_one(&query)
+        .await?
+        .ok_or_else(|| DbErr::RecordNotFound("known authors".into()))?;
+    let mut known: HashSet<(String, String)> = HashSet::new();
+    for (index, (email, name)) in pairs.iter().enumerate() {
+        if row.try_get::<bool>("", &format!("k{index}"))? {
+            known.insert(((*email).to_owned(), (*name).to_owned()));
+        }
+    }
     Ok(jobs
         .iter()
         .zip(&emails)

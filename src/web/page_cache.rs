@@ -13,14 +13,18 @@
 //! bounded number of bytes and drops the least recently used entries beyond that.
 
 use std::{
-    collections::{BTreeMap, HashMap},
+    collections::{BTreeMap, HashMap, VecDeque},
     io,
+    pin::Pin,
     sync::{Arc, Mutex, PoisonError},
+    task::{Context, Poll},
 };
 
+use bytes::Bytes;
 use flate2::{Compress, Compression, FlushCompress, Status};
+use http_body_util::combinators::BoxBody;
 use poem::{
-    Request, Response,
+    Body, Request, Response,
     http::{StatusCode, header},
 };
 
@@ -44,6 +48,8 @@ pub enum Key {
     ArticlePage(String, usize),
     /// The front page, after this cursor (none: the first page).
     Home(Option<String>),
+    /// The API's reaction tree of an article: slug, cursor, top-level reactions.
+    ApiTree(String, Option<String>, usize),
 }
 
 /// A per-visitor value a rendered page leaves open.
@@ -117,9 +123,9 @@ pub struct Rendered {
 
 #[derive(Debug)]
 struct Part {
-    plain: Vec<u8>,
+    plain: Bytes,
     /// Raw deflate of `plain`, ended by a sync flush (byte-aligned, not final).
-    deflated: Vec<u8>,
+    deflated: Bytes,
     crc: crc32fast::Hasher,
 }
 
@@ -219,52 +225,111 @@ impl Rendered {
         }
     }
 
-    fn plain(&self, fills: &Fills<'_>) -> Vec<u8> {
-        let mut out =
-            Vec::with_capacity(self.parts.iter().map(|p| p.plain.len()).sum::<usize>() + 128);
+    /// The page as chunks: the shared parts are handed out, not copied.
+    fn plain(&self, fills: &Fills<'_>) -> Chunks {
+        let mut chunks = Chunks::default();
         for (index, part) in self.parts.iter().enumerate() {
-            out.extend_from_slice(&part.plain);
+            chunks.push(part.plain.clone());
             if let Some(&hole) = self.holes.get(index) {
-                out.extend_from_slice(fills.get(hole).as_bytes());
+                chunks.push(Bytes::copy_from_slice(fills.get(hole).as_bytes()));
             }
         }
-        out
+        chunks
     }
 
     /// One gzip member: header, the parts' deflate with each hole as a stored block,
     /// an empty final block, and the CRC and length of the whole (RFC 1951, 1952).
-    fn gzip(&self, fills: &Fills<'_>) -> Vec<u8> {
+    fn gzip(&self, fills: &Fills<'_>) -> Chunks {
         const HEADER: [u8; 10] = [0x1f, 0x8b, 8, 0, 0, 0, 0, 0, 0, 0xff];
         const FINAL_EMPTY_STORED: [u8; 5] = [0x01, 0x00, 0x00, 0xff, 0xff];
-        let mut out =
-            Vec::with_capacity(self.parts.iter().map(|p| p.deflated.len()).sum::<usize>() + 256);
-        out.extend_from_slice(&HEADER);
+        let mut chunks = Chunks::default();
+        chunks.push(Bytes::from_static(&HEADER));
         let mut crc = crc32fast::Hasher::new();
         let mut length: u64 = 0;
         for (index, part) in self.parts.iter().enumerate() {
-            out.extend_from_slice(&part.deflated);
+            chunks.push(part.deflated.clone());
             crc.combine(&part.crc);
             length += part.plain.len() as u64;
             if let Some(&hole) = self.holes.get(index) {
                 let value = fills.get(hole).as_bytes();
-                for chunk in value.chunks(u16::MAX as usize) {
-                    // A stored block: BFINAL 0, BTYPE 00, then LEN and its complement.
-                    let len = chunk.len() as u16;
-                    out.push(0x00);
-                    out.extend_from_slice(&len.to_le_bytes());
-                    out.extend_from_slice(&(!len).to_le_bytes());
-                    out.extend_from_slice(chunk);
-                }
+                chunks.push(Bytes::from(stored_blocks(value)));
                 crc.update(value);
                 length += value.len() as u64;
             }
         }
-        out.extend_from_slice(&FINAL_EMPTY_STORED);
-        out.extend_from_slice(&crc.finalize().to_le_bytes());
+        let mut tail = Vec::with_capacity(13);
+        tail.extend_from_slice(&FINAL_EMPTY_STORED);
+        tail.extend_from_slice(&crc.finalize().to_le_bytes());
         // ISIZE is the length modulo 2^32 by definition.
-        out.extend_from_slice(&(length as u32).to_le_bytes());
-        out
+        tail.extend_from_slice(&(length as u32).to_le_bytes());
+        chunks.push(Bytes::from(tail));
+        chunks
     }
+}
+
+/// A response body of chunks written as they are (vectored), with an exact length.
+#[derive(Default)]
+pub struct Chunks {
+    chunks: VecDeque<Bytes>,
+    remaining: u64,
+}
+
+impl Chunks {
+    fn push(&mut self, chunk: Bytes) {
+        if !chunk.is_empty() {
+            self.remaining += chunk.len() as u64;
+            self.chunks.push_back(chunk);
+        }
+    }
+
+    /// Everything joined (for tests).
+    #[cfg(test)]
+    fn concat(self) -> Vec<u8> {
+        self.chunks.into_iter().flatten().collect()
+    }
+}
+
+impl http_body::Body for Chunks {
+    type Data = Bytes;
+    type Error = io::Error;
+
+    fn poll_frame(
+        mut self: Pin<&mut Self>,
+        _: &mut Context<'_>,
+    ) -> Poll<Option<Result<http_body::Frame<Bytes>, io::Error>>> {
+        let next = self.chunks.pop_front().map(|chunk| {
+            self.remaining -= chunk.len() as u64;
+            Ok(http_body::Frame::data(chunk))
+        });
+        Poll::Ready(next)
+    }
+
+    fn is_end_stream(&self) -> bool {
+        self.chunks.is_empty()
+    }
+
+    fn size_hint(&self) -> http_body::SizeHint {
+        http_body::SizeHint::with_exact(self.remaining)
+    }
+}
+
+impl From<Chunks> for Body {
+    fn from(chunks: Chunks) -> Self {
+        Body::from(BoxBody::new(chunks))
+    }
+}
+
+/// `data` as stored (uncompressed) deflate blocks: BFINAL 0, BTYPE 00, LEN, NLEN, data.
+fn stored_blocks(data: &[u8]) -> Vec<u8> {
+    let mut out = Vec::with_capacity(data.len() + 5 * (data.len() / 65_535 + 1));
+    for chunk in data.chunks(u16::MAX as usize) {
+        let len = chunk.len() as u16;
+        out.push(0x00);
+        out.extend_from_slice(&len.to_le_bytes());
+        out.extend_from_slice(&(!len).to_le_bytes());
+        out.extend_from_slice(chunk);
+    }
+    out
 }
 
 impl Part {
@@ -272,8 +337,8 @@ impl Part {
         let mut crc = crc32fast::Hasher::new();
         crc.update(plain);
         Self {
-            deflated: deflate_part(plain).unwrap_or_else(|_| stored_part(plain)),
-            plain: plain.to_vec(),
+            deflated: Bytes::from(deflate_part(plain).unwrap_or_else(|_| stored_blocks(plain))),
+            plain: Bytes::copy_from_slice(plain),
             crc,
         }
     }
@@ -300,19 +365,6 @@ fn deflate_part(data: &[u8]) -> io::Result<Vec<u8>> {
             return Ok(out);
         }
     }
-}
-
-/// `data` as stored (uncompressed) deflate blocks: the fallback that cannot fail.
-fn stored_part(data: &[u8]) -> Vec<u8> {
-    let mut out = Vec::with_capacity(data.len() + 5 * (data.len() / 65_535 + 1));
-    for chunk in data.chunks(u16::MAX as usize) {
-        let len = chunk.len() as u16;
-        out.push(0x00);
-        out.extend_from_slice(&len.to_le_bytes());
-        out.extend_from_slice(&(!len).to_le_bytes());
-        out.extend_from_slice(chunk);
-    }
-    out
 }
 
 /// Whether the request's `If-None-Match` names `etag` (weak comparison).
@@ -605,9 +657,9 @@ mod tests {
         let expected = html
             .replace(holes.csrf(), "TOKEN-A")
             .replace(holes.form_token(), "served-123.sig");
-        let plain = String::from_utf8(rendered.plain(&fills)).unwrap();
+        let plain = String::from_utf8(rendered.plain(&fills).concat()).unwrap();
         assert_eq!(plain, expected);
-        let gzip = rendered.gzip(&fills);
+        let gzip = rendered.gzip(&fills).concat();
         assert_eq!(gunzip(&gzip), expected);
         assert!(
             gzip.len() < expected.len() / 4,
@@ -625,14 +677,21 @@ mod tests {
             csrf: "",
             form_token: "",
         };
-        assert_eq!(gunzip(&rendered.gzip(&fills)), "<p>Geen formulier</p>");
-        let empty = Rendered::new(holes.csrf(), &holes, HTML);
-        assert_eq!(gunzip(&empty.gzip(&fills)), "");
         assert_eq!(
-            gunzip(&empty.gzip(&Fills {
-                csrf: "abc",
-                form_token: ""
-            })),
+            gunzip(&rendered.gzip(&fills).concat()),
+            "<p>Geen formulier</p>"
+        );
+        let empty = Rendered::new(holes.csrf(), &holes, HTML);
+        assert_eq!(gunzip(&empty.gzip(&fills).concat()), "");
+        assert_eq!(
+            gunzip(
+                &empty
+                    .gzip(&Fills {
+                        csrf: "abc",
+                        form_token: ""
+                    })
+                    .concat()
+            ),
             "abc"
         );
     }

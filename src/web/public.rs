@@ -217,11 +217,9 @@ async fn public_article(
         PageWanted::Number(page) => page,
         PageWanted::Holding(id) => known.page_of(id).unwrap_or(1),
     };
-    let thread = known
-        .laid
-        .thread
-        .page(page, PAGE_SIZE)
-        .ok_or(AppError::NotFound)?;
+    if page == 0 || page > known.pages() {
+        return Err(AppError::NotFound);
+    }
     let form_token = reactions::form_token(&state.keys);
     let fills = Fills {
         csrf: &viewer.csrf_token,
@@ -245,7 +243,11 @@ async fn public_article(
         form
     });
     let shown = ShownPage {
-        thread,
+        thread: known
+            .laid
+            .thread
+            .page(page, PAGE_SIZE)
+            .ok_or(AppError::NotFound)?,
         page,
         pages: known.pages(),
         approved: known.laid.approved,

@@ -1,17 +1,12 @@
 //! Request bodies an attacker might send: compressed ones ("zip bombs") are refused
 //! before anything unpacks them, on every route that takes a body.
 
-use std::{
-    io::{Read, Write},
-    net::{TcpListener, TcpStream},
-    process::{Child, Command, Stdio},
-    time::{Duration, Instant},
-};
+use std::io::Read;
 
 use kantlijn::domain::validate::Role;
 use poem::http::{Method, StatusCode};
 
-use crate::db_test;
+use crate::{db_test, helpers::Server};
 
 /// `len` bytes of one JSON document that a handler would happily parse: a reaction
 /// whose body is a single repeated letter.
@@ -117,98 +112,6 @@ db_test! {
     }
 }
 
-/// A `kantlijn serve` process on a fresh SQLite file and a free port.
-struct Server {
-    child: Child,
-    addr: String,
-    _dir: tempfile::TempDir,
-}
-
-impl Server {
-    fn start() -> Self {
-        let dir = tempfile::tempdir().unwrap();
-        let url = format!("sqlite://{}?mode=rwc", dir.path().join("bomb.db").display());
-        let addr = {
-            let probe = TcpListener::bind("127.0.0.1:0").unwrap();
-            probe.local_addr().unwrap().to_string()
-        };
-        let child = Command::new(env!("CARGO_BIN_EXE_kantlijn"))
-            .args(["serve", "--bind", &addr, "--database-url", &url])
-            .env("KANTLIJN_RATE_LIMITS", "off-including-login")
-            .env("RUST_LOG", "warn")
-            .stdout(Stdio::null())
-            .stderr(Stdio::null())
-            .spawn()
-            .unwrap();
-        let server = Self {
-            child,
-            addr,
-            _dir: dir,
-        };
-        let deadline = Instant::now() + Duration::from_secs(30);
-        while server.request("GET", "/healthz", &[], &[]).0 != 200 {
-            assert!(Instant::now() < deadline, "the server did not come up");
-            std::thread::sleep(Duration::from_millis(100));
-        }
-        server
-    }
-
-    /// One HTTP/1.1 request on a fresh connection: (status, whole response).
-    fn request(
-        &self,
-        method: &str,
-        path: &str,
-        headers: &[(&str, &str)],
-        body: &[u8],
-    ) -> (u16, String) {
-        let Ok(mut stream) = TcpStream::connect(&self.addr) else {
-            return (0, String::new());
-        };
-        stream
-            .set_read_timeout(Some(Duration::from_secs(60)))
-            .unwrap();
-        let mut head = format!(
-            "{method} {path} HTTP/1.1\r\nHost: {}\r\nConnection: close\r\nContent-Length: {}\r\n",
-            self.addr,
-            body.len()
-        );
-        for (name, value) in headers {
-            head.push_str(&format!("{name}: {value}\r\n"));
-        }
-        head.push_str("\r\n");
-        if stream.write_all(head.as_bytes()).is_err() || stream.write_all(body).is_err() {
-            return (0, String::new());
-        }
-        let mut response = Vec::new();
-        let _ = stream.read_to_end(&mut response);
-        let response = String::from_utf8_lossy(&response).into_owned();
-        let status = response
-            .split(' ')
-            .nth(1)
-            .and_then(|s| s.parse().ok())
-            .unwrap_or(0);
-        (status, response)
-    }
-
-    /// The peak resident memory of the process so far, in bytes.
-    fn peak_rss(&self) -> u64 {
-        let status = std::fs::read_to_string(format!("/proc/{}/status", self.child.id())).unwrap();
-        let kib: u64 = status
-            .lines()
-            .find_map(|l| l.strip_prefix("VmHWM:"))
-            .and_then(|v| v.trim().trim_end_matches("kB").trim().parse().ok())
-            .unwrap();
-        kib * 1024
-    }
-}
-
-impl Drop for Server {
-    fn drop(&mut self) {
-        let _ = self.child.kill();
-        let _ = self.child.wait();
-    }
-}
-
 /// The real binary, sent zstd and gzip bombs on every body route: each is refused and
 /// the process's peak memory stays far below what unpacking one would take.
 #[test]
@@ -217,7 +120,7 @@ fn the_server_refuses_compressed_bombs_without_growing() {
         eprintln!("skipped: no /proc to read the peak memory from");
         return;
     }
-    let server = Server::start();
+    let server = Server::start(&[]);
     // 256 MiB of JSON in a few KB of zstd; 32 MiB in about 32 KB of gzip.
     let zstd_bomb = zstd_packed(256 << 20);
     let gzip_bomb = gzipped(32 << 20);

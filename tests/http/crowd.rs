@@ -7,7 +7,11 @@ use kantlijn::{domain::validate::Role, store};
 use poem::http::{Method, StatusCode};
 use serde_json::json;
 
-use crate::{db_test, helpers::comment_id};
+use crate::{
+    db_test,
+    helpers::{Server, comment_id},
+    limits::save_settings,
+};
 
 const POSTERS: usize = 16;
 const POSTS_EACH: usize = 15;
@@ -49,11 +53,23 @@ db_test! {
                 ids
             }));
         }
-        // Meanwhile a moderator logs in (a session write) and approves what arrived.
+        // Meanwhile a moderator logs in (a session write) and approves what arrived, and
+        // an admin changes the settings and makes API tokens.
         let moderator = app.other_browser();
         moderator.login_as(Role::Moderator).await;
+        let admin = app.other_browser();
+        admin.login_as(Role::Admin).await;
         let token = app.api_token(Role::Moderator).await;
-        for _ in 0..10 {
+        for round in 0..10 {
+            let words = if round % 2 == 0 { "casino" } else { "loterij" };
+            save_settings(&admin, &[("block_words", words)])
+                .await
+                .assert_redirect("/beheer/instellingen?opgeslagen=1");
+            let label = format!("ronde {round}");
+            admin
+                .post_form("/beheer/tokens", &[("username", "moderator-test"), ("label", &label)])
+                .await
+                .assert_status(StatusCode::CREATED);
             let (resp, queue) = moderator
                 .api(Method::GET, "/api/v1/moderation/queue?limit=5", None, Some(&token))
                 .await;
@@ -81,4 +97,145 @@ db_test! {
             assert_eq!(&app.stored(*id).await.body_md, body, "reaction {id}");
         }
     }
+}
+
+/// The CLI beside a serving process that is busy writing: `user add` and `token create`
+/// wait for the write lock instead of failing, and no poster gets an error meanwhile.
+#[test]
+fn cli_commands_wait_for_a_server_busy_writing() {
+    use std::{
+        io::Write,
+        process::{Command, Stdio},
+        sync::{
+            Arc,
+            atomic::{AtomicBool, Ordering},
+        },
+        time::{Duration, Instant},
+    };
+
+    let server = Arc::new(Server::start(&[]));
+    let binary = env!("CARGO_BIN_EXE_kantlijn");
+    let url = server.url.clone();
+    let cli = |args: &[&str], stdin: &str| {
+        let mut child = Command::new(binary)
+            .args(args)
+            .args(["--database-url", &url])
+            .stdin(Stdio::piped())
+            .stdout(Stdio::piped())
+            .stderr(Stdio::piped())
+            .spawn()
+            .unwrap();
+        child
+            .stdin
+            .take()
+            .unwrap()
+            .write_all(stdin.as_bytes())
+            .unwrap();
+        child.wait_with_output().unwrap()
+    };
+    let out = cli(
+        &[
+            "user",
+            "add",
+            "redactie",
+            "--role",
+            "editor",
+            "--password-stdin",
+        ],
+        "een lang wachtwoord\n",
+    );
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    let out = cli(&["token", "create", "redactie", "--label", "storm"], "");
+    let token = String::from_utf8(out.stdout)
+        .unwrap()
+        .lines()
+        .last()
+        .unwrap()
+        .to_owned();
+    let bearer = format!("Bearer {token}");
+    let article = r#"{"title":"Storm","body":"Tekst.","status":"published","reactions_open":true}"#;
+    let (status, response) = server.request(
+        "POST",
+        "/api/v1/articles",
+        &[
+            ("Authorization", &bearer),
+            ("Content-Type", "application/json"),
+        ],
+        article.as_bytes(),
+    );
+    assert_eq!(status, 201, "{response}");
+    let slug = response
+        .split("\"slug\":\"")
+        .nth(1)
+        .unwrap()
+        .split('"')
+        .next()
+        .unwrap()
+        .to_owned();
+
+    let stop = Arc::new(AtomicBool::new(false));
+    let posters: Vec<_> = (0..6)
+        .map(|poster| {
+            let (server, stop, slug) = (Arc::clone(&server), Arc::clone(&stop), slug.clone());
+            std::thread::spawn(move || {
+                let mut statuses = Vec::new();
+                let mut n = 0;
+                while !stop.load(Ordering::Relaxed) {
+                    n += 1;
+                    let body = format!(r#"{{"author_name":"Lezer {poster}","author_email":"l{poster}-{n}@example.nl","body":"Reactie {n}."}}"#);
+                    let (status, _) = server.request("POST", &format!("/api/v1/articles/{slug}/comments"), &[("Content-Type", "application/json")], body.as_bytes());
+                    statuses.push(status);
+                }
+                statuses
+            })
+        })
+        .collect();
+    std::thread::sleep(Duration::from_millis(500));
+    let started = Instant::now();
+    for n in 0..3 {
+        let name = format!("beheer{n}");
+        let out = cli(
+            &[
+                "user",
+                "add",
+                &name,
+                "--role",
+                "moderator",
+                "--password-stdin",
+            ],
+            "een lang wachtwoord\n",
+        );
+        assert!(
+            out.status.success(),
+            "user add during the storm: {}",
+            String::from_utf8_lossy(&out.stderr)
+        );
+        let out = cli(&["token", "create", &name, "--label", "storm"], "");
+        assert!(
+            out.status.success(),
+            "token create during the storm: {}",
+            String::from_utf8_lossy(&out.stderr)
+        );
+    }
+    let cli_seconds = started.elapsed().as_secs_f64();
+    stop.store(true, Ordering::Relaxed);
+    let statuses: Vec<u16> = posters
+        .into_iter()
+        .flat_map(|p| p.join().unwrap())
+        .collect();
+    let accepted = statuses.iter().filter(|&&s| s == 201).count();
+    eprintln!(
+        "{} posts during 6 CLI commands ({cli_seconds:.1} s), {accepted} answered 201",
+        statuses.len()
+    );
+    assert!(
+        statuses.iter().all(|&s| s == 201),
+        "non-201 answers: {:?}",
+        statuses.iter().filter(|&&s| s != 201).collect::<Vec<_>>()
+    );
+    assert!(accepted > 50, "the storm was a storm: {accepted} posts");
 }

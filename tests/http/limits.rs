@@ -209,7 +209,7 @@ fn assert_limited_any(resp: &Resp) {
     assert!(resp.header("retry-after").parse::<u64>().unwrap() >= 1);
 }
 
-async fn save_settings(admin: &TestApp, overrides: &[(&str, &str)]) -> Resp {
+pub async fn save_settings(admin: &TestApp, overrides: &[(&str, &str)]) -> Resp {
     let mut fields: Vec<(&str, &str)> = vec![
         ("moderation_mode", "hold_first"),
         ("link_threshold", "2"),

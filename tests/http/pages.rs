@@ -256,3 +256,29 @@ db_test! {
         resp.assert_status(StatusCode::SEE_OTHER);
     }
 }
+
+db_test! {
+    async fn the_api_tree_comes_from_memory_until_it_changes(app) {
+        let slug = app.published_article("Boom").await;
+        let first = app.approved_comment(&slug, &[]).await;
+        let reader = app.other_browser();
+        let path = format!("/api/v1/articles/{slug}/comments");
+        let (resp, tree) = reader.api(Method::GET, &path, None, None).await;
+        resp.assert_status(StatusCode::OK);
+        assert!(resp.header("server-timing").starts_with("render;dur="));
+        assert_eq!(tree["comments"][0]["id"], first);
+        let (again, _) = reader.api(Method::GET, &path, None, None).await;
+        assert_eq!(again.header("server-timing"), "cache;desc=hit");
+        let etag = again.header("etag").to_owned();
+        let unchanged = reader.send_with(Method::GET, &path, None, &[("if-none-match", &etag)]).await;
+        unchanged.assert_status(StatusCode::NOT_MODIFIED);
+
+        let second = app.approved_comment(&slug, &[("author_name", "Tweede"), ("author_email", "tweede@example.nl")]).await;
+        let (resp, tree) = reader.api(Method::GET, &path, None, None).await;
+        assert!(resp.header("server-timing").starts_with("render;dur="), "a change retires the cached tree");
+        assert_eq!(tree["count"], 2);
+        assert_eq!(tree["comments"][1]["id"], second);
+        let changed = reader.send_with(Method::GET, &path, None, &[("if-none-match", &etag)]).await;
+        changed.assert_status(StatusCode::OK);
+    }
+}

@@ -1,6 +1,6 @@
 //! Reactions: the public tree of an article, and posting through the same path as the form.
 
-use std::collections::HashMap;
+use std::{collections::HashMap, sync::Arc, time::Instant};
 
 use base64::{Engine, engine::general_purpose::URL_SAFE_NO_PAD};
 use chrono::{DateTime, Utc};
@@ -9,20 +9,23 @@ use poem_openapi::{
     ApiResponse, OpenApi,
     param::{Path, Query},
     payload::Json,
+    types::ToJSON,
 };
 
 use crate::{
     app::AppState,
     discussion::{self, CommentInput, Outcome, RawComment, Submission},
     domain::thread,
-    entity::articles,
-    store::{self, comments::ThreadComment},
+    error::AppError,
+    store::{Scope, comments::ThreadComment},
     web::{
         api::{
             ApiError, ApiTags,
+            cached::CachedJson,
             objects::{CommentCreated, CommentState, CommentTree, NewComment, PublicComment},
         },
         middleware::client_ip::ClientIp,
+        page_cache::{Fills, Key, Rendered, Value},
         threads::{self, Slot},
     },
 };
@@ -33,17 +36,35 @@ const MAX_JSON_DEPTH: usize = 50;
 
 pub struct CommentsApi;
 
+/// The tree, made once per change and answered from memory.
+#[derive(ApiResponse)]
+pub enum TreeAnswer {
+    /// The tree (gzip when asked for), with an `ETag`.
+    #[oai(status = 200)]
+    Tree(CachedJson<CommentTree>),
+    /// The client's copy (`If-None-Match`) is current.
+    #[oai(status = 304)]
+    NotModified(CachedJson<CommentTree>),
+}
+
+impl TreeAnswer {
+    fn of(response: poem::Response) -> Self {
+        if response.status() == poem::http::StatusCode::NOT_MODIFIED {
+            Self::NotModified(CachedJson::new(response))
+        } else {
+            Self::Tree(CachedJson::new(response))
+        }
+    }
+}
+
+/// The content type of cached JSON.
+const JSON: &str = "application/json; charset=utf-8";
+
 #[derive(ApiResponse)]
 pub enum CommentPosted {
     /// Stored; `status` says whether it is visible yet.
     #[oai(status = 201)]
     Created(Json<CommentCreated>),
-}
-
-async fn published(state: &AppState, slug: &str) -> Result<articles::Model, ApiError> {
-    store::articles::find_readable(state.db.read(), slug, false)
-        .await?
-        .ok_or_else(|| ApiError::not_found("No published article has this slug."))
 }
 
 /// Where a page of the tree continues: after the top-level reaction with this
@@ -120,13 +141,14 @@ impl CommentsApi {
     async fn tree(
         &self,
         state: Data<&AppState>,
+        req: &Request,
         slug: Path<String>,
         /// Continue after this cursor (`next_cursor` of the previous page).
         cursor: Query<Option<String>>,
         /// Top-level reactions per page: 1 to 100, 50 when absent.
         limit: Query<Option<u32>>,
-    ) -> Result<Json<CommentTree>, ApiError> {
-        let article = published(&state, &slug.0).await?;
+    ) -> Result<TreeAnswer, ApiError> {
+        let started = Instant::now();
         let after = match cursor.0.as_deref() {
             Some(text) => Some(
                 RootCursor::decode(text)
@@ -135,18 +157,32 @@ impl CommentsApi {
             None => None,
         };
         let take = limit.0.unwrap_or(thread::PAGE_SIZE as u32).clamp(1, 100) as usize;
-        let laid = threads::lay_out(state.db.read(), article.id, &[]).await?;
-        let roots = laid.thread.root_count();
+        let known = threads::index(&state, &slug.0)
+            .await
+            .map_err(|err| match err {
+                AppError::NotFound => ApiError::not_found("No published article has this slug."),
+                other => other.into(),
+            })?;
+        let versions = state.db.versions();
+        let key = Key::ApiTree(slug.0.clone(), after.map(RootCursor::encode), take);
+        let no_holes = Fills {
+            csrf: "",
+            form_token: "",
+        };
+        if let Some(Value::Page(rendered)) = state.pages.get(&key, versions) {
+            return Ok(TreeAnswer::of(rendered.respond(req, &no_holes, true)));
+        }
+        let thread = &known.laid.thread;
         let skip = after.map_or(0, |after| {
-            laid.thread
+            thread
                 .rows
                 .iter()
                 .filter(|r| r.depth == 1)
                 .take_while(|r| (r.item.created_at, r.item.id) <= (after.created_at, after.id))
                 .count()
         });
-        let page = laid.thread.into_roots(skip, take);
-        let next_cursor = (skip + take < roots)
+        let page = thread.roots(skip, take);
+        let next_cursor = (skip + take < thread.root_count())
             .then(|| page.rows.iter().rev().find(|r| r.depth == 1))
             .flatten()
             .map(|r| {
@@ -156,13 +192,24 @@ impl CommentsApi {
                 }
                 .encode()
             });
-        let contents = threads::contents(state.db.read(), article.id, &page, &[]).await?;
-        Ok(Json(CommentTree {
-            article: article.slug,
-            count: laid.approved as i64,
+        let contents = threads::contents(state.db.read(), known.article.id, &page, &[]).await?;
+        let tree = CommentTree {
+            article: known.article.slug.clone(),
+            count: known.laid.approved as i64,
             comments: nest(page.rows, &contents),
             next_cursor,
-        }))
+        };
+        let rendered = Rendered::new(&tree.to_json_string(), state.pages.holes(), JSON)
+            .took(started.elapsed().as_secs_f64() * 1000.0);
+        let rendered = Arc::new(rendered);
+        state.pages.put(
+            key,
+            Value::Page(Arc::clone(&rendered)),
+            Scope::Article(known.article.id),
+            known.version,
+            versions,
+        );
+        Ok(TreeAnswer::of(rendered.respond(req, &no_holes, false)))
     }
 
     /// Post a reaction. The same validation, rules, rate limit and moderation log as

@@ -2,6 +2,7 @@
 //! are views of their own (never entities), so e-mail and address hashes cannot leak.
 
 pub mod articles;
+pub mod cached;
 pub mod comments;
 pub mod docs;
 pub mod moderation;
