@@ -3,7 +3,6 @@
 use std::{io::BufRead, process::ExitCode, time::Duration};
 
 use anyhow::Context;
-use poem::{Server, listener::TcpListener};
 use tracing_subscriber::EnvFilter;
 
 use crate::{
@@ -15,6 +14,7 @@ use crate::{
     demo,
     domain::validate::{Password, Role, Username},
     security::{self, Keys},
+    server,
     store::{self, Db},
 };
 
@@ -156,15 +156,20 @@ async fn serve(args: ServeArgs, demo: bool) -> anyhow::Result<()> {
     tokio::spawn(purge_sessions(db));
     tokio::spawn(maintain_limiters(state.clone()));
 
-    tracing::info!(bind = %args.bind, "serving");
-    Server::new(TcpListener::bind(args.bind))
-        .run_with_graceful_shutdown(
-            app::build(state),
-            shutdown_signal(),
-            Some(Duration::from_secs(30)),
-        )
+    let listener = tokio::net::TcpListener::bind(args.bind)
         .await
-        .with_context(|| format!("cannot serve on {}", args.bind))
+        .with_context(|| format!("cannot listen on {}", args.bind))?;
+    tracing::info!(bind = %args.bind, "serving");
+    server::run(
+        listener,
+        app::build(state),
+        shutdown_signal(),
+        Duration::from_secs(30),
+    )
+    .await
+    .with_context(|| format!("cannot serve on {}", args.bind))?;
+    tracing::info!("server stopped");
+    Ok(())
 }
 
 async fn shutdown_signal() {

@@ -11,5 +11,6 @@ pub mod entity;
 pub mod error;
 pub mod metrics;
 pub mod security;
+pub mod server;
 pub mod store;
 pub mod web;

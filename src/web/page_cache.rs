@@ -16,8 +16,12 @@ use std::{
     collections::{BTreeMap, HashMap, VecDeque},
     io,
     pin::Pin,
-    sync::{Arc, Mutex, PoisonError},
+    sync::{
+        Arc, Mutex, PoisonError,
+        atomic::{AtomicU64, Ordering},
+    },
     task::{Context, Poll},
+    time::Instant,
 };
 
 use bytes::Bytes;
@@ -32,12 +36,12 @@ use crate::{
     domain::thread::{self, PAGE_SIZE},
     entity::articles,
     security,
-    store::{Scope, Versions},
+    store::{Snapshot, Versions},
     web::threads::{Laid, Slot},
 };
 
 /// How many bytes of rendered pages (plain and compressed) the cache keeps at most.
-pub const DEFAULT_BUDGET: usize = 24 << 20;
+pub const DEFAULT_BUDGET: usize = 16 << 20;
 
 /// What a cached entry is.
 #[derive(Clone, Debug, PartialEq, Eq, Hash)]
@@ -426,16 +430,16 @@ impl Value {
 pub struct ThreadIndex {
     pub article: Arc<articles::Model>,
     pub laid: Laid,
-    /// The version of the article this was read at.
-    pub version: u64,
+    /// The article's version this was read at.
+    pub made: Snapshot,
 }
 
 impl ThreadIndex {
-    pub fn new(article: articles::Model, laid: Laid, version: u64) -> Self {
+    pub fn new(article: articles::Model, laid: Laid, made: Snapshot) -> Self {
         Self {
             article: Arc::new(article),
             laid,
-            version,
+            made,
         }
     }
 
@@ -461,8 +465,7 @@ impl ThreadIndex {
 
 struct Entry {
     value: Value,
-    scope: Scope,
-    version: u64,
+    made: Snapshot,
     size: usize,
     tick: u64,
 }
@@ -480,6 +483,9 @@ pub struct PageCache {
     lru: Mutex<Lru>,
     holes: Holes,
     budget: usize,
+    created: Instant,
+    /// When freed memory was last handed back (ms since `created`).
+    last_release: AtomicU64,
     /// Article ids by slug, learnt from reads of published articles (so bounded by
     /// them); a hint to check, never trusted as it is.
     ids: Mutex<HashMap<String, i32>>,
@@ -499,6 +505,8 @@ impl PageCache {
             lru: Mutex::new(Lru::default()),
             holes: Holes::new(),
             budget,
+            created: Instant::now(),
+            last_release: AtomicU64::new(0),
             ids: Mutex::default(),
         }
     }
@@ -534,7 +542,7 @@ impl PageCache {
     pub fn get(&self, key: &Key, versions: &Versions) -> Option<Value> {
         let mut lru = self.lock();
         let entry = lru.entries.get(key)?;
-        if entry.version != versions.get(entry.scope) {
+        if !versions.is_current(entry.made) {
             let stale = lru.entries.remove(key)?;
             lru.order.remove(&stale.tick);
             lru.bytes -= stale.size;
@@ -551,15 +559,15 @@ impl PageCache {
         Some(entry.value.clone())
     }
 
-    /// Keeps `value`, made from what `scope` was at `version`, unless that version has
-    /// moved on meanwhile (then it is already stale).
-    pub fn put(&self, key: Key, value: Value, scope: Scope, version: u64, versions: &Versions) {
+    /// Keeps `value`, made from `made`, unless its scope has moved on meanwhile (then it
+    /// is stale already).
+    pub fn put(&self, key: Key, value: Value, made: Snapshot, versions: &Versions) {
         let size = value.size();
         if size > self.budget / 4 {
             return;
         }
         let mut lru = self.lock();
-        if versions.get(scope) != version {
+        if !versions.is_current(made) {
             return;
         }
         if let Some(old) = lru.entries.remove(&key) {
@@ -573,21 +581,67 @@ impl PageCache {
             key,
             Entry {
                 value,
-                scope,
-                version,
+                made,
                 size,
                 tick,
             },
         );
         lru.bytes += size;
+        let mut evicted = false;
         while lru.bytes > self.budget {
             let Some((_, oldest)) = lru.order.pop_first() else {
                 break;
             };
             if let Some(gone) = lru.entries.remove(&oldest) {
                 lru.bytes -= gone.size;
+                evicted = true;
             }
         }
+        drop(lru);
+        if evicted {
+            self.release_freed();
+        }
+    }
+
+    /// Hands memory freed by evictions back to the operating system, at most once a
+    /// second. The allocator keeps what is freed; a cache that keeps replacing pages
+    /// of tens of KB leaves it fragmented, and the process grew to several times what
+    /// the cache holds.
+    fn release_freed(&self) {
+        let now = self.created.elapsed().as_millis() as u64;
+        let last = self.last_release.load(Ordering::Relaxed);
+        if now.saturating_sub(last) < 1000
+            || self
+                .last_release
+                .compare_exchange(last, now, Ordering::Relaxed, Ordering::Relaxed)
+                .is_err()
+        {
+            return;
+        }
+        #[cfg(all(target_os = "linux", target_env = "gnu"))]
+        // SAFETY: malloc_trim walks glibc's own free lists and returns whole free pages
+        // to the kernel; it has no preconditions and touches no memory in use.
+        unsafe {
+            libc::malloc_trim(0);
+        }
+    }
+
+    /// Renders `body` into a kept page (see [`PageCache::put`]), noting how long making
+    /// it took since `started`.
+    pub fn keep(
+        &self,
+        key: Key,
+        body: &str,
+        content_type: &'static str,
+        made: Snapshot,
+        versions: &Versions,
+        started: Instant,
+    ) -> Arc<Rendered> {
+        let rendered = Rendered::new(body, &self.holes, content_type)
+            .took(started.elapsed().as_secs_f64() * 1000.0);
+        let rendered = Arc::new(rendered);
+        self.put(key, Value::Page(Arc::clone(&rendered)), made, versions);
+        rendered
     }
 
     /// Bytes held now.
@@ -608,6 +662,7 @@ mod tests {
     use std::io::Read;
 
     use super::*;
+    use crate::store::Scope;
 
     fn page(holes: &Holes) -> String {
         let mut html = String::from("<!doctype html><title>x</title>");
@@ -719,14 +774,8 @@ mod tests {
         let cache = PageCache::new(4 * 10_000);
         let value = |text: &str| Value::Page(Arc::new(Rendered::new(text, &holes, HTML)));
         let key = Key::ArticlePage("a".into(), 1);
-        let v = versions.get(Scope::Article(1));
-        cache.put(
-            key.clone(),
-            value("<p>een</p>"),
-            Scope::Article(1),
-            v,
-            &versions,
-        );
+        let made = versions.snapshot(Scope::Article(1));
+        cache.put(key.clone(), value("<p>een</p>"), made, &versions);
         assert!(cache.get(&key, &versions).is_some());
         versions.article_changed(1);
         assert!(
@@ -734,21 +783,14 @@ mod tests {
             "a change retires the page"
         );
         // Rendered before the change, stored after it: never kept.
-        cache.put(
-            key.clone(),
-            value("<p>oud</p>"),
-            Scope::Article(1),
-            v,
-            &versions,
-        );
+        cache.put(key.clone(), value("<p>oud</p>"), made, &versions);
         assert!(cache.get(&key, &versions).is_none());
         for n in 0..50 {
-            let v = versions.get(Scope::Article(n));
+            let made = versions.snapshot(Scope::Article(n));
             cache.put(
                 Key::ArticlePage(format!("s{n}"), 1),
                 value(&"x".repeat(2_000)),
-                Scope::Article(n),
-                v,
+                made,
                 &versions,
             );
         }

@@ -1,7 +1,7 @@
 //! The pages every reader sees, and the health check. The article page comes from the
 //! page cache for every reader but staff and those with reactions of their own on it.
 
-use std::{collections::HashMap, sync::Arc, time::Instant};
+use std::{collections::HashMap, time::Instant};
 
 use askama::Template;
 use chrono::{DateTime, Utc};
@@ -30,7 +30,7 @@ use crate::{
     },
     web::{
         auth::Viewer,
-        page_cache::{self, Fills, Key, Rendered, Value},
+        page_cache::{self, Fills, Key, ThreadIndex, Value},
         reactions::{self, OwnReactions},
         render, render_with_status,
         threads::{self, Slot},
@@ -72,7 +72,27 @@ pub async fn index(
     {
         return Ok(rendered.respond(req, &fills, true));
     }
-    let version = versions.get(Scope::Site);
+    let made = versions.snapshot(Scope::Site);
+    let mut page = index_page(state, &viewer, after).await?;
+    // A new site without staff changes without a write through this process (the first
+    // account comes from the CLI), so its front page is never kept.
+    if viewer.staff.is_some() || page.needs_first_admin {
+        return Ok(render(&page)?.into_response());
+    }
+    page.layout.csrf_token = state.pages.holes().csrf().to_owned();
+    let html = page.render().map_err(AppError::internal)?;
+    let rendered = state
+        .pages
+        .keep(key, &html, page_cache::HTML, made, versions, started);
+    Ok(rendered.respond(req, &fills, false))
+}
+
+/// The front page's articles after `after`, newest first.
+async fn index_page(
+    state: &AppState,
+    viewer: &Viewer,
+    after: Option<Cursor>,
+) -> AppResult<IndexPage> {
     let mut articles =
         store::articles::published_page(state.db.read(), after, INDEX_PAGE + 1).await?;
     let older_url = (articles.len() as u64 > INDEX_PAGE)
@@ -84,15 +104,8 @@ pub async fn index(
         .map(|cursor| format!("/?voor={}", cursor.encode()));
     let needs_first_admin =
         articles.is_empty() && after.is_none() && store::users::count(state.db.read()).await? == 0;
-    let mut layout = Layout::new("Artikelen", &viewer);
-    // Only a new site without staff changes without a write through this process (the
-    // first account comes from the CLI), so it is the one front page never kept.
-    let cacheable = viewer.staff.is_none() && !needs_first_admin;
-    if cacheable {
-        layout.csrf_token = state.pages.holes().csrf().to_owned();
-    }
-    let page = IndexPage {
-        layout,
+    Ok(IndexPage {
+        layout: Layout::new("Artikelen", viewer),
         articles: articles
             .into_iter()
             .map(|a| ArticleSummaryView {
@@ -105,22 +118,7 @@ pub async fn index(
             .collect(),
         needs_first_admin,
         older_url,
-    };
-    if !cacheable {
-        return Ok(render(&page)?.into_response());
-    }
-    let html = page.render().map_err(AppError::internal)?;
-    let rendered = Rendered::new(&html, state.pages.holes(), page_cache::HTML)
-        .took(started.elapsed().as_secs_f64() * 1000.0);
-    let rendered = Arc::new(rendered);
-    state.pages.put(
-        key,
-        Value::Page(Arc::clone(&rendered)),
-        Scope::Site,
-        version,
-        versions,
-    );
-    Ok(rendered.respond(req, &fills, false))
+    })
 }
 
 #[derive(Debug, Default, Deserialize)]
@@ -204,9 +202,7 @@ async fn public_article(
     own: &OwnReactions,
 ) -> AppResult<Option<Response>> {
     let started = Instant::now();
-    let versions = state.db.versions();
     let known = threads::index(state, slug).await?;
-    let scope = Scope::Article(known.article.id);
     if !threads::own_on_article(state.db.read(), known.article.id, own, Utc::now())
         .await?
         .is_empty()
@@ -225,12 +221,22 @@ async fn public_article(
         csrf: &viewer.csrf_token,
         form_token: &form_token,
     };
+    let versions = state.db.versions();
     let key = Key::ArticlePage(slug.to_owned(), page);
     if let Some(Value::Page(rendered)) = state.pages.get(&key, versions) {
         return Ok(Some(rendered.respond(req, &fills, true)));
     }
-    // The index is current as of this version; reads below are at least as new.
-    let version = known.version;
+    let html = public_page(state, &known, page).await?;
+    // The index is current as of its snapshot; what was read since is at least as new.
+    let rendered = state
+        .pages
+        .keep(key, &html, page_cache::HTML, known.made, versions, started);
+    Ok(Some(rendered.respond(req, &fills, false)))
+}
+
+/// One page of an article as everybody sees it, with placeholders for the visitor's
+/// tokens.
+async fn public_page(state: &AppState, known: &ThreadIndex, page: usize) -> AppResult<String> {
     let holes = state.pages.holes();
     let layout = Layout {
         title: known.article.title.clone(),
@@ -252,19 +258,8 @@ async fn public_article(
         pages: known.pages(),
         approved: known.laid.approved,
     };
-    let page_view = article_page(state, layout, &known.article, &[], form, shown, None).await?;
-    let html = page_view.render().map_err(AppError::internal)?;
-    let rendered = Rendered::new(&html, holes, page_cache::HTML)
-        .took(started.elapsed().as_secs_f64() * 1000.0);
-    let rendered = Arc::new(rendered);
-    state.pages.put(
-        key,
-        Value::Page(Arc::clone(&rendered)),
-        scope,
-        version,
-        versions,
-    );
-    Ok(Some(rendered.respond(req, &fills, false)))
+    let view = article_page(state, layout, &known.article, &[], form, shown, None).await?;
+    view.render().map_err(AppError::internal)
 }
 
 /// What besides the article itself shapes its page.

@@ -166,8 +166,7 @@ pub async fn index(state: &AppState, slug: &str) -> AppResult<Arc<ThreadIndex>> 
                 .id
         }
     };
-    let scope = Scope::Article(id);
-    let version = versions.get(scope);
+    let made = versions.snapshot(Scope::Article(id));
     let (article, laid) = tokio::try_join!(
         store::articles::find_by_id(state.db.read(), id),
         lay_out(state.db.read(), id, &[]),
@@ -183,14 +182,10 @@ pub async fn index(state: &AppState, slug: &str) -> AppResult<Arc<ThreadIndex>> 
         };
     };
     state.pages.remember_article_id(slug, id);
-    let fresh = Arc::new(ThreadIndex::new(article, laid, version));
-    state.pages.put(
-        key,
-        Value::Thread(Arc::clone(&fresh)),
-        scope,
-        version,
-        versions,
-    );
+    let fresh = Arc::new(ThreadIndex::new(article, laid, made));
+    state
+        .pages
+        .put(key, Value::Thread(Arc::clone(&fresh)), made, versions);
     Ok(fresh)
 }
 

@@ -171,3 +171,47 @@ db_test! {
         app.get("/?voor=onzin").await.assert_status(StatusCode::OK).assert_contains("Stuk nummer 23");
     }
 }
+
+/// SIGTERM stops the server from taking new connections but lets a request that is
+/// half sent finish and be answered; then the process exits cleanly.
+#[test]
+fn sigterm_lets_the_request_in_flight_finish() {
+    use std::{
+        io::{Read, Write},
+        net::TcpStream,
+        time::Duration,
+    };
+    let mut server = crate::helpers::Server::start(&[]);
+    let body = br#"{"author_name":"Laat","author_email":"laat@example.nl","body":"Net op tijd."}"#;
+    let mut stream = TcpStream::connect(&server.addr).unwrap();
+    stream
+        .set_read_timeout(Some(Duration::from_secs(10)))
+        .unwrap();
+    let head = format!(
+        "POST /api/v1/articles/bestaat-niet/comments HTTP/1.1\r\nHost: {}\r\nContent-Type: application/json\r\nContent-Length: {}\r\n\r\n",
+        server.addr,
+        body.len()
+    );
+    stream.write_all(head.as_bytes()).unwrap();
+    stream.write_all(&body[..20]).unwrap();
+    std::thread::sleep(Duration::from_millis(300));
+    server.terminate();
+    std::thread::sleep(Duration::from_millis(300));
+    assert!(
+        TcpStream::connect(&server.addr).is_err(),
+        "no new connections once stopping"
+    );
+    stream.write_all(&body[20..]).unwrap();
+    let mut response = vec![0; 4096];
+    let read = stream.read(&mut response).unwrap();
+    let response = String::from_utf8_lossy(&response[..read]);
+    assert!(
+        response.starts_with("HTTP/1.1 404"),
+        "the request in flight was answered: {response}"
+    );
+    drop(stream);
+    let status = server
+        .wait_exit(Duration::from_secs(10))
+        .expect("the server exits");
+    assert!(status.success(), "{status:?}");
+}

@@ -1,6 +1,6 @@
 //! Reactions: the public tree of an article, and posting through the same path as the form.
 
-use std::{collections::HashMap, sync::Arc, time::Instant};
+use std::{collections::HashMap, time::Instant};
 
 use base64::{Engine, engine::general_purpose::URL_SAFE_NO_PAD};
 use chrono::{DateTime, Utc};
@@ -17,7 +17,7 @@ use crate::{
     discussion::{self, CommentInput, Outcome, RawComment, Submission},
     domain::thread,
     error::AppError,
-    store::{Scope, comments::ThreadComment},
+    store::comments::ThreadComment,
     web::{
         api::{
             ApiError, ApiTags,
@@ -25,7 +25,7 @@ use crate::{
             objects::{CommentCreated, CommentState, CommentTree, NewComment, PublicComment},
         },
         middleware::client_ip::ClientIp,
-        page_cache::{Fills, Key, Rendered, Value},
+        page_cache::{Fills, Key, Value},
         threads::{self, Slot},
     },
 };
@@ -199,15 +199,13 @@ impl CommentsApi {
             comments: nest(page.rows, &contents),
             next_cursor,
         };
-        let rendered = Rendered::new(&tree.to_json_string(), state.pages.holes(), JSON)
-            .took(started.elapsed().as_secs_f64() * 1000.0);
-        let rendered = Arc::new(rendered);
-        state.pages.put(
+        let rendered = state.pages.keep(
             key,
-            Value::Page(Arc::clone(&rendered)),
-            Scope::Article(known.article.id),
-            known.version,
+            &tree.to_json_string(),
+            JSON,
+            known.made,
             versions,
+            started,
         );
         Ok(TreeAnswer::of(rendered.respond(req, &no_holes, false)))
     }

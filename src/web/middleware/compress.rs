@@ -22,9 +22,15 @@ pub async fn compress<E: Endpoint>(next: E, req: Request) -> Result<Response> {
     if !compressible(&response) {
         return Ok(response);
     }
-    response
-        .headers_mut()
-        .append(header::VARY, HeaderValue::from_static("Accept-Encoding"));
+    let varies = response.headers().get_all(header::VARY).iter().any(|v| {
+        v.to_str()
+            .is_ok_and(|v| v.to_ascii_lowercase().contains("accept-encoding"))
+    });
+    if !varies {
+        response
+            .headers_mut()
+            .append(header::VARY, HeaderValue::from_static("Accept-Encoding"));
+    }
     Ok(match algo {
         Some(algo) => Compress::new(response, algo).into_response(),
         None => response,
