@@ -150,7 +150,13 @@ fn active(new: NewComment) -> comments::ActiveModel {
 async fn run(write: DatabaseConnection, mut queue: mpsc::Receiver<Job>) {
     let mut batch = Vec::with_capacity(MAX_BATCH);
     while queue.recv_many(&mut batch, MAX_BATCH).await > 0 {
-        write_batch(&write, std::mem::take(&mut batch)).await;
+        // A batch runs as a task of its own: should a reaction's rules panic, its posters
+        // get an error and the inbox goes on taking reactions.
+        let write = write.clone();
+        let jobs = std::mem::take(&mut batch);
+        if let Err(err) = tokio::spawn(async move { write_batch(&write, jobs).await }).await {
+            tracing::error!(error = %err, "writing a batch of reactions panicked");
+        }
     }
 }
 
