@@ -6,8 +6,7 @@ use poem::{
     EndpointExt, IntoEndpoint, Response, Route,
     endpoint::BoxEndpoint,
     get,
-    http::Method,
-    middleware::{CatchPanic, CookieJarManager, Cors},
+    middleware::{CatchPanic, CookieJarManager},
     post,
 };
 
@@ -51,18 +50,15 @@ impl AppState {
 
 /// The whole site: every route, wrapped in the middleware every request passes.
 pub fn build(state: AppState) -> BoxEndpoint<'static, Response> {
-    with_middleware(routes(&state.settings), state)
+    with_middleware(routes(), state)
 }
 
 /// Every path of the site, in one table.
-pub fn routes(settings: &Settings) -> Route {
+pub fn routes() -> Route {
     let api = web::api::service();
     let spec = api.spec_endpoint();
     let docs = web::api::docs::endpoint(api.swagger_ui_html());
-    let api = api.into_endpoint().with_if(
-        !settings.cors_origins.is_empty(),
-        cors(&settings.cors_origins),
-    );
+    let api = api.into_endpoint();
     Route::new()
         .at("/", get(public::index))
         .at("/artikelen/:slug", get(public::show))
@@ -118,19 +114,10 @@ pub fn routes(settings: &Settings) -> Route {
         .at("/static/*path", get(web::static_file))
 }
 
-/// Cross-origin reads of the API for the configured origins; no cookies are involved.
-fn cors(origins: &[String]) -> Cors {
-    Cors::new()
-        .allow_origins(origins.iter().map(String::as_str))
-        .allow_methods([Method::GET, Method::POST, Method::PUT])
-        .allow_headers(["authorization", "content-type"])
-        .expose_headers(["retry-after"])
-        .max_age(3600)
-}
-
 /// Wraps routes in what every request passes, outermost last: compression, CSRF,
-/// cookies, rate limits, the body cap, error pages, panic catching, the request log,
-/// the security headers and the state. The stack is boxed halfway: its full type nests
+/// cookies, rate limits, the body cap, error pages, CORS for the API (outside the error
+/// pages, so that errors carry its headers too), panic catching, the request log, the
+/// security headers and the state. The stack is boxed halfway: its full type nests
 /// deeper than the compiler's layout limit in release builds.
 pub fn with_middleware(routes: Route, state: AppState) -> BoxEndpoint<'static, Response> {
     let inner = routes
@@ -143,6 +130,7 @@ pub fn with_middleware(routes: Route, state: AppState) -> BoxEndpoint<'static, R
         .boxed();
     inner
         .around(middleware::errors::render)
+        .around(middleware::cors::api)
         .with(CatchPanic::new().with_handler(middleware::errors::panic_page))
         .around(middleware::request_log::trace)
         .around(middleware::security_headers::add)

@@ -1,8 +1,8 @@
 //! Settings: CLI flags > environment (`KANTLIJN_*`) > defaults, read once at start-up.
 
-use std::{fmt, net::SocketAddr};
+use std::{collections::HashMap, fmt};
 
-use clap::{Args, Parser, Subcommand, ValueEnum};
+use clap::{ArgMatches, Args, Parser, Subcommand, ValueEnum, parser::ValueSource};
 
 pub use crate::domain::limits::Mode as RateLimitMode;
 
@@ -55,7 +55,7 @@ pub enum TokenCommand {
 
 #[derive(Debug, Subcommand)]
 pub enum UserCommand {
-    /// Create a staff account (or reset its password and role when it exists).
+    /// Create a staff account, or give an existing one a new password and this role.
     Add {
         /// Login name: lowercase letters, digits, `.`, `_`, `-`.
         name: String,
@@ -64,6 +64,10 @@ pub enum UserCommand {
         /// Read the password from standard input instead of generating one.
         #[arg(long)]
         password_stdin: bool,
+        /// Needed to reset the password of an existing account when NAME is written in
+        /// other capitals than the account (names are lowercase: `Beheer` is `beheer`).
+        #[arg(long)]
+        reset: bool,
         #[command(flatten)]
         database: DatabaseArgs,
     },
@@ -78,16 +82,17 @@ pub enum CliRole {
 
 #[derive(Debug, Args)]
 pub struct DatabaseArgs {
-    /// Database URL: sqlite://PATH?mode=rwc or postgres://USER@HOST/DB.
+    /// Database URL: sqlite://PATH?mode=rwc (PATH relative to the current directory, or
+    /// sqlite:///abs/path?mode=rwc) or postgres://USER:PASSWORD@HOST/DB.
     #[arg(long, env = "KANTLIJN_DATABASE_URL")]
     pub database_url: Option<String>,
 }
 
 #[derive(Debug, Args)]
 pub struct ServeArgs {
-    /// Address to listen on.
+    /// Address to listen on, HOST:PORT: 127.0.0.1:8080, localhost:8080, [::1]:8080.
     #[arg(long, env = "KANTLIJN_BIND", default_value = "127.0.0.1:8080")]
-    pub bind: SocketAddr,
+    pub bind: String,
     #[command(flatten)]
     pub database: DatabaseArgs,
     /// Site secret (at least 32 characters); when unset, one is generated and kept in the database.
@@ -118,7 +123,7 @@ impl Secret {
     pub fn parse(value: &str) -> anyhow::Result<Self> {
         anyhow::ensure!(
             value.len() >= Self::MIN_LEN,
-            "KANTLIJN_SECRET must be at least {} characters long",
+            "must be at least {} characters long",
             Self::MIN_LEN
         );
         Ok(Self(value.as_bytes().to_vec()))
@@ -153,22 +158,60 @@ impl Settings {
     }
 }
 
-/// Parses and checks the base URL, or derives one from the bind address.
-pub fn base_url(configured: Option<&str>, bind: SocketAddr) -> anyhow::Result<url::Url> {
-    let raw = configured.map_or_else(|| format!("http://{bind}/"), str::to_owned);
-    let url = url::Url::parse(&raw)
-        .map_err(|e| anyhow::anyhow!("KANTLIJN_BASE_URL {raw:?} is not a valid URL: {e}"))?;
+/// Parses and checks a configured base URL. Its path always ends in `/`, so that links
+/// made from it keep it: `https://example.nl/blog` links to `/blog/feed.xml`.
+pub fn base_url(raw: &str) -> anyhow::Result<url::Url> {
+    let mut url = url::Url::parse(raw).map_err(|e| anyhow::anyhow!("{raw:?} is not a URL: {e}"))?;
     anyhow::ensure!(
-        matches!(url.scheme(), "http" | "https"),
-        "KANTLIJN_BASE_URL must start with http:// or https://"
+        matches!(url.scheme(), "http" | "https") && url.has_host(),
+        "{raw:?} must start with http:// or https:// and name a host"
     );
+    anyhow::ensure!(
+        url.query().is_none() && url.fragment().is_none(),
+        "{raw:?} must not have a query or a fragment"
+    );
+    if !url.path().ends_with('/') {
+        let path = format!("{}/", url.path());
+        url.set_path(&path);
+    }
     Ok(url)
+}
+
+/// The base URL when none is configured: the address the server listens on.
+pub fn base_url_of(listening: &str) -> url::Url {
+    url::Url::parse(&format!("http://{listening}/"))
+        .unwrap_or_else(|_| url::Url::parse("http://localhost/").expect("a valid URL"))
+}
+
+/// Splits a `--bind` value into host and port; the host may be a name, an IPv4 address
+/// or a bracketed IPv6 address.
+pub fn bind_address(value: &str) -> anyhow::Result<(String, u16)> {
+    let hint = "give HOST:PORT, e.g. 127.0.0.1:8080, localhost:8080 or [::1]:8080";
+    let (host, port) = value
+        .trim()
+        .rsplit_once(':')
+        .ok_or_else(|| anyhow::anyhow!("{value:?} has no port: {hint}"))?;
+    let port: u16 = port
+        .parse()
+        .map_err(|_| anyhow::anyhow!("{value:?} has no valid port: {hint}"))?;
+    let (host, bracketed) = match host.strip_prefix('[').and_then(|h| h.strip_suffix(']')) {
+        Some(inner) => (inner, true),
+        None => (host, false),
+    };
+    anyhow::ensure!(
+        !host.is_empty() && !host.contains(['[', ']', '/', ' ']),
+        "{value:?} has no valid host: {hint}"
+    );
+    anyhow::ensure!(
+        !host.contains(':') || (bracketed && host.parse::<std::net::Ipv6Addr>().is_ok()),
+        "{value:?}: write an IPv6 address in brackets, e.g. [::1]:8080"
+    );
+    Ok((host.to_owned(), port))
 }
 
 /// Parses `KANTLIJN_TRUSTED_PROXIES`.
 pub fn trusted_proxies(value: &str) -> anyhow::Result<Vec<ipnet::IpNet>> {
-    crate::web::middleware::client_ip::parse_trusted(value)
-        .map_err(|e| anyhow::anyhow!("KANTLIJN_TRUSTED_PROXIES: {e}"))
+    crate::web::middleware::client_ip::parse_trusted(value).map_err(|e| anyhow::anyhow!("{e}"))
 }
 
 /// Parses `KANTLIJN_CORS_ORIGINS`: comma-separated `http(s)://host[:port]` origins.
@@ -178,14 +221,15 @@ pub fn cors_origins(value: &str) -> anyhow::Result<Vec<String>> {
         .map(str::trim)
         .filter(|s| !s.is_empty())
         .map(|origin| {
-            let url = url::Url::parse(origin)
-                .map_err(|e| anyhow::anyhow!("KANTLIJN_CORS_ORIGINS: {origin:?}: {e}"))?;
-            anyhow::ensure!(
-                matches!(url.scheme(), "http" | "https")
-                    && url.path() == "/"
-                    && url.query().is_none(),
-                "KANTLIJN_CORS_ORIGINS: {origin:?} is not an origin like https://example.nl"
-            );
+            let not_an_origin =
+                || anyhow::anyhow!("{origin:?} is not an origin like https://example.nl");
+            let url = url::Url::parse(origin).map_err(|_| not_an_origin())?;
+            if !(matches!(url.scheme(), "http" | "https")
+                && url.path() == "/"
+                && url.query().is_none())
+            {
+                return Err(not_an_origin());
+            }
             Ok(url.origin().ascii_serialization())
         })
         .collect()
@@ -193,11 +237,56 @@ pub fn cors_origins(value: &str) -> anyhow::Result<Vec<String>> {
 
 /// Parses `KANTLIJN_RATE_LIMITS`.
 pub fn rate_limits(value: &str) -> anyhow::Result<RateLimitMode> {
-    RateLimitMode::parse(value).ok_or_else(|| {
-        anyhow::anyhow!(
-            "KANTLIJN_RATE_LIMITS must be on, off or off-including-login, not {value:?}"
-        )
-    })
+    RateLimitMode::parse(value)
+        .ok_or_else(|| anyhow::anyhow!("must be on, off or off-including-login, not {value:?}"))
+}
+
+/// How each argument of the command that runs was given, to name it in a message the way
+/// the operator wrote it: `--rate-limits` from the command line, `KANTLIJN_RATE_LIMITS`
+/// from the environment.
+#[derive(Clone, Debug, Default)]
+pub struct Given {
+    names: HashMap<String, String>,
+    from_env: Vec<String>,
+}
+
+impl Given {
+    /// Reads the sources of the innermost subcommand's arguments.
+    pub fn new(command: &clap::Command, matches: &ArgMatches) -> Self {
+        let (mut command, mut matches) = (command, matches);
+        while let Some((name, sub)) = matches.subcommand() {
+            let Some(found) = command.find_subcommand(name) else {
+                break;
+            };
+            (command, matches) = (found, sub);
+        }
+        let mut given = Self::default();
+        for arg in command.get_arguments() {
+            let id = arg.get_id().as_str();
+            let env = arg.get_env().and_then(|e| e.to_str());
+            let name = match (matches.value_source(id), env) {
+                (Some(ValueSource::EnvVariable), Some(env)) => {
+                    given.from_env.push(id.to_owned());
+                    env.to_owned()
+                }
+                _ => arg
+                    .get_long()
+                    .map_or_else(|| id.to_owned(), |long| format!("--{long}")),
+            };
+            given.names.insert(id.to_owned(), name);
+        }
+        given
+    }
+
+    /// `--flag` or `KANTLIJN_VARIABLE`, whichever gave argument `id`.
+    pub fn name<'a>(&'a self, id: &'a str) -> &'a str {
+        self.names.get(id).map_or(id, String::as_str)
+    }
+
+    /// Whether argument `id` came from its environment variable.
+    pub fn from_env(&self, id: &str) -> bool {
+        self.from_env.iter().any(|e| e == id)
+    }
 }
 
 #[cfg(test)]
@@ -212,10 +301,69 @@ mod tests {
     }
 
     #[test]
-    fn base_url_defaults_to_bind_address() {
-        let url = base_url(None, "127.0.0.1:8080".parse().unwrap()).unwrap();
-        assert_eq!(url.as_str(), "http://127.0.0.1:8080/");
-        assert!(base_url(Some("ftp://x"), "127.0.0.1:1".parse().unwrap()).is_err());
+    fn base_url_keeps_its_path_with_or_without_the_slash() {
+        assert_eq!(
+            base_url_of("127.0.0.1:8080").as_str(),
+            "http://127.0.0.1:8080/"
+        );
+        assert_eq!(base_url_of("[::1]:80").as_str(), "http://[::1]/");
+        for raw in ["https://example.nl/blog", "https://example.nl/blog/"] {
+            let url = base_url(raw).unwrap();
+            assert_eq!(url.as_str(), "https://example.nl/blog/");
+            assert_eq!(
+                url.join("feed.xml").unwrap().as_str(),
+                "https://example.nl/blog/feed.xml"
+            );
+        }
+        assert_eq!(
+            base_url("https://example.nl").unwrap().as_str(),
+            "https://example.nl/"
+        );
+        for bad in [
+            "ftp://x",
+            "example.nl",
+            "https://example.nl/?a=1",
+            "http://",
+        ] {
+            assert!(base_url(bad).is_err(), "{bad}");
+        }
+    }
+
+    #[test]
+    fn bind_accepts_names_and_addresses() {
+        assert_eq!(
+            bind_address("localhost:8080").unwrap(),
+            ("localhost".into(), 8080)
+        );
+        assert_eq!(
+            bind_address("127.0.0.1:0").unwrap(),
+            ("127.0.0.1".into(), 0)
+        );
+        assert_eq!(bind_address("[::1]:9000").unwrap(), ("::1".into(), 9000));
+        for bad in [
+            "localhost",
+            "localhost:http",
+            ":8080",
+            "::1:8080",
+            "a b:80",
+            "x:99999",
+        ] {
+            assert!(bind_address(bad).is_err(), "{bad}");
+        }
+    }
+
+    #[test]
+    fn given_names_the_flag_or_the_variable() {
+        let command = <Cli as clap::CommandFactory>::command();
+        let matches = command
+            .clone()
+            .try_get_matches_from(["kantlijn", "serve", "--rate-limits", "x"])
+            .unwrap();
+        let given = Given::new(&command, &matches);
+        assert_eq!(given.name("rate_limits"), "--rate-limits");
+        assert!(!given.from_env("rate_limits"));
+        // Defaults are named by their flag too.
+        assert_eq!(given.name("cors_origins"), "--cors-origins");
     }
 
     #[test]
@@ -255,6 +403,7 @@ mod tests {
             "--role",
             "editor",
             "--password-stdin",
+            "--reset",
         ])
         .unwrap();
     }

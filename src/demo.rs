@@ -4,18 +4,26 @@
 use std::{collections::HashMap, sync::Arc};
 
 use anyhow::Context;
+use sea_orm::{ConnectionTrait, DbBackend, Statement};
 
 use crate::{
     discussion::{self, Action, CommentInput, FormSignals, Outcome, RawComment, Submission},
     domain::{
         markdown,
-        validate::{ArticleBody, ArticleStatus, Password, Role, Slug, Summary, Title, Username},
+        validate::{
+            ArticleBody, ArticleStatus, FieldMessage, Password, Role, Slug, Summary, Title,
+            Username,
+        },
     },
     entity::articles,
     security::{self, Keys},
     store::{self, Db, articles::ArticleInput},
 };
 
+/// Set when demo takes a database, before it writes anything else there: from then on
+/// the database is a demo and demo may write it again. (`demo_seeded` marks databases
+/// seeded before this marker existed.)
+const DEMO_SITE: &str = "demo_site";
 const SEEDED: &str = "demo_seeded";
 const REACTIONS_SEEDED: &str = "demo_reactions_seeded";
 const REACTIONS: &str = include_str!("demo/reactions.md");
@@ -24,9 +32,67 @@ const ARTICLES: [&str; 2] = [
     include_str!("demo/article-lerarenportfolio.md"),
 ];
 
+/// Takes a database for the demo, or refuses one that holds a site demo did not make:
+/// demo must never add its articles to a live site or give its accounts new passwords.
+/// A database is demo's when it is new (no tables, or Kantlijn's tables with no user,
+/// article or reaction in them) or demo marked it before. Runs before migrations, since
+/// migrating is a write too.
+pub async fn claim(db: &Db) -> anyhow::Result<()> {
+    let conn = db.write();
+    let backend = conn.get_database_backend();
+    let tables = match backend {
+        DbBackend::Postgres => {
+            "SELECT tablename AS name FROM pg_tables WHERE schemaname = current_schema()"
+        }
+        _ => "SELECT name FROM sqlite_master WHERE type = 'table' AND name NOT LIKE 'sqlite_%'",
+    };
+    let tables: Vec<String> = conn
+        .query_all_raw(Statement::from_string(backend, tables))
+        .await?
+        .iter()
+        .map(|row| row.try_get::<String>("", "name"))
+        .collect::<Result<_, _>>()?;
+    if tables.is_empty() {
+        return Ok(());
+    }
+    if !tables.iter().any(|t| t == "seaql_migrations") {
+        anyhow::bail!(
+            "it holds tables that are not Kantlijn's ({}); give demo a database of its own, \
+             or leave out --database-url",
+            tables
+                .iter()
+                .take(3)
+                .cloned()
+                .collect::<Vec<_>>()
+                .join(", ")
+        );
+    }
+    for marker in [DEMO_SITE, SEEDED] {
+        if store::settings::get(conn, marker).await?.is_some() {
+            return Ok(());
+        }
+    }
+    for table in ["users", "articles", "comments"] {
+        let sql = format!("SELECT 1 AS one FROM {table} LIMIT 1");
+        if conn
+            .query_one_raw(Statement::from_string(backend, sql))
+            .await?
+            .is_some()
+        {
+            anyhow::bail!(
+                "it holds a site that demo did not make (it has {table}); demo never \
+                 touches a live site: leave out --database-url to use the demo's own \
+                 database, or give it an empty one"
+            );
+        }
+    }
+    Ok(())
+}
+
 /// Seeds an empty demo database, gives `redacteur` and `moderator` new random passwords,
 /// and returns (username, role, password) for each to print.
 pub async fn prepare(db: &Db, keys: &Keys) -> anyhow::Result<Vec<(String, &'static str, String)>> {
+    store::settings::set(db.write(), DEMO_SITE, "1").await?;
     let mut logins = Vec::new();
     let mut editor_id = None;
     let mut moderator_id = None;
@@ -147,7 +213,7 @@ fn field<'a>(fields: &[(&str, &'a str)], key: &str) -> &'a str {
 
 fn parse_article(source: &str) -> anyhow::Result<ArticleInput> {
     let (fields, body) = split(source)?;
-    let bad = |m: &str| anyhow::anyhow!("demo article: {m}");
+    let bad = |m: FieldMessage| anyhow::anyhow!("demo article: {}", m.english);
     let body = ArticleBody::parse(body).map_err(bad)?;
     Ok(ArticleInput {
         title: Title::parse(field(&fields, "title")).map_err(bad)?,

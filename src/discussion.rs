@@ -12,7 +12,7 @@ use crate::{
     domain::{
         markdown,
         moderation::{self, Decision, Facts, Rule, Rules},
-        validate::{AuthorName, CommentBody, Email, FieldErrors, WebUrl},
+        validate::{AuthorName, CommentBody, Email, FieldErrors, FieldMessage, WebUrl},
     },
     entity::{articles, comments},
     error::AppResult,
@@ -62,9 +62,7 @@ impl TryFrom<RawComment<'_>> for CommentInput {
             "" => Some(None),
             id => errors.check(
                 "parent_id",
-                id.parse::<i32>()
-                    .map(Some)
-                    .map_err(|_| "Deze reactie bestaat niet (meer); reageer op een andere of plaats een nieuwe."),
+                id.parse::<i32>().map(Some).map_err(|_| PARENT_UNKNOWN),
             ),
         };
         match (author_name, author_email, author_url, body, parent_id) {
@@ -119,7 +117,17 @@ pub enum Outcome {
     Banned,
 }
 
-const PARENT_INVALID: &str = "Je kunt alleen reageren op een geplaatste reactie bij dit artikel.";
+const PARENT_UNKNOWN: FieldMessage = FieldMessage::new(
+    "invalid_parent",
+    "Deze reactie bestaat niet (meer); reageer op een andere of plaats een nieuwe.",
+    "This reaction does not exist (any more); reply to another one or post a new one.",
+);
+
+const PARENT_INVALID: FieldMessage = FieldMessage::new(
+    "invalid_parent",
+    "Je kunt alleen reageren op een geplaatste reactie bij dit artikel.",
+    "A reply can only answer a published reaction on this article.",
+);
 
 /// Validates the parent, applies the rules, stores the reaction and logs the decision.
 ///

@@ -1,6 +1,10 @@
-use clap::Parser;
+use clap::{CommandFactory, FromArgMatches};
 
 #[tokio::main]
 async fn main() -> std::process::ExitCode {
-    kantlijn::cli::run(kantlijn::config::Cli::parse()).await
+    let command = kantlijn::config::Cli::command();
+    let matches = command.clone().get_matches();
+    let cli = kantlijn::config::Cli::from_arg_matches(&matches).unwrap_or_else(|e| e.exit());
+    let given = kantlijn::config::Given::new(&command, &matches);
+    kantlijn::cli::run(cli, given).await
 }

@@ -1,11 +1,35 @@
 //! Newtypes that are checked once, on parse, and trusted everywhere after.
 //!
-//! Each `parse` returns a Dutch message fit to show next to the form field.
+//! Each `parse` that fails says why with a [`FieldMessage`]: a stable code, the Dutch
+//! sentence shown next to the form field, and the English one of the API and the CLI.
 
 use std::{collections::BTreeMap, fmt};
 
-/// The Dutch message for a field that did not pass its check.
-pub type FieldMessage = &'static str;
+/// Why a field did not pass its check: a stable snake_case `code` for API clients, the
+/// Dutch sentence the site shows next to the field, and the English one of the API and
+/// the command line. Displays as the Dutch sentence.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct FieldMessage {
+    pub code: &'static str,
+    pub dutch: &'static str,
+    pub english: &'static str,
+}
+
+impl FieldMessage {
+    pub const fn new(code: &'static str, dutch: &'static str, english: &'static str) -> Self {
+        Self {
+            code,
+            dutch,
+            english,
+        }
+    }
+}
+
+impl fmt::Display for FieldMessage {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(self.dutch)
+    }
+}
 
 /// Every field error of one form, collected so the page can show them all at once.
 #[derive(Clone, Debug, Default, PartialEq, Eq)]
@@ -79,7 +103,101 @@ fn has_stray_control_chars(value: &str) -> bool {
         .any(|c| c.is_control() && !matches!(c, '\n' | '\r' | '\t'))
 }
 
-const STRAY_CONTROL: FieldMessage = "De tekst bevat een onzichtbaar stuurteken dat we niet kunnen opslaan. Haal het weg en probeer het opnieuw.";
+const STRAY_CONTROL: FieldMessage = FieldMessage::new(
+    "control_character",
+    "De tekst bevat een onzichtbaar stuurteken dat we niet kunnen opslaan. Haal het weg en probeer het opnieuw.",
+    "The text contains an invisible control character that cannot be stored; remove it.",
+);
+
+const SLUG_INVALID: FieldMessage = FieldMessage::new(
+    "invalid_slug",
+    "Gebruik alleen kleine letters, cijfers en losse streepjes (maximaal 100 tekens).",
+    "Use only lowercase letters, digits and single hyphens (at most 100 characters).",
+);
+
+const TITLE_ONE_LINE: FieldMessage = FieldMessage::new(
+    "line_break",
+    "De titel mag geen regeleinden of stuurtekens bevatten.",
+    "The title may not contain line breaks or control characters.",
+);
+
+const TITLE_LENGTH: FieldMessage = FieldMessage::new(
+    "invalid_length",
+    "Geef een titel van 1 tot 200 tekens.",
+    "Give a title of 1 to 200 characters.",
+);
+
+const SUMMARY_TOO_LONG: FieldMessage = FieldMessage::new(
+    "too_long",
+    "De samenvatting mag hoogstens 500 tekens lang zijn.",
+    "The summary may be at most 500 characters long.",
+);
+
+const ARTICLE_BODY_EMPTY: FieldMessage = FieldMessage::new(
+    "required",
+    "Schrijf eerst de tekst van het artikel.",
+    "Write the text of the article first.",
+);
+
+const ARTICLE_BODY_TOO_LONG: FieldMessage = FieldMessage::new(
+    "too_long",
+    "De tekst mag hoogstens 50.000 tekens lang zijn.",
+    "The text may be at most 50,000 characters long.",
+);
+
+const PASSWORD_TOO_SHORT: FieldMessage = FieldMessage::new(
+    "too_short",
+    "Kies een wachtwoord van minstens 10 tekens.",
+    "Choose a password of at least 10 characters.",
+);
+
+const PASSWORD_TOO_LONG: FieldMessage = FieldMessage::new(
+    "too_long",
+    "Dat wachtwoord is te lang (hoogstens 1024 tekens).",
+    "That password is too long (at most 1024 characters).",
+);
+
+const ROLE_UNKNOWN: FieldMessage = FieldMessage::new(
+    "invalid_choice",
+    "Kies een rol: admin, editor of moderator.",
+    "Choose a role: admin, editor or moderator.",
+);
+
+const STATUS_UNKNOWN: FieldMessage = FieldMessage::new(
+    "invalid_choice",
+    "Kies concept of gepubliceerd.",
+    "Choose draft or published.",
+);
+
+const NAME_ONE_LINE: FieldMessage = FieldMessage::new(
+    "line_break",
+    "Je naam mag geen regeleinden of stuurtekens bevatten.",
+    "Your name may not contain line breaks or control characters.",
+);
+
+const NAME_LENGTH: FieldMessage = FieldMessage::new(
+    "invalid_length",
+    "Vul je naam in (hoogstens 80 tekens).",
+    "Fill in your name (at most 80 characters).",
+);
+
+const COMMENT_EMPTY: FieldMessage = FieldMessage::new(
+    "required",
+    "Schrijf eerst je reactie.",
+    "Write your reaction first.",
+);
+
+const COMMENT_TOO_LONG: FieldMessage = FieldMessage::new(
+    "too_long",
+    "Je reactie mag hoogstens 5000 tekens lang zijn.",
+    "Your reaction may be at most 5000 characters long.",
+);
+
+const USERNAME_INVALID: FieldMessage = FieldMessage::new(
+    "invalid_username",
+    "Een gebruikersnaam heeft 2 tot 64 tekens: kleine letters, cijfers, punt, liggend streepje of streepje.",
+    "A username has 2 to 64 characters: lowercase letters, digits, '.', '_' or '-'.",
+);
 
 /// A URL-safe article slug: lowercase ASCII letters, digits and single hyphens.
 #[derive(Clone, Debug, PartialEq, Eq)]
@@ -103,7 +221,7 @@ impl Slug {
         if well_formed {
             Ok(Self(value.to_owned()))
         } else {
-            Err("Gebruik alleen kleine letters, cijfers en losse streepjes (maximaal 100 tekens).")
+            Err(SLUG_INVALID)
         }
     }
 
@@ -147,11 +265,9 @@ string_newtype!(Title);
 impl Title {
     pub fn parse(value: &str) -> Result<Self, FieldMessage> {
         if has_control_chars(value) {
-            return Err("De titel mag geen regeleinden of stuurtekens bevatten.");
+            return Err(TITLE_ONE_LINE);
         }
-        trimmed_length(value, 1, 200)
-            .map(Self)
-            .ok_or("Geef een titel van 1 tot 200 tekens.")
+        trimmed_length(value, 1, 200).map(Self).ok_or(TITLE_LENGTH)
     }
 }
 
@@ -167,7 +283,7 @@ impl Summary {
         }
         trimmed_length(value, 0, 500)
             .map(Self)
-            .ok_or("De samenvatting mag hoogstens 500 tekens lang zijn.")
+            .ok_or(SUMMARY_TOO_LONG)
     }
 }
 
@@ -183,9 +299,9 @@ impl ArticleBody {
         }
         let count = value.trim().chars().count();
         if count == 0 {
-            Err("Schrijf eerst de tekst van het artikel.")
+            Err(ARTICLE_BODY_EMPTY)
         } else if count > 50_000 {
-            Err("De tekst mag hoogstens 50.000 tekens lang zijn.")
+            Err(ARTICLE_BODY_TOO_LONG)
         } else {
             Ok(Self(value.replace("\r\n", "\n")))
         }
@@ -207,9 +323,7 @@ impl Username {
         if ok {
             Ok(Self(value))
         } else {
-            Err(
-                "Een gebruikersnaam heeft 2 tot 64 tekens: kleine letters, cijfers, punt, liggend streepje of streepje.",
-            )
+            Err(USERNAME_INVALID)
         }
     }
 }
@@ -222,9 +336,9 @@ impl Password {
     pub fn parse(value: &str) -> Result<Self, FieldMessage> {
         let count = value.chars().count();
         if count < 10 {
-            Err("Kies een wachtwoord van minstens 10 tekens.")
+            Err(PASSWORD_TOO_SHORT)
         } else if count > 1024 {
-            Err("Dat wachtwoord is te lang (hoogstens 1024 tekens).")
+            Err(PASSWORD_TOO_LONG)
         } else {
             Ok(Self(value.to_owned()))
         }
@@ -257,7 +371,7 @@ impl Role {
             "admin" => Ok(Self::Admin),
             "editor" => Ok(Self::Editor),
             "moderator" => Ok(Self::Moderator),
-            _ => Err("Kies een rol: admin, editor of moderator."),
+            _ => Err(ROLE_UNKNOWN),
         }
     }
 
@@ -304,7 +418,7 @@ impl ArticleStatus {
         match value.trim() {
             "draft" => Ok(Self::Draft),
             "published" => Ok(Self::Published),
-            _ => Err("Kies concept of gepubliceerd."),
+            _ => Err(STATUS_UNKNOWN),
         }
     }
 
@@ -331,11 +445,9 @@ string_newtype!(AuthorName);
 impl AuthorName {
     pub fn parse(value: &str) -> Result<Self, FieldMessage> {
         if has_control_chars(value) {
-            return Err("Je naam mag geen regeleinden of stuurtekens bevatten.");
+            return Err(NAME_ONE_LINE);
         }
-        trimmed_length(value, 1, 80)
-            .map(Self)
-            .ok_or("Vul je naam in (hoogstens 80 tekens).")
+        trimmed_length(value, 1, 80).map(Self).ok_or(NAME_LENGTH)
     }
 }
 
@@ -346,8 +458,11 @@ string_newtype!(Email);
 
 impl Email {
     pub fn parse(value: &str) -> Result<Self, FieldMessage> {
-        const MESSAGE: FieldMessage =
-            "Vul een geldig e-mailadres in, bijvoorbeeld naam@voorbeeld.nl.";
+        const MESSAGE: FieldMessage = FieldMessage::new(
+            "invalid_email",
+            "Vul een geldig e-mailadres in, bijvoorbeeld naam@voorbeeld.nl.",
+            "Fill in a valid e-mail address, for example name@example.nl.",
+        );
         let value = value.trim();
         if value.len() > 254 || value.chars().any(|c| c.is_whitespace() || c.is_control()) {
             return Err(MESSAGE);
@@ -381,8 +496,11 @@ string_newtype!(WebUrl);
 impl WebUrl {
     /// An empty field is no URL at all (`Ok(None)`).
     pub fn parse_optional(value: &str) -> Result<Option<Self>, FieldMessage> {
-        const MESSAGE: FieldMessage =
-            "Vul een webadres in dat begint met http:// of https://, of laat het veld leeg.";
+        const MESSAGE: FieldMessage = FieldMessage::new(
+            "invalid_url",
+            "Vul een webadres in dat begint met http:// of https://, of laat het veld leeg.",
+            "Fill in a web address that starts with http:// or https://, or leave the field empty.",
+        );
         let value = value.trim();
         if value.is_empty() {
             return Ok(None);
@@ -418,9 +536,9 @@ impl CommentBody {
         let value = value.replace("\r\n", "\n");
         let count = value.trim().chars().count();
         if count == 0 {
-            Err("Schrijf eerst je reactie.")
+            Err(COMMENT_EMPTY)
         } else if value.chars().count() > Self::MAX_CHARS {
-            Err("Je reactie mag hoogstens 5000 tekens lang zijn.")
+            Err(COMMENT_TOO_LONG)
         } else {
             Ok(Self(value.trim().to_owned()))
         }
@@ -435,9 +553,9 @@ mod tests {
     fn field_errors_keep_the_first_message_per_field() {
         let mut errors = FieldErrors::default();
         assert_eq!(errors.check("a", Ok::<_, FieldMessage>(1)), Some(1));
-        assert_eq!(errors.check::<i32>("a", Err("eerste")), None);
-        errors.insert("a", "tweede");
-        assert_eq!(errors.get("a"), Some("eerste"));
+        assert_eq!(errors.check::<i32>("a", Err(TITLE_LENGTH)), None);
+        errors.insert("a", SLUG_INVALID);
+        assert_eq!(errors.get("a"), Some(TITLE_LENGTH));
         assert!(errors.contains("a") && !errors.contains("b"));
     }
 

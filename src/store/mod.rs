@@ -140,7 +140,10 @@ enum Role {
 
 fn common_options(options: &mut ConnectOptions) -> &mut ConnectOptions {
     options
-        .sqlx_logging(false)
+        // Every statement at debug (`RUST_LOG=sqlx=debug`), a slow one as a warning.
+        .sqlx_logging(true)
+        .sqlx_logging_level(log::LevelFilter::Debug)
+        .sqlx_slow_statements_logging_settings(log::LevelFilter::Warn, Duration::from_secs(1))
         .connect_timeout(Duration::from_secs(10))
         .acquire_timeout(Duration::from_secs(10))
         // Pinging a connection on every checkout doubled the round trips of a busy

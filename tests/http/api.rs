@@ -169,11 +169,20 @@ db_test! {
         for field in ["author_name", "author_email", "author_url", "body"] {
             assert!(fields.contains(&field), "{field} in {fields:?}");
         }
+        // Every entry has a stable code and an English message, never the site's Dutch.
+        let detail = |field: &str| json["details"].as_array().unwrap().iter().find(|d| d["field"] == field).unwrap().clone();
+        assert_eq!(detail("author_email")["code"], "invalid_email");
+        assert_eq!(detail("author_email")["message"], "Fill in a valid e-mail address, for example name@example.nl.");
+        assert_eq!(detail("body")["code"], "required");
+        assert_eq!(detail("author_url")["code"], "invalid_url");
+        assert_eq!(detail("author_name")["code"], "invalid_length");
         let pending = app.comment(&slug, &[]).await;
         let reply = json!({ "author_name": "A", "author_email": "a@example.nl", "body": "x", "parent_id": pending });
         let (resp, json) = app.api(POST, &path, Some(reply), None).await;
         assert_error(&resp, &json, StatusCode::UNPROCESSABLE_ENTITY, "validation_failed");
         assert_eq!(json["details"][0]["field"], "parent_id");
+        assert_eq!(json["details"][0]["code"], "invalid_parent");
+        assert_eq!(json["details"][0]["message"], "A reply can only answer a published reaction on this article.");
 
         let (resp, json) = app.send_with(POST, &path, Some("{niet json".into()), &[("content-type", "application/json")]).await.pipe_json();
         assert_error(&resp, &json, StatusCode::BAD_REQUEST, "bad_request");
@@ -301,11 +310,57 @@ db_test! {
             }
         };
         let allowed = preflight("https://partner.example").await;
+        allowed.assert_status(StatusCode::NO_CONTENT);
         assert_eq!(allowed.header("access-control-allow-origin"), "https://partner.example");
+        assert!(allowed.header("access-control-allow-headers").contains("authorization"));
         let refused = preflight("https://evil.example").await;
+        refused.assert_status(StatusCode::FORBIDDEN);
         assert_eq!(refused.header("access-control-allow-origin"), "");
+        let json: serde_json::Value = serde_json::from_str(&refused.body).unwrap();
+        assert_eq!(json["error"], "cors_origin_not_allowed", "its own code, not the token's: {json}");
         let page = app.send_with(GET, "/", None, &[("origin", "https://partner.example")]).await;
         assert_eq!(page.header("access-control-allow-origin"), "", "HTML pages are not shared");
+
+        // Reads and posts: the allowed origin gets the header; the site's own pages
+        // (Swagger UI at /api/docs sends an Origin on its POSTs), clients without an
+        // Origin and other origins are answered as if CORS were off, without the header.
+        let slug = app.published_article("CORS en de eigen site").await;
+        let path = format!("/api/v1/articles/{slug}/comments");
+        let post = |headers: Vec<(&'static str, String)>| {
+            let (app, path) = (&app, path.clone());
+            async move {
+                let mut all = vec![("content-type", "application/json".to_owned())];
+                all.extend(headers);
+                let all: Vec<(&str, &str)> = all.iter().map(|(k, v)| (*k, v.as_str())).collect();
+                let body = json!({ "author_name": "Docs", "author_email": "docs@example.nl", "body": "Via de documentatie" });
+                app.send_with(POST, &path, Some(body.to_string()), &all).await
+            }
+        };
+        let own_origin = post(vec![("origin", "http://127.0.0.1:8080".into())]).await;
+        own_origin.assert_status(StatusCode::CREATED);
+        assert_eq!(own_origin.header("access-control-allow-origin"), "");
+        let by_host = post(vec![("origin", "http://kantlijn.test:9000".into()), ("host", "kantlijn.test:9000".into())]).await;
+        by_host.assert_status(StatusCode::CREATED);
+        let default_port = post(vec![("origin", "https://kantlijn.test".into()), ("host", "kantlijn.test".into())]).await;
+        default_port.assert_status(StatusCode::CREATED);
+        post(vec![]).await.assert_status(StatusCode::CREATED);
+        let partner = post(vec![("origin", "https://partner.example".into())]).await;
+        partner.assert_status(StatusCode::CREATED);
+        assert_eq!(partner.header("access-control-allow-origin"), "https://partner.example");
+        let vary: Vec<_> = partner.headers.get_all("vary").iter().filter_map(|v| v.to_str().ok()).collect();
+        assert!(vary.iter().any(|v| v.contains("Origin")), "vary: {vary:?}");
+        let other = post(vec![("origin", "https://evil.example".into())]).await;
+        other.assert_status(StatusCode::CREATED);
+        assert_eq!(other.header("access-control-allow-origin"), "", "the browser keeps the answer from that page");
+        // A look-alike of the site's host on another port is another origin.
+        let other_port = post(vec![("origin", "http://kantlijn.test:9001".into()), ("host", "kantlijn.test:9000".into())]).await;
+        assert_eq!(other_port.header("access-control-allow-origin"), "");
+        let (resp, json) = app.send_with(Method::OPTIONS, &path, None, &[("origin", "http://kantlijn.test:9001"), ("host", "kantlijn.test:9000"), ("access-control-request-method", "POST")]).await.pipe_json();
+        assert_error(&resp, &json, StatusCode::FORBIDDEN, "cors_origin_not_allowed");
+        // Errors carry the header too, so the partner's page can read them.
+        let (resp, _) = app.send_with(GET, "/api/v1/articles/bestaat-niet", None, &[("origin", "https://partner.example")]).await.pipe_json();
+        resp.assert_status(StatusCode::NOT_FOUND);
+        assert_eq!(resp.header("access-control-allow-origin"), "https://partner.example");
     }
 }
 

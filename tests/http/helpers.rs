@@ -6,11 +6,13 @@ use std::{
     collections::BTreeMap,
     io::{Read, Write},
     net::{TcpListener, TcpStream},
+    path::Path,
     process::{Child, Command, Stdio},
     sync::Arc,
     sync::{
         Mutex,
         atomic::{AtomicU32, Ordering},
+        mpsc,
     },
     time::{Duration, Instant},
 };
@@ -128,6 +130,8 @@ impl Resp {
 /// The whole application in-process, with one browser's cookies.
 pub struct TestApp {
     pub db: Db,
+    /// The database URL, for running the binary on the same database.
+    pub url: String,
     pub state: AppState,
     client: Arc<TestClient<BoxEndpoint<'static, poem::Response>>>,
     cookies: Mutex<BTreeMap<String, String>>,
@@ -218,6 +222,7 @@ impl TestApp {
         let client = client_for(&state);
         Self {
             db,
+            url: url.to_owned(),
             state,
             client,
             cookies: Mutex::new(BTreeMap::new()),
@@ -236,6 +241,7 @@ impl TestApp {
             .expect("state");
         TestApp {
             db: self.db.clone(),
+            url: self.url.clone(),
             client: client_for(&state),
             state,
             cookies: Mutex::new(BTreeMap::new()),
@@ -248,6 +254,7 @@ impl TestApp {
     pub fn other_browser(&self) -> TestApp {
         TestApp {
             db: self.db.clone(),
+            url: self.url.clone(),
             state: self.state.clone(),
             client: Arc::clone(&self.client),
             cookies: Mutex::new(BTreeMap::new()),
@@ -754,5 +761,88 @@ impl Drop for Server {
     fn drop(&mut self) {
         let _ = self.child.kill();
         let _ = self.child.wait();
+    }
+}
+
+/// What a finished command printed, and how it ended.
+#[derive(Debug)]
+pub struct Ran {
+    pub code: i32,
+    pub stdout: String,
+    pub stderr: String,
+}
+
+impl Ran {
+    /// Asserts success; returns stdout.
+    #[track_caller]
+    pub fn ok(&self) -> &str {
+        assert_eq!(self.code, 0, "{self:#?}");
+        &self.stdout
+    }
+
+    /// Asserts exit status `code` and one line on stderr holding every fragment.
+    #[track_caller]
+    pub fn refused(&self, code: i32, fragments: &[&str]) -> &str {
+        assert_eq!(self.code, code, "{self:#?}");
+        let line = self.stderr.trim_end();
+        assert_eq!(line.lines().count(), 1, "one line: {line:?}");
+        assert!(line.starts_with("kantlijn: "), "{line}");
+        for fragment in fragments {
+            assert!(line.contains(fragment), "{fragment:?} in {line:?}");
+        }
+        line
+    }
+}
+
+/// The binary with an empty environment but for `PATH`.
+pub fn binary() -> Command {
+    let mut command = Command::new(env!("CARGO_BIN_EXE_kantlijn"));
+    // Only what each test gives: no KANTLIJN_* or RUST_LOG of the machine running it.
+    command
+        .env_clear()
+        .env("PATH", std::env::var("PATH").unwrap_or_default());
+    command
+}
+
+/// Runs the binary in `dir` with `env` and `stdin`, and waits up to a minute.
+pub fn kantlijn(dir: &Path, args: &[&str], env: &[(&str, &str)], stdin: &str) -> Ran {
+    kantlijn_with(binary(), dir, args, env, stdin)
+}
+
+/// [`kantlijn`] with a command of the caller's making (another user, say).
+pub fn kantlijn_with(
+    mut command: Command,
+    dir: &Path,
+    args: &[&str],
+    env: &[(&str, &str)],
+    stdin: &str,
+) -> Ran {
+    let mut child = command
+        .current_dir(dir)
+        .args(args)
+        .envs(env.iter().copied())
+        .stdin(Stdio::piped())
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped())
+        .spawn()
+        .unwrap();
+    child
+        .stdin
+        .take()
+        .unwrap()
+        .write_all(stdin.as_bytes())
+        .unwrap();
+    let pid = child.id();
+    let (done, finished) = mpsc::channel();
+    std::thread::spawn(move || done.send(child.wait_with_output()));
+    let Ok(out) = finished.recv_timeout(Duration::from_secs(60)) else {
+        let _ = Command::new("kill").args(["-9", &pid.to_string()]).status();
+        panic!("kantlijn {args:?} did not finish within a minute");
+    };
+    let out = out.unwrap();
+    Ran {
+        code: out.status.code().unwrap_or(-1),
+        stdout: String::from_utf8_lossy(&out.stdout).into_owned(),
+        stderr: String::from_utf8_lossy(&out.stderr).into_owned(),
     }
 }

@@ -6,6 +6,7 @@ mod api;
 mod articles;
 mod auth;
 mod bodies;
+mod cli;
 mod crowd;
 mod feeds;
 mod limits;

@@ -138,7 +138,7 @@ db_test! {
             panic!("deliberate test panic")
         }
         let endpoint = kantlijn::app::with_middleware(
-            kantlijn::app::routes(&app.state.settings).at("/boom", poem::get(boom)),
+            kantlijn::app::routes().at("/boom", poem::get(boom)),
             app.state.clone(),
         );
         let client = poem::test::TestClient::new(endpoint);

@@ -12,7 +12,7 @@ use crate::{
     app::AppState,
     domain::{
         markdown::{self, SafeHtml},
-        validate::{ArticleBody, ArticleStatus, FieldErrors, Slug, Summary, Title},
+        validate::{ArticleBody, ArticleStatus, FieldErrors, FieldMessage, Slug, Summary, Title},
     },
     editorial,
     entity::articles,
@@ -58,8 +58,11 @@ impl TryFrom<&ArticleForm> for CheckedArticle {
         let title = errors.check("title", Title::parse(&form.title));
         let slug = if form.slug.trim().is_empty() {
             let derived = title.as_ref().map(|t| {
-                Slug::from_title(t.as_ref())
-                    .ok_or("Van deze titel kan geen adres worden gemaakt; vul zelf een slug in.")
+                Slug::from_title(t.as_ref()).ok_or(FieldMessage::new(
+                    "required",
+                    "Van deze titel kan geen adres worden gemaakt; vul zelf een slug in.",
+                    "No slug can be made from this title; fill one in.",
+                ))
             });
             derived.and_then(|result| errors.check("slug", result))
         } else {
@@ -309,7 +312,11 @@ fn slug_taken() -> FieldErrors {
     let mut errors = FieldErrors::default();
     errors.insert(
         "slug",
-        "Deze slug is net door een ander artikel in gebruik genomen; kies een andere.",
+        FieldMessage::new(
+            "taken",
+            "Deze slug is net door een ander artikel in gebruik genomen; kies een andere.",
+            "Another article has just taken this slug; choose another.",
+        ),
     );
     errors
 }

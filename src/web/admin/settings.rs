@@ -16,7 +16,7 @@ use crate::{
         dates,
         limits::{Action, Quota, Quotas},
         moderation::{Mode, Rules},
-        validate::FieldErrors,
+        validate::{FieldErrors, FieldMessage},
     },
     error::AppResult,
     store::{self, settings as keys},
@@ -45,7 +45,7 @@ pub struct QuotaRow {
     pub label: &'static str,
     pub burst: String,
     pub per_minute: String,
-    pub error: Option<&'static str>,
+    pub error: Option<FieldMessage>,
 }
 
 pub struct ChangeRow {
@@ -70,10 +70,21 @@ struct SettingsPage {
     saved: bool,
 }
 
-const MODE_ERROR: &str = "Kies een van de drie manieren van modereren.";
-const THRESHOLD_ERROR: &str = "Geef een heel getal van 0 tot 100 (0 zet de linkregel uit).";
-const QUOTA_ERROR: &str =
-    "Geef hele getallen: direct 1 tot 100.000, daarna 1 tot 6.000.000 per minuut.";
+const MODE_ERROR: FieldMessage = FieldMessage::new(
+    "invalid_choice",
+    "Kies een van de drie manieren van modereren.",
+    "Choose one of the three moderation modes.",
+);
+const THRESHOLD_ERROR: FieldMessage = FieldMessage::new(
+    "out_of_range",
+    "Geef een heel getal van 0 tot 100 (0 zet de linkregel uit).",
+    "Give a whole number from 0 to 100 (0 switches the link rule off).",
+);
+const QUOTA_ERROR: FieldMessage = FieldMessage::new(
+    "out_of_range",
+    "Geef hele getallen: direct 1 tot 100.000, daarna 1 tot 6.000.000 per minuut.",
+    "Give whole numbers: a burst of 1 to 100,000, then 1 to 6,000,000 per minute.",
+);
 
 impl SettingsForm {
     fn from_current(rules: &Rules, quotas: &Quotas) -> Self {

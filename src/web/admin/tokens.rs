@@ -10,7 +10,10 @@ use serde::Deserialize;
 
 use crate::{
     app::AppState,
-    domain::{dates, validate::FieldErrors},
+    domain::{
+        dates,
+        validate::{FieldErrors, FieldMessage},
+    },
     error::{AppError, AppResult},
     security, store,
     web::{
@@ -113,11 +116,25 @@ pub async fn create(
     let mut errors = FieldErrors::default();
     let owner = store::users::find_by_username(state.db.read(), form.username.trim()).await?;
     if owner.is_none() {
-        errors.insert("username", "Kies een bestaande gebruiker.");
+        errors.insert(
+            "username",
+            FieldMessage::new(
+                "unknown_user",
+                "Kies een bestaande gebruiker.",
+                "Choose an existing user.",
+            ),
+        );
     }
     let label = form.label.trim();
     if label.is_empty() || label.chars().count() > 100 {
-        errors.insert("label", "Geef het token een omschrijving van 1 tot 100 tekens, zodat je later weet waarvoor het is.");
+        errors.insert(
+            "label",
+            FieldMessage::new(
+                "invalid_length",
+                "Geef het token een omschrijving van 1 tot 100 tekens, zodat je later weet waarvoor het is.",
+                "Give the token a description of 1 to 100 characters.",
+            ),
+        );
     }
     let Some(owner) = owner.filter(|_| errors.is_empty()) else {
         return render_with_status(

@@ -6,7 +6,7 @@ use serde::Deserialize;
 
 use crate::{
     app::AppState,
-    domain::validate::{FieldErrors, Password, Role, Username},
+    domain::validate::{FieldErrors, FieldMessage, Password, Role, Username},
     error::{AppError, AppResult},
     security, store,
     web::{
@@ -99,7 +99,14 @@ pub async fn create(
         .await?
         .is_some()
     {
-        errors.insert("username", "Deze gebruikersnaam bestaat al.");
+        errors.insert(
+            "username",
+            FieldMessage::new(
+                "taken",
+                "Deze gebruikersnaam bestaat al.",
+                "This username is already taken.",
+            ),
+        );
         let page = page(state, &user, form, errors).await?;
         return render_with_status(&page, StatusCode::UNPROCESSABLE_ENTITY);
     }

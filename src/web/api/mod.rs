@@ -148,7 +148,7 @@ impl ApiError {
         Self::BadRequest(body("bad_request", message))
     }
 
-    /// A 422 with one entry per invalid field (the messages are the site's Dutch ones).
+    /// A 422 with one entry per invalid field: its code and its English message.
     pub fn validation(errors: &FieldErrors) -> Self {
         Self::ValidationFailed(Json(ErrorBody {
             error: "validation_failed".to_owned(),
@@ -158,7 +158,8 @@ impl ApiError {
                     .iter()
                     .map(|(field, message)| FieldErrorBody {
                         field: field.to_owned(),
-                        message: message.to_owned(),
+                        code: message.code.to_owned(),
+                        message: message.english.to_owned(),
                     })
                     .collect(),
             ),
@@ -186,7 +187,7 @@ impl From<AppError> for ApiError {
                 "Bearer".to_owned(),
             ),
             AppError::Forbidden | AppError::Csrf => Self::forbidden("Not allowed."),
-            AppError::Refused(message) => Self::forbidden(message),
+            AppError::Refused(_) => Self::forbidden("Not allowed."),
             AppError::RateLimited(seconds) => Self::RateLimited(
                 body("rate_limited", "Too many requests; see Retry-After."),
                 seconds,

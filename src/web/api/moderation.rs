@@ -114,7 +114,14 @@ impl ModerationApi {
             .filter(|r| !r.is_empty());
         if reason.is_some_and(|r| r.chars().count() > 500 || r.contains('\0')) {
             let mut errors = crate::domain::validate::FieldErrors::default();
-            errors.insert("reason", "Een reden heeft hoogstens 500 tekens.");
+            errors.insert(
+                "reason",
+                crate::domain::validate::FieldMessage::new(
+                    "too_long",
+                    "Een reden heeft hoogstens 500 tekens.",
+                    "A reason may be at most 500 characters long.",
+                ),
+            );
             return Err(ApiError::validation(&errors));
         }
         let changed = discussion::moderate(&state.db, &[id.0], action, auth.0.id, reason).await?;

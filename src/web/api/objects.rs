@@ -24,16 +24,24 @@ impl Example for ErrorBody {
             message: "One or more fields are invalid.".into(),
             details: Some(vec![FieldErrorBody {
                 field: "author_email".into(),
-                message: "Vul een geldig e-mailadres in, bijvoorbeeld naam@voorbeeld.nl.".into(),
+                code: "invalid_email".into(),
+                message: "Fill in a valid e-mail address, for example name@example.nl.".into(),
             }]),
         }
     }
 }
 
-/// One invalid field; the message is the one the site shows next to the field (Dutch).
+/// One invalid field.
 #[derive(Object, Debug)]
 pub struct FieldErrorBody {
+    /// The request field, e.g. `author_email`.
     pub field: String,
+    /// Why, as a stable snake_case code a client can show its own text for:
+    /// `required`, `too_long`, `too_short`, `invalid_length`, `invalid_email`,
+    /// `invalid_url`, `invalid_slug`, `invalid_username`, `invalid_choice`, `invalid_parent`,
+    /// `line_break`, `control_character`, `taken`, `unknown_user` or `out_of_range`.
+    pub code: String,
+    /// Why, in English.
     pub message: String,
 }
 

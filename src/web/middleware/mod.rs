@@ -1,9 +1,10 @@
 //! What every request passes through, outermost first: security headers, the request
-//! log, panic catching, error pages, the body cap, cookies, CSRF and compression.
+//! log, panic catching, CORS, error pages, the body cap, cookies, CSRF and compression.
 
 pub mod body_limit;
 pub mod client_ip;
 pub mod compress;
+pub mod cors;
 pub mod csrf;
 pub mod errors;
 pub mod rate_limit;

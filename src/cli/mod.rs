@@ -1,0 +1,460 @@
+//! The commands of the `kantlijn` binary. Each one that uses a database names it on its
+//! first line. A mistake ends a command with one line on stderr saying what to do, and
+//! exit status 1, or 2 for a mistake in how it was called (as clap's own usage errors).
+
+mod database;
+mod lock;
+
+use std::{io::BufRead, net::SocketAddr, process::ExitCode, time::Duration};
+
+use anyhow::Context;
+use tracing_subscriber::EnvFilter;
+
+pub use database::{Target, redact};
+
+use crate::{
+    app::{self, AppState},
+    config::{
+        self, Cli, CliRole, Command, DatabaseArgs, Given, Secret, ServeArgs, Settings,
+        TokenCommand, UserCommand,
+    },
+    demo,
+    domain::validate::{Password, Role, Username},
+    security::{self, Keys},
+    server,
+    store::{self, Db},
+};
+
+/// The log filter when `RUST_LOG` is not set: what the site does, without a line for
+/// every migration check of every command.
+const DEFAULT_LOG: &str = "info,sqlx=warn,sea_orm_migration=warn";
+
+/// A mistake in how the command was called, such as a flag's value: exit status 2.
+#[derive(Debug, thiserror::Error)]
+#[error("{0}")]
+pub struct UsageError(String);
+
+fn usage(message: impl Into<String>) -> anyhow::Error {
+    UsageError(message.into()).into()
+}
+
+/// Runs one command; `given` says how each of its arguments was given, for messages.
+pub async fn run(cli: Cli, given: Given) -> ExitCode {
+    let filter = match log_filter() {
+        Ok(filter) => filter,
+        Err(err) => return fail(&err),
+    };
+    tracing_subscriber::fmt()
+        .with_env_filter(filter)
+        .with_writer(std::io::stderr)
+        .init();
+    match execute(cli, &given).await {
+        Ok(()) => ExitCode::SUCCESS,
+        Err(err) => fail(&err),
+    }
+}
+
+fn fail(err: &anyhow::Error) -> ExitCode {
+    eprintln!("kantlijn: {}", one_line(err.as_ref()));
+    if err.is::<UsageError>() {
+        ExitCode::from(2)
+    } else {
+        ExitCode::FAILURE
+    }
+}
+
+/// An error and its causes on one line, leaving out a cause its error already quotes.
+pub fn one_line(err: &(dyn std::error::Error + 'static)) -> String {
+    let mut text = err.to_string();
+    let mut source = err.source();
+    while let Some(cause) = source {
+        let cause_text = cause.to_string();
+        if !text.contains(&cause_text) {
+            text.push_str(": ");
+            text.push_str(&cause_text);
+        }
+        source = cause.source();
+    }
+    text.split_whitespace().collect::<Vec<_>>().join(" ")
+}
+
+/// `RUST_LOG` as tracing-subscriber documents it; a value it cannot read is refused.
+fn log_filter() -> anyhow::Result<EnvFilter> {
+    match std::env::var("RUST_LOG") {
+        Err(std::env::VarError::NotPresent) => Ok(EnvFilter::new(DEFAULT_LOG)),
+        Ok(value) if value.trim().is_empty() => Ok(EnvFilter::new(DEFAULT_LOG)),
+        Ok(value) => EnvFilter::builder().parse(&value).map_err(|e| {
+            usage(format!(
+                "RUST_LOG={value:?} is not a log filter ({e}); write e.g. RUST_LOG=debug or \
+                 RUST_LOG=info,kantlijn=debug"
+            ))
+        }),
+        Err(std::env::VarError::NotUnicode(_)) => Err(usage("RUST_LOG is not valid UTF-8")),
+    }
+}
+
+async fn execute(cli: Cli, given: &Given) -> anyhow::Result<()> {
+    match cli.command {
+        Command::Serve(args) => serve(args, given, false).await,
+        Command::Demo(args) => serve(args, given, true).await,
+        Command::Migrate(database) => {
+            let target = chosen(&database, given)?;
+            target.announce();
+            target.open().await?;
+            println!("The database schema is up to date.");
+            Ok(())
+        }
+        Command::User {
+            command:
+                UserCommand::Add {
+                    name,
+                    role,
+                    password_stdin,
+                    reset,
+                    database,
+                },
+        } => {
+            let user = NewUser {
+                name: &name,
+                role,
+                password_stdin,
+                reset,
+            };
+            add_user(user, chosen(&database, given)?).await
+        }
+        Command::Token {
+            command:
+                TokenCommand::Create {
+                    name,
+                    label,
+                    database,
+                },
+        } => create_token(&name, &label, chosen(&database, given)?).await,
+    }
+}
+
+/// The database of every command but `demo`.
+fn chosen(args: &DatabaseArgs, given: &Given) -> anyhow::Result<Target> {
+    let url = args
+        .database_url
+        .as_deref()
+        .unwrap_or(config::DEFAULT_DATABASE_URL);
+    Target::parse(url, given.name("database_url")).map_err(|e| usage(e.to_string()))
+}
+
+/// The database of `demo`: its own, unless `--database-url` is on the command line. A
+/// `KANTLIJN_DATABASE_URL` exported for the real site is not a reason to seed it.
+fn demo_database(args: &DatabaseArgs, given: &Given) -> anyhow::Result<Target> {
+    match &args.database_url {
+        Some(url) if !given.from_env("database_url") => {
+            Target::parse(url, given.name("database_url")).map_err(|e| usage(e.to_string()))
+        }
+        _ => Target::parse(config::DEFAULT_DEMO_DATABASE_URL, "demo")
+            .map_err(|e| usage(e.to_string())),
+    }
+}
+
+/// The flags of `serve` and `demo`, checked before anything is touched.
+struct ServeConfig {
+    host: String,
+    port: u16,
+    base_url: Option<url::Url>,
+    secret: Option<Secret>,
+    trusted_proxies: Vec<ipnet::IpNet>,
+    rate_limits: config::RateLimitMode,
+    cors_origins: Vec<String>,
+}
+
+impl ServeConfig {
+    fn check(args: &ServeArgs, given: &Given) -> anyhow::Result<Self> {
+        let flag = |id: &str| {
+            let name = given.name(id).to_owned();
+            move |e: anyhow::Error| usage(format!("{name}: {e:#}"))
+        };
+        let (host, port) = config::bind_address(&args.bind).map_err(flag("bind"))?;
+        Ok(Self {
+            host,
+            port,
+            base_url: args
+                .base_url
+                .as_deref()
+                .map(config::base_url)
+                .transpose()
+                .map_err(flag("base_url"))?,
+            secret: args
+                .secret
+                .as_deref()
+                .map(Secret::parse)
+                .transpose()
+                .map_err(flag("secret"))?,
+            trusted_proxies: config::trusted_proxies(&args.trusted_proxies)
+                .map_err(flag("trusted_proxies"))?,
+            rate_limits: config::rate_limits(&args.rate_limits).map_err(flag("rate_limits"))?,
+            cors_origins: config::cors_origins(&args.cors_origins).map_err(flag("cors_origins"))?,
+        })
+    }
+}
+
+async fn serve(args: ServeArgs, given: &Given, demo: bool) -> anyhow::Result<()> {
+    let flags = ServeConfig::check(&args, given)?;
+    let target = if demo {
+        demo_database(&args.database, given)?
+    } else {
+        chosen(&args.database, given)?
+    };
+    target.announce();
+    if demo && given.from_env("database_url") {
+        println!(
+            "Not using KANTLIJN_DATABASE_URL: demo keeps to its own database unless \
+             --database-url is given."
+        );
+    }
+    // The port first: a taken one is said before a database file is created.
+    let listener = listen(&flags.host, flags.port, given.name("bind")).await?;
+    let listening = listener.local_addr()?;
+    target.check().await?;
+    let _lock = lock::acquire(&target).await?;
+    let db = target.connect().await?;
+    if demo {
+        demo::claim(&db)
+            .await
+            .with_context(|| format!("demo leaves {target} alone"))?;
+    }
+    target.migrate(&db).await?;
+    let secret = match flags.secret {
+        Some(secret) => secret,
+        None => {
+            let stored = store::settings::get_or_insert(
+                db.write(),
+                store::settings::SITE_SECRET,
+                &security::random_token(),
+            )
+            .await
+            .context("reading the site secret failed")?;
+            Secret::parse(&stored).context("the site secret stored in the database")?
+        }
+    };
+    let base_url = flags
+        .base_url
+        .unwrap_or_else(|| config::base_url_of(&shown_address(&flags.host, listening)));
+    if demo {
+        let logins = demo::prepare(&db, &Keys::derive(&secret))
+            .await
+            .context("preparing the demo site failed")?;
+        println!("Kantlijn demo: {base_url}");
+        println!("Log in at {base_url}beheer/inloggen with:");
+        for (username, role, password) in logins {
+            println!("  {username:<10} {password}   ({role})");
+        }
+    }
+    let settings = Settings {
+        secret,
+        base_url: base_url.clone(),
+        trusted_proxies: flags.trusted_proxies,
+        rate_limits: flags.rate_limits,
+        cors_origins: flags.cors_origins,
+    };
+    let state = AppState::load(db.clone(), settings).await?;
+    tokio::spawn(purge_sessions(db));
+    tokio::spawn(maintain_limiters(state.clone()));
+
+    println!("Serving {base_url} (listening on {listening}); Ctrl-C stops.");
+    tracing::info!(%listening, "serving");
+    server::run(
+        listener,
+        app::build(state),
+        shutdown_signal(),
+        Duration::from_secs(30),
+    )
+    .await
+    .with_context(|| format!("serving on {listening} failed"))?;
+    tracing::info!("server stopped");
+    Ok(())
+}
+
+/// Binds HOST:PORT; a host name is looked up and its IPv4 addresses are tried first.
+async fn listen(host: &str, port: u16, flag: &str) -> anyhow::Result<tokio::net::TcpListener> {
+    let mut addresses: Vec<SocketAddr> = tokio::net::lookup_host((host, port))
+        .await
+        .map_err(|e| usage(format!("{flag}: cannot look up the host {host:?}: {e}")))?
+        .collect();
+    addresses.sort_by_key(SocketAddr::is_ipv6);
+    addresses.dedup();
+    let mut first_error = None;
+    for address in &addresses {
+        match tokio::net::TcpListener::bind(address).await {
+            Ok(listener) => return Ok(listener),
+            Err(err) => {
+                first_error.get_or_insert((*address, err));
+            }
+        }
+    }
+    let Some((address, err)) = first_error else {
+        return Err(usage(format!("{flag}: {host:?} has no address")));
+    };
+    let why = match err.kind() {
+        std::io::ErrorKind::AddrInUse => format!(
+            "the port is already in use (another kantlijn, or another program); choose \
+             another port with {flag}"
+        ),
+        std::io::ErrorKind::AddrNotAvailable => {
+            format!("this machine has no such address; check {flag}")
+        }
+        std::io::ErrorKind::PermissionDenied => {
+            "permission denied (ports below 1024 need extra rights)".to_owned()
+        }
+        _ => err.to_string(),
+    };
+    anyhow::bail!("cannot listen on {address}: {why}")
+}
+
+/// The address to print and to derive a base URL from: the host as given, with the port
+/// really bound (which differs when port 0 was asked for).
+fn shown_address(host: &str, listening: SocketAddr) -> String {
+    if host.parse::<std::net::IpAddr>().is_ok() {
+        listening.to_string()
+    } else {
+        format!("{host}:{}", listening.port())
+    }
+}
+
+async fn shutdown_signal() {
+    let interrupt = tokio::signal::ctrl_c();
+    #[cfg(unix)]
+    let terminate = async {
+        match tokio::signal::unix::signal(tokio::signal::unix::SignalKind::terminate()) {
+            Ok(mut signal) => {
+                signal.recv().await;
+            }
+            Err(err) => {
+                tracing::warn!(%err, "cannot listen for SIGTERM");
+                std::future::pending::<()>().await;
+            }
+        }
+    };
+    #[cfg(not(unix))]
+    let terminate = std::future::pending::<()>();
+    tokio::select! {
+        _ = interrupt => {},
+        () = terminate => {},
+    }
+    tracing::info!("shutting down: finishing requests in flight");
+}
+
+async fn purge_sessions(db: Db) {
+    let mut every_hour = tokio::time::interval(Duration::from_secs(3600));
+    loop {
+        every_hour.tick().await;
+        match store::sessions::purge_expired(db.write(), chrono::Utc::now()).await {
+            Ok(0) => {}
+            Ok(n) => tracing::info!(removed = n, "purged expired sessions"),
+            Err(err) => tracing::warn!(%err, "purging sessions failed"),
+        }
+    }
+}
+
+/// Prunes recovered rate-limit keys and picks up quotas changed on another instance.
+async fn maintain_limiters(state: AppState) {
+    let mut every_half_minute = tokio::time::interval(Duration::from_secs(30));
+    loop {
+        every_half_minute.tick().await;
+        state.limiters.prune();
+        match store::settings::quotas(state.db.read()).await {
+            Ok(quotas) => state.limiters.set_quotas(&quotas),
+            Err(err) => tracing::warn!(%err, "reading rate-limit quotas failed"),
+        }
+    }
+}
+
+/// The arguments of `user add`.
+struct NewUser<'a> {
+    name: &'a str,
+    role: CliRole,
+    password_stdin: bool,
+    reset: bool,
+}
+
+async fn add_user(user: NewUser<'_>, target: Target) -> anyhow::Result<()> {
+    let name = user.name.trim();
+    let username = Username::parse(name).map_err(|m| usage(format!("{name:?}: {}", m.english)))?;
+    let role = match user.role {
+        CliRole::Admin => Role::Admin,
+        CliRole::Editor => Role::Editor,
+        CliRole::Moderator => Role::Moderator,
+    };
+    let (password, generated) = if user.password_stdin {
+        let mut line = String::new();
+        std::io::stdin()
+            .lock()
+            .read_line(&mut line)
+            .context("reading the password from standard input failed")?;
+        (line.trim_end_matches(['\n', '\r']).to_owned(), false)
+    } else {
+        (security::random_password(), true)
+    };
+    let password = Password::parse(&password)
+        .map_err(|m| anyhow::anyhow!("the password on standard input: {}", m.english))?;
+    target.announce();
+    let db = target.open().await?;
+    let hash = security::hash_password(password.as_ref())?;
+    // One write transaction: it waits for a server that is busy writing, then reads and
+    // writes the account with nobody in between.
+    let txn = db.begin().await?;
+    let existing = store::users::find_by_username(&txn, username.as_ref()).await?;
+    if let Some(account) = &existing
+        && name != username.as_ref()
+        && !user.reset
+    {
+        anyhow::bail!(
+            "there is already a user {username} ({}); names are lowercase, so {name:?} is that \
+             account. Add --reset to give it a new password, or choose another name",
+            account.role
+        );
+    }
+    store::users::upsert(&txn, &username, role, hash).await?;
+    txn.commit().await?;
+    match existing {
+        None if name != username.as_ref() => println!(
+            "Created user {username} ({}); names are lowercase, so {name:?} became {username}.",
+            role.as_str()
+        ),
+        None => println!("Created user {username} ({}).", role.as_str()),
+        Some(account) if account.role != role.as_str() => println!(
+            "Password reset for existing user {username}; role changed from {} to {}.",
+            account.role,
+            role.as_str()
+        ),
+        Some(_) => println!(
+            "Password reset for existing user {username} ({}).",
+            role.as_str()
+        ),
+    }
+    if generated {
+        println!("Password: {}", password.as_ref());
+    }
+    Ok(())
+}
+
+async fn create_token(name: &str, label: &str, target: Target) -> anyhow::Result<()> {
+    let label = label.trim();
+    if !(1..=100).contains(&label.chars().count()) {
+        return Err(usage("--label: give 1 to 100 characters"));
+    }
+    target.announce();
+    let db = target.open().await?;
+    let user = store::users::find_by_username(db.read(), &name.trim().to_lowercase())
+        .await?
+        .with_context(|| {
+            format!(
+                "there is no user {name:?} in this database; create one with `kantlijn user add`"
+            )
+        })?;
+    let token = security::new_api_token();
+    store::tokens::create(db.write(), security::token_hash(&token), user.id, label).await?;
+    println!(
+        "API token for {} ({}), shown once:",
+        user.username, user.role
+    );
+    println!("{token}");
+    Ok(())
+}
