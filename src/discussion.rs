@@ -12,7 +12,10 @@ use crate::{
     domain::{
         markdown,
         moderation::{self, Decision, Facts, Rule, Rules},
-        validate::{AuthorName, CommentBody, Email, FieldErrors, FieldMessage, WebUrl},
+        states::{CommentStatus, LogAction},
+        validate::{
+            AuthorName, CommentBody, Email, FieldErrors, FieldMessage, ModerationReason, WebUrl,
+        },
     },
     entity::{articles, comments},
     error::AppResult,
@@ -21,7 +24,7 @@ use crate::{
         self, Db,
         audit::{self, Entry},
         bans::Standing,
-        comments::{NewComment, Status},
+        comments::NewComment,
         inbox::{Decide, LogRow, Verdict},
     },
 };
@@ -167,16 +170,16 @@ pub async fn submit(db: &Db, rules: Arc<Rules>, submission: Submission<'_>) -> A
         );
         let status = match decision {
             Decision::Refuse(_) => return Verdict::Refuse,
-            Decision::Approve(_) => Status::Approved,
-            Decision::Hold(_) => Status::Pending,
-            Decision::Spam(_) => Status::Spam,
+            Decision::Approve(_) => CommentStatus::Approved,
+            Decision::Hold(_) => CommentStatus::Pending,
+            Decision::Spam(_) => CommentStatus::Spam,
         };
         Verdict::Store {
             status,
             log: LogRow {
                 actor: audit::SYSTEM.to_owned(),
-                action: "submit",
-                to_status: status.as_str().to_owned(),
+                action: LogAction::Submit,
+                to_status: status,
                 reason: Some(decision.rule().as_str().to_owned()),
             },
         }
@@ -191,7 +194,7 @@ pub async fn submit(db: &Db, rules: Arc<Rules>, submission: Submission<'_>) -> A
         author_url: input.author_url,
         body: input.body,
         // The rules decide in the inbox; this is never stored as it is.
-        status: Status::Pending,
+        status: CommentStatus::Pending,
         user_id: submission.staff_user_id,
         ip_hash: submission.ip_hash,
         edit_key_hash: Some(security::token_hash(&edit_key)),
@@ -199,7 +202,7 @@ pub async fn submit(db: &Db, rules: Arc<Rules>, submission: Submission<'_>) -> A
     let Some(comment) = db.inbox().submit(new, decide).await? else {
         return Ok(Outcome::Banned);
     };
-    if comment.status == Status::Approved.as_str() {
+    if comment.status == CommentStatus::Approved {
         db.versions().article_changed(article_id);
     }
     Ok(Outcome::Stored {
@@ -212,8 +215,8 @@ pub async fn submit(db: &Db, rules: Arc<Rules>, submission: Submission<'_>) -> A
 /// and the window has not closed.
 pub fn may_edit(comment: &comments::Model, edit_key: Option<&str>, now: DateTime<Utc>) -> bool {
     let editable_status = matches!(
-        Status::parse(&comment.status),
-        Some(Status::Pending | Status::Approved | Status::Spam)
+        comment.status,
+        CommentStatus::Pending | CommentStatus::Approved | CommentStatus::Spam
     );
     holds_key(edit_key, comment.edit_key_hash.as_deref())
         && edit_window_open(comment.created_at, now)
@@ -241,9 +244,9 @@ pub async fn edit(
     comment: comments::Model,
     body: CommentBody,
 ) -> AppResult<comments::Model> {
-    let from = Status::parse(&comment.status).unwrap_or(Status::Pending);
-    let to = if from == Status::Spam {
-        (Status::Spam, None)
+    let from = comment.status;
+    let to = if from == CommentStatus::Spam {
+        (CommentStatus::Spam, None)
     } else {
         let email = Email::parse(&comment.author_email).ok();
         let name = AuthorName::parse(&comment.author_name).ok();
@@ -265,9 +268,9 @@ pub async fn edit(
             },
         );
         match decision {
-            Decision::Approve(rule) => (Status::Approved, Some(rule)),
-            Decision::Hold(rule) => (Status::Pending, Some(rule)),
-            Decision::Spam(rule) | Decision::Refuse(rule) => (Status::Spam, Some(rule)),
+            Decision::Approve(rule) => (CommentStatus::Approved, Some(rule)),
+            Decision::Hold(rule) => (CommentStatus::Pending, Some(rule)),
+            Decision::Spam(rule) | Decision::Refuse(rule) => (CommentStatus::Spam, Some(rule)),
         }
     };
     let (to, rule) = to;
@@ -281,9 +284,9 @@ pub async fn edit(
         Entry {
             comment_id: id,
             actor: audit::SYSTEM,
-            action: "edit",
-            from_status: Some(from.as_str()),
-            to_status: to.as_str(),
+            action: LogAction::Edit,
+            from_status: Some(from),
+            to_status: to,
             reason: rule.map(Rule::as_str),
         },
     )
@@ -296,18 +299,18 @@ pub async fn edit(
 /// A reader deletes their own reaction.
 pub async fn delete_own(db: &Db, comment: comments::Model) -> AppResult<()> {
     let txn = db.begin().await?;
-    let from = comment.status.clone();
+    let from = comment.status;
     let id = comment.id;
     let article_id = comment.article_id;
-    store::comments::set_status(&txn, comment, Status::Deleted).await?;
+    store::comments::set_status(&txn, comment, CommentStatus::Deleted).await?;
     audit::record(
         &txn,
         Entry {
             comment_id: id,
             actor: audit::READER,
-            action: "delete",
-            from_status: Some(&from),
-            to_status: Status::Deleted.as_str(),
+            action: LogAction::Delete,
+            from_status: Some(from),
+            to_status: CommentStatus::Deleted,
             reason: None,
         },
     )
@@ -327,31 +330,33 @@ pub enum Action {
 }
 
 impl Action {
+    pub const ALL: [Self; 4] = [Self::Approve, Self::Reject, Self::Spam, Self::Delete];
+
+    /// Reads a form's `action` (the log's name of the action).
     pub fn parse(value: &str) -> Option<Self> {
-        match value {
-            "approve" => Some(Self::Approve),
-            "reject" => Some(Self::Reject),
-            "spam" => Some(Self::Spam),
-            "delete" => Some(Self::Delete),
-            _ => None,
-        }
+        Self::ALL.into_iter().find(|a| a.as_str() == value)
     }
 
     pub fn as_str(self) -> &'static str {
+        self.log_action().as_str()
+    }
+
+    /// How the log records this action.
+    pub fn log_action(self) -> LogAction {
         match self {
-            Self::Approve => "approve",
-            Self::Reject => "reject",
-            Self::Spam => "spam",
-            Self::Delete => "delete",
+            Self::Approve => LogAction::Approve,
+            Self::Reject => LogAction::Reject,
+            Self::Spam => LogAction::Spam,
+            Self::Delete => LogAction::Delete,
         }
     }
 
-    pub fn target(self) -> Status {
+    pub fn target(self) -> CommentStatus {
         match self {
-            Self::Approve => Status::Approved,
-            Self::Reject => Status::Rejected,
-            Self::Spam => Status::Spam,
-            Self::Delete => Status::Deleted,
+            Self::Approve => CommentStatus::Approved,
+            Self::Reject => CommentStatus::Rejected,
+            Self::Spam => CommentStatus::Spam,
+            Self::Delete => CommentStatus::Deleted,
         }
     }
 }
@@ -363,18 +368,19 @@ pub async fn moderate(
     ids: &[i32],
     action: Action,
     moderator_id: i32,
-    reason: Option<&str>,
+    reason: Option<&ModerationReason>,
 ) -> AppResult<usize> {
+    let reason = reason.map(AsRef::as_ref);
     let txn = db.begin().await?;
     let actor = moderator_id.to_string();
     let target = action.target();
     let mut changed = 0;
     let mut articles = Vec::new();
     for comment in store::comments::find_many(&txn, ids).await? {
-        if comment.status == target.as_str() {
+        if comment.status == target {
             continue;
         }
-        let from = comment.status.clone();
+        let from = comment.status;
         let id = comment.id;
         articles.push(comment.article_id);
         store::comments::set_status(&txn, comment, target).await?;
@@ -383,9 +389,9 @@ pub async fn moderate(
             Entry {
                 comment_id: id,
                 actor: &actor,
-                action: action.as_str(),
-                from_status: Some(&from),
-                to_status: target.as_str(),
+                action: action.log_action(),
+                from_status: Some(from),
+                to_status: target,
                 reason,
             },
         )
@@ -407,9 +413,10 @@ pub async fn ban(
     comment: &comments::Model,
     kind: store::bans::Kind,
     days: Option<i64>,
-    reason: Option<&str>,
+    reason: Option<&ModerationReason>,
     moderator_id: i32,
 ) -> AppResult<()> {
+    let reason = reason.map(AsRef::as_ref);
     let txn = db.begin().await?;
     let value = match kind {
         store::bans::Kind::Email => comment.author_email.as_str(),
@@ -418,8 +425,8 @@ pub async fn ban(
     let expires_at = days.map(|d| Utc::now() + Duration::days(d));
     store::bans::insert(&txn, kind, value, reason, expires_at, moderator_id).await?;
     let action = match kind {
-        store::bans::Kind::Email => "ban_email",
-        store::bans::Kind::IpHash => "ban_ip_hash",
+        store::bans::Kind::Email => LogAction::BanEmail,
+        store::bans::Kind::IpHash => LogAction::BanIpHash,
     };
     let actor = moderator_id.to_string();
     audit::record(
@@ -428,8 +435,8 @@ pub async fn ban(
             comment_id: comment.id,
             actor: &actor,
             action,
-            from_status: Some(&comment.status),
-            to_status: &comment.status,
+            from_status: Some(comment.status),
+            to_status: comment.status,
             reason,
         },
     )

@@ -1,12 +1,15 @@
-//! One error type for the whole site, turned into a Dutch page or a JSON error.
+//! One error type for the whole site, and one table of how each error is answered: a
+//! status, a stable code and an English message for the API, a Dutch sentence for pages.
 
-use std::borrow::Cow;
+use std::{borrow::Cow, panic::Location};
 
 use poem::{
     Response,
     error::ResponseError,
     http::{StatusCode, header},
 };
+
+use crate::domain::validate::FieldMessage;
 
 /// What can go wrong while answering a request.
 #[derive(Debug, thiserror::Error)]
@@ -20,6 +23,12 @@ pub enum AppError {
     /// Forbidden, with a Dutch explanation for the person.
     #[error("refused: {0}")]
     Refused(&'static str),
+    /// One field of a form or a request did not pass its check.
+    #[error("invalid {field}: {}", message.english)]
+    Invalid {
+        field: &'static str,
+        message: FieldMessage,
+    },
     #[error("missing or invalid CSRF token")]
     Csrf,
     #[error("request body too large")]
@@ -32,14 +41,43 @@ pub enum AppError {
     RateLimited(u64),
     #[error("database unavailable")]
     Unavailable(#[source] sea_orm::DbErr),
-    #[error("database error")]
-    Database(#[from] sea_orm::DbErr),
+    /// A query failed; `at` is where the handler or service asked for it.
+    #[error("database error at {}:{}", at.file(), at.line())]
+    Database {
+        #[source]
+        source: sea_orm::DbErr,
+        at: &'static Location<'static>,
+    },
     #[error("internal error")]
     Internal(#[from] anyhow::Error),
 }
 
+impl From<sea_orm::DbErr> for AppError {
+    /// Records where the `?` that converted the error stands, so that the log line of a
+    /// failed query says which one it was.
+    #[track_caller]
+    fn from(source: sea_orm::DbErr) -> Self {
+        Self::Database {
+            source,
+            at: Location::caller(),
+        }
+    }
+}
+
 /// The result type of handlers and store calls.
 pub type AppResult<T> = Result<T, AppError>;
+
+/// How an error is answered.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct Answer {
+    pub status: StatusCode,
+    /// Stable snake_case code of the API.
+    pub code: &'static str,
+    /// The API's message.
+    pub english: Cow<'static, str>,
+    /// The sentence on the page.
+    pub dutch: Cow<'static, str>,
+}
 
 impl AppError {
     /// Wraps any error as an internal one, keeping its cause chain for the log.
@@ -47,33 +85,136 @@ impl AppError {
         Self::Internal(err.into())
     }
 
-    fn is_record_not_found(&self) -> bool {
-        matches!(self, Self::Database(sea_orm::DbErr::RecordNotFound(_)))
+    /// How this error is answered, on a page and in the API alike.
+    pub fn answer(&self) -> Answer {
+        let with = |status: StatusCode, dutch: Cow<'static, str>| Answer {
+            dutch,
+            ..answer_for(status)
+        };
+        match self {
+            Self::NotFound => answer_for(StatusCode::NOT_FOUND),
+            Self::Database {
+                source: sea_orm::DbErr::RecordNotFound(_),
+                ..
+            } => answer_for(StatusCode::NOT_FOUND),
+            Self::LoginRequired => answer_for(StatusCode::UNAUTHORIZED),
+            Self::Forbidden => answer_for(StatusCode::FORBIDDEN),
+            Self::Refused(dutch) => with(StatusCode::FORBIDDEN, Cow::Borrowed(dutch)),
+            Self::Invalid { message, .. } => Answer {
+                status: StatusCode::UNPROCESSABLE_ENTITY,
+                code: "validation_failed",
+                english: Cow::Borrowed(message.english),
+                dutch: Cow::Borrowed(message.dutch),
+            },
+            Self::Csrf => with(
+                StatusCode::FORBIDDEN,
+                Cow::Borrowed(
+                    "Dit formulier is verlopen of niet van deze site afkomstig. Laad de pagina opnieuw en probeer het nog eens.",
+                ),
+            ),
+            Self::PayloadTooLarge => answer_for(StatusCode::PAYLOAD_TOO_LARGE),
+            Self::EncodedBody => answer_for(StatusCode::UNSUPPORTED_MEDIA_TYPE),
+            Self::RateLimited(seconds) => Answer {
+                english: Cow::Owned(format!(
+                    "Too many requests; try again in {seconds} s (see Retry-After)."
+                )),
+                dutch: Cow::Owned(too_fast(*seconds)),
+                ..answer_for(StatusCode::TOO_MANY_REQUESTS)
+            },
+            Self::Unavailable(_) => answer_for(StatusCode::SERVICE_UNAVAILABLE),
+            Self::Database { .. } | Self::Internal(_) => {
+                answer_for(StatusCode::INTERNAL_SERVER_ERROR)
+            }
+        }
+    }
+}
+
+/// The answer for a status, also for errors that are not ours (poem's 404 for an unknown
+/// route, 405, an unreadable body).
+pub fn answer_for(status: StatusCode) -> Answer {
+    let (code, english, dutch) = match status {
+        StatusCode::NOT_FOUND => (
+            "not_found",
+            "The resource does not exist.",
+            "Deze pagina bestaat niet (meer). Misschien is het adres verkeerd overgenomen.",
+        ),
+        StatusCode::UNAUTHORIZED => (
+            "unauthorized",
+            "A valid bearer token is required.",
+            "Log eerst in om verder te gaan.",
+        ),
+        StatusCode::FORBIDDEN => (
+            "forbidden",
+            "You may not do that.",
+            "Je hebt geen toegang tot deze pagina.",
+        ),
+        StatusCode::PAYLOAD_TOO_LARGE => (
+            "payload_too_large",
+            "The request body is larger than 64 KiB.",
+            "Wat je verstuurde is te groot: de grens ligt bij 64 KB. Maak de tekst korter en probeer het opnieuw.",
+        ),
+        StatusCode::METHOD_NOT_ALLOWED => (
+            "method_not_allowed",
+            "This method is not allowed here.",
+            "Deze pagina kan dat verzoek niet verwerken.",
+        ),
+        StatusCode::UNSUPPORTED_MEDIA_TYPE => (
+            "unsupported_media_type",
+            "Request bodies must not be compressed: send them with no Content-Encoding.",
+            "Deze site neemt geen gecomprimeerde formulieren aan. Verstuur het opnieuw zonder compressie; gewone browsers doen dat vanzelf.",
+        ),
+        StatusCode::TOO_MANY_REQUESTS => (
+            "rate_limited",
+            "Too many requests; see Retry-After.",
+            "Je doet te veel verzoeken kort na elkaar. Probeer het later opnieuw.",
+        ),
+        StatusCode::CONFLICT => (
+            "conflict",
+            "The change clashes with existing data; try again.",
+            "Dit botst met een andere wijziging. Laad de pagina opnieuw en probeer het nog eens.",
+        ),
+        StatusCode::UNPROCESSABLE_ENTITY => (
+            "validation_failed",
+            "One or more fields are invalid.",
+            "Dit verzoek kon niet worden verwerkt. Controleer wat je invulde en probeer het opnieuw.",
+        ),
+        StatusCode::SERVICE_UNAVAILABLE => (
+            "unavailable",
+            "The service is temporarily unavailable.",
+            "De site is even niet bereikbaar. Probeer het over een paar minuten opnieuw.",
+        ),
+        s if s.is_server_error() => (
+            "internal_error",
+            "Something went wrong on our side.",
+            "Er ging aan onze kant iets mis. Probeer het later nog eens; de beheerders zijn op de hoogte.",
+        ),
+        _ => (
+            "bad_request",
+            "The request could not be processed.",
+            "Dit verzoek kon niet worden verwerkt. Controleer wat je invulde en probeer het opnieuw.",
+        ),
+    };
+    Answer {
+        status,
+        code,
+        english: Cow::Borrowed(english),
+        dutch: Cow::Borrowed(dutch),
     }
 }
 
 impl ResponseError for AppError {
     fn status(&self) -> StatusCode {
-        match self {
-            Self::NotFound => StatusCode::NOT_FOUND,
-            Self::LoginRequired => StatusCode::UNAUTHORIZED,
-            Self::Forbidden | Self::Refused(_) | Self::Csrf => StatusCode::FORBIDDEN,
-            Self::PayloadTooLarge => StatusCode::PAYLOAD_TOO_LARGE,
-            Self::EncodedBody => StatusCode::UNSUPPORTED_MEDIA_TYPE,
-            Self::RateLimited(_) => StatusCode::TOO_MANY_REQUESTS,
-            Self::Unavailable(_) => StatusCode::SERVICE_UNAVAILABLE,
-            _ if self.is_record_not_found() => StatusCode::NOT_FOUND,
-            Self::Database(_) | Self::Internal(_) => StatusCode::INTERNAL_SERVER_ERROR,
-        }
+        self.answer().status
     }
 
     fn as_response(&self) -> Response {
         // Pages and JSON are chosen by the error middleware, which knows the route;
         // this plain answer is only a fallback.
+        let answer = self.answer();
         Response::builder()
-            .status(self.status())
+            .status(answer.status)
             .header(header::CONTENT_TYPE, "text/plain; charset=utf-8")
-            .body(dutch_message(self.status(), Some(self)).into_owned())
+            .body(answer.dutch.into_owned())
     }
 }
 
@@ -87,15 +228,6 @@ pub fn chain(err: &dyn std::error::Error) -> String {
         source = cause.source();
     }
     text
-}
-
-/// The Dutch sentence a person sees for an error.
-pub fn dutch_message(status: StatusCode, error: Option<&AppError>) -> Cow<'static, str> {
-    match (error, status) {
-        (Some(AppError::RateLimited(seconds)), _) => Cow::Owned(too_fast(*seconds)),
-        (Some(AppError::Refused(message)), _) => Cow::Borrowed(message),
-        _ => Cow::Borrowed(static_message(status, error)),
-    }
 }
 
 /// "1 seconde", "30 seconden".
@@ -112,69 +244,66 @@ pub fn too_fast(seconds: u64) -> String {
     )
 }
 
-fn static_message(status: StatusCode, error: Option<&AppError>) -> &'static str {
-    match (error, status) {
-        (Some(AppError::Csrf), _) => {
-            "Dit formulier is verlopen of niet van deze site afkomstig. Laad de pagina opnieuw en probeer het nog eens."
-        }
-        (Some(AppError::LoginRequired), _) | (_, StatusCode::UNAUTHORIZED) => {
-            "Log eerst in om verder te gaan."
-        }
-        (_, StatusCode::NOT_FOUND) => {
-            "Deze pagina bestaat niet (meer). Misschien is het adres verkeerd overgenomen."
-        }
-        (_, StatusCode::FORBIDDEN) => "Je hebt geen toegang tot deze pagina.",
-        (_, StatusCode::PAYLOAD_TOO_LARGE) => {
-            "Wat je verstuurde is te groot: de grens ligt bij 64 KB. Maak de tekst korter en probeer het opnieuw."
-        }
-        (_, StatusCode::METHOD_NOT_ALLOWED) => "Deze pagina kan dat verzoek niet verwerken.",
-        (_, StatusCode::UNSUPPORTED_MEDIA_TYPE) => {
-            "Deze site neemt geen gecomprimeerde formulieren aan. Verstuur het opnieuw zonder compressie; gewone browsers doen dat vanzelf."
-        }
-        (_, StatusCode::SERVICE_UNAVAILABLE) => {
-            "De site is even niet bereikbaar. Probeer het over een paar minuten opnieuw."
-        }
-        (_, s) if s.is_server_error() => {
-            "Er ging aan onze kant iets mis. Probeer het later nog eens; de beheerders zijn op de hoogte."
-        }
-        _ => {
-            "Dit verzoek kon niet worden verwerkt. Controleer wat je invulde en probeer het opnieuw."
-        }
-    }
-}
+#[cfg(test)]
+mod tests {
+    use super::*;
 
-/// A stable snake_case code for the JSON API.
-pub fn api_code(status: StatusCode) -> &'static str {
-    match status {
-        StatusCode::NOT_FOUND => "not_found",
-        StatusCode::UNAUTHORIZED => "unauthorized",
-        StatusCode::FORBIDDEN => "forbidden",
-        StatusCode::PAYLOAD_TOO_LARGE => "payload_too_large",
-        StatusCode::METHOD_NOT_ALLOWED => "method_not_allowed",
-        StatusCode::UNSUPPORTED_MEDIA_TYPE => "unsupported_media_type",
-        StatusCode::TOO_MANY_REQUESTS => "rate_limited",
-        StatusCode::CONFLICT => "conflict",
-        StatusCode::UNPROCESSABLE_ENTITY => "validation_failed",
-        StatusCode::SERVICE_UNAVAILABLE => "unavailable",
-        s if s.is_server_error() => "internal_error",
-        _ => "bad_request",
-    }
-}
-
-/// The English message of the JSON API.
-pub fn api_message(status: StatusCode) -> &'static str {
-    match status {
-        StatusCode::NOT_FOUND => "The resource does not exist.",
-        StatusCode::UNAUTHORIZED => "A valid bearer token is required.",
-        StatusCode::FORBIDDEN => "This token may not do that.",
-        StatusCode::PAYLOAD_TOO_LARGE => "The request body is larger than 64 KiB.",
-        StatusCode::METHOD_NOT_ALLOWED => "This method is not allowed here.",
-        StatusCode::UNSUPPORTED_MEDIA_TYPE => {
-            "Request bodies must not be compressed: send them with no Content-Encoding."
+    /// Pages and the API answer from the same row: the status and code agree, whichever
+    /// way an error is shown.
+    #[test]
+    fn every_error_has_one_status_and_code() {
+        let cases = [
+            (AppError::NotFound, StatusCode::NOT_FOUND, "not_found"),
+            (
+                AppError::PayloadTooLarge,
+                StatusCode::PAYLOAD_TOO_LARGE,
+                "payload_too_large",
+            ),
+            (
+                AppError::EncodedBody,
+                StatusCode::UNSUPPORTED_MEDIA_TYPE,
+                "unsupported_media_type",
+            ),
+            (
+                AppError::RateLimited(7),
+                StatusCode::TOO_MANY_REQUESTS,
+                "rate_limited",
+            ),
+            (
+                AppError::Refused("Nee."),
+                StatusCode::FORBIDDEN,
+                "forbidden",
+            ),
+            (
+                AppError::internal(anyhow::anyhow!("x")),
+                StatusCode::INTERNAL_SERVER_ERROR,
+                "internal_error",
+            ),
+        ];
+        for (error, status, code) in cases {
+            let answer = error.answer();
+            assert_eq!((answer.status, answer.code), (status, code), "{error}");
+            assert_eq!(ResponseError::status(&error), status);
         }
-        StatusCode::TOO_MANY_REQUESTS => "Too many requests; see Retry-After.",
-        StatusCode::SERVICE_UNAVAILABLE => "The service is temporarily unavailable.",
-        s if s.is_server_error() => "Something went wrong on our side.",
-        _ => "The request could not be processed.",
+        assert!(
+            AppError::RateLimited(7)
+                .answer()
+                .dutch
+                .contains("7 seconden")
+        );
+        assert_eq!(AppError::Refused("Nee.").answer().dutch, "Nee.");
+    }
+
+    #[test]
+    fn a_database_error_says_where_it_was_asked_for() {
+        fn query() -> AppResult<()> {
+            Err(sea_orm::DbErr::Custom("kapot".into()))?
+        }
+        let text = chain(&query().unwrap_err());
+        assert!(
+            text.starts_with("database error at src/error.rs:"),
+            "{text}"
+        );
+        assert!(text.ends_with("kapot"), "{text}");
     }
 }

@@ -3,7 +3,7 @@
 use prometheus::{Encoder, IntCounterVec, IntGaugeVec, Opts, Registry, TextEncoder};
 use sea_orm::{DatabaseConnection, DbBackend};
 
-use crate::domain::limits::Action;
+use crate::domain::{limits::Action, states::CommentStatus};
 
 /// The site's counters, registered in a registry of their own.
 pub struct Metrics {
@@ -78,8 +78,8 @@ impl Metrics {
             .inc();
     }
 
-    pub fn reaction_posted(&self, status: &str) {
-        self.reactions.with_label_values(&[status]).inc();
+    pub fn reaction_posted(&self, status: CommentStatus) {
+        self.reactions.with_label_values(&[status.as_str()]).inc();
     }
 
     pub fn rate_limited(&self, action: Action) {

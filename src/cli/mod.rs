@@ -419,7 +419,7 @@ async fn add_user(user: NewUser<'_>, target: Target) -> anyhow::Result<()> {
             role.as_str()
         ),
         None => println!("Created user {username} ({}).", role.as_str()),
-        Some(account) if account.role != role.as_str() => println!(
+        Some(account) if account.role != role => println!(
             "Password reset for existing user {username}; role changed from {} to {}.",
             account.role,
             role.as_str()

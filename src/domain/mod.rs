@@ -1,9 +1,11 @@
-//! Pure logic: validation newtypes, Markdown rendering, Dutch dates, slugs.
-//! Nothing in here touches the network, the database or the clock.
+//! Pure logic: validation newtypes, the stored states, Markdown rendering, Dutch dates,
+//! slugs. Nothing in here touches the network, the database or the clock (the states
+//! only say how they are stored).
 
 pub mod dates;
 pub mod limits;
 pub mod markdown;
 pub mod moderation;
+pub mod states;
 pub mod thread;
 pub mod validate;

@@ -5,6 +5,10 @@
 
 use std::{collections::BTreeMap, fmt};
 
+/// Roles and article states are read from forms too; they are defined with the other
+/// stored states.
+pub use super::states::{ArticleStatus, Role};
+
 /// Why a field did not pass its check: a stable snake_case `code` for API clients, the
 /// Dutch sentence the site shows next to the field, and the English one of the API and
 /// the command line. Displays as the Dutch sentence.
@@ -155,18 +159,6 @@ const PASSWORD_TOO_LONG: FieldMessage = FieldMessage::new(
     "too_long",
     "Dat wachtwoord is te lang (hoogstens 1024 tekens).",
     "That password is too long (at most 1024 characters).",
-);
-
-const ROLE_UNKNOWN: FieldMessage = FieldMessage::new(
-    "invalid_choice",
-    "Kies een rol: admin, editor of moderator.",
-    "Choose a role: admin, editor or moderator.",
-);
-
-const STATUS_UNKNOWN: FieldMessage = FieldMessage::new(
-    "invalid_choice",
-    "Kies concept of gepubliceerd.",
-    "Choose draft or published.",
 );
 
 const NAME_ONE_LINE: FieldMessage = FieldMessage::new(
@@ -357,85 +349,56 @@ impl fmt::Debug for Password {
     }
 }
 
-/// What a staff member may do.
-#[derive(Clone, Copy, Debug, PartialEq, Eq)]
-pub enum Role {
-    Admin,
-    Editor,
-    Moderator,
+/// A moderator's reason for a decision or a ban, kept in the log: at most 500 characters,
+/// no control characters but line breaks.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct ModerationReason(String);
+string_newtype!(ModerationReason);
+
+impl ModerationReason {
+    pub const MAX_CHARS: usize = 500;
+
+    /// An empty field is no reason (`Ok(None)`).
+    pub fn parse_optional(value: &str) -> Result<Option<Self>, FieldMessage> {
+        if has_stray_control_chars(value) {
+            return Err(STRAY_CONTROL);
+        }
+        let value = value.trim();
+        if value.is_empty() {
+            Ok(None)
+        } else if value.chars().count() > Self::MAX_CHARS {
+            Err(REASON_TOO_LONG)
+        } else {
+            Ok(Some(Self(value.to_owned())))
+        }
+    }
 }
 
-impl Role {
+/// What an API token is for, shown in its list: 1..=100 characters, one line.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct TokenLabel(String);
+string_newtype!(TokenLabel);
+
+impl TokenLabel {
     pub fn parse(value: &str) -> Result<Self, FieldMessage> {
-        match value.trim() {
-            "admin" => Ok(Self::Admin),
-            "editor" => Ok(Self::Editor),
-            "moderator" => Ok(Self::Moderator),
-            _ => Err(ROLE_UNKNOWN),
+        if has_control_chars(value) {
+            return Err(LABEL_LENGTH);
         }
-    }
-
-    /// The value stored in the database and used on the command line.
-    pub fn as_str(self) -> &'static str {
-        match self {
-            Self::Admin => "admin",
-            Self::Editor => "editor",
-            Self::Moderator => "moderator",
-        }
-    }
-
-    /// The Dutch name shown to people.
-    pub fn label(self) -> &'static str {
-        match self {
-            Self::Admin => "beheerder",
-            Self::Editor => "redacteur",
-            Self::Moderator => "moderator",
-        }
-    }
-
-    pub fn can_edit_articles(self) -> bool {
-        matches!(self, Self::Admin | Self::Editor)
-    }
-
-    pub fn can_moderate(self) -> bool {
-        matches!(self, Self::Admin | Self::Moderator)
-    }
-
-    pub fn is_admin(self) -> bool {
-        self == Self::Admin
+        trimmed_length(value, 1, 100).map(Self).ok_or(LABEL_LENGTH)
     }
 }
 
-/// Whether an article is visible to the public.
-#[derive(Clone, Copy, Debug, PartialEq, Eq)]
-pub enum ArticleStatus {
-    Draft,
-    Published,
-}
+const REASON_TOO_LONG: FieldMessage = FieldMessage::new(
+    "too_long",
+    "Een reden heeft hoogstens 500 tekens.",
+    "A reason may be at most 500 characters long.",
+);
 
-impl ArticleStatus {
-    pub fn parse(value: &str) -> Result<Self, FieldMessage> {
-        match value.trim() {
-            "draft" => Ok(Self::Draft),
-            "published" => Ok(Self::Published),
-            _ => Err(STATUS_UNKNOWN),
-        }
-    }
-
-    pub fn as_str(self) -> &'static str {
-        match self {
-            Self::Draft => "draft",
-            Self::Published => "published",
-        }
-    }
-
-    pub fn label(self) -> &'static str {
-        match self {
-            Self::Draft => "concept",
-            Self::Published => "gepubliceerd",
-        }
-    }
-}
+const LABEL_LENGTH: FieldMessage = FieldMessage::new(
+    "invalid_length",
+    "Geef het token een omschrijving van 1 tot 100 tekens op één regel, zodat je later weet waarvoor het is.",
+    "Give the token a description of 1 to 100 characters on one line.",
+);
 
 /// The name a reader signs a reaction with: 1..=80 characters, one line.
 #[derive(Clone, Debug, PartialEq, Eq)]

@@ -1,5 +1,7 @@
 use sea_orm::entity::prelude::*;
 
+use crate::domain::states::ArticleStatus;
+
 #[derive(Clone, Debug, PartialEq, Eq, DeriveEntityModel)]
 #[sea_orm(table_name = "articles")]
 pub struct Model {
@@ -11,7 +13,7 @@ pub struct Model {
     pub summary: String,
     pub body_md: String,
     pub body_html: String,
-    pub status: String,
+    pub status: ArticleStatus,
     pub published_at: Option<DateTimeUtc>,
     pub author_id: i32,
     pub reactions_open: bool,

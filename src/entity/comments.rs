@@ -1,5 +1,7 @@
 use sea_orm::entity::prelude::*;
 
+use crate::domain::states::CommentStatus;
+
 #[derive(Clone, Debug, PartialEq, Eq, DeriveEntityModel)]
 #[sea_orm(table_name = "comments")]
 pub struct Model {
@@ -13,7 +15,7 @@ pub struct Model {
     pub author_url: Option<String>,
     pub body_md: String,
     pub body_html: String,
-    pub status: String,
+    pub status: CommentStatus,
     pub user_id: Option<i32>,
     /// HMAC-SHA256 of the client address with the site secret.
     pub ip_hash: String,

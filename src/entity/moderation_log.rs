@@ -1,5 +1,7 @@
 use sea_orm::entity::prelude::*;
 
+use crate::domain::states::{CommentStatus, LogAction};
+
 #[derive(Clone, Debug, PartialEq, Eq, DeriveEntityModel)]
 #[sea_orm(table_name = "moderation_log")]
 pub struct Model {
@@ -8,9 +10,9 @@ pub struct Model {
     pub comment_id: i32,
     /// A user id, or `system` for automatic decisions.
     pub actor: String,
-    pub action: String,
-    pub from_status: Option<String>,
-    pub to_status: String,
+    pub action: LogAction,
+    pub from_status: Option<CommentStatus>,
+    pub to_status: CommentStatus,
     pub reason: Option<String>,
     pub created_at: DateTimeUtc,
 }

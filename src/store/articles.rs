@@ -10,7 +10,8 @@ use sea_orm::{
 use crate::{
     domain::{
         markdown::SafeHtml,
-        validate::{ArticleBody, ArticleStatus, Slug, Summary, Title},
+        states::{ArticleStatus, CommentStatus},
+        validate::{ArticleBody, Slug, Summary, Title},
     },
     entity::articles,
 };
@@ -49,11 +50,14 @@ pub struct ArticleInput {
     pub reactions_open: bool,
 }
 
+/// The approved-reaction count of each article row: the one definition of that count
+/// for lists (`store::comments::approved_count` counts one article).
 fn approved_count_expr() -> Expr {
-    Expr::cust(
+    Expr::cust(format!(
         "(SELECT COUNT(*) FROM comments \
-         WHERE comments.article_id = articles.id AND comments.status = 'approved')",
-    )
+         WHERE comments.article_id = articles.id AND comments.status = '{}')",
+        CommentStatus::Approved.as_str()
+    ))
 }
 
 /// Where a page of published articles continues: after this `(published_at, id)`.
@@ -134,7 +138,7 @@ fn published_query() -> sea_orm::Select<articles::Entity> {
             articles::Column::PublishedAt,
         ])
         .column_as(approved_count_expr(), "reaction_count")
-        .filter(articles::Column::Status.eq(ArticleStatus::Published.as_str()))
+        .filter(articles::Column::Status.eq(ArticleStatus::Published))
         .order_by_desc(articles::Column::PublishedAt)
         .order_by_desc(articles::Column::Id)
 }
@@ -178,7 +182,7 @@ pub async fn latest_published(
     limit: Option<u64>,
 ) -> Result<Vec<articles::Model>, DbErr> {
     articles::Entity::find()
-        .filter(articles::Column::Status.eq(ArticleStatus::Published.as_str()))
+        .filter(articles::Column::Status.eq(ArticleStatus::Published))
         .order_by_desc(articles::Column::PublishedAt)
         .order_by_desc(articles::Column::Id)
         .limit(limit)
@@ -195,7 +199,7 @@ pub async fn find_readable(
 ) -> Result<Option<articles::Model>, DbErr> {
     Ok(find_by_slug(db, slug)
         .await?
-        .filter(|a| drafts_too || a.status == ArticleStatus::Published.as_str()))
+        .filter(|a| drafts_too || a.status.is_published()))
 }
 
 pub async fn find_by_id(
@@ -246,7 +250,7 @@ pub async fn insert(
         summary: Set(input.summary.into_inner()),
         body_md: Set(input.body.into_inner()),
         body_html: Set(input.body_html.into_inner()),
-        status: Set(input.status.as_str().to_owned()),
+        status: Set(input.status),
         published_at: Set(published.then_some(now)),
         author_id: Set(author_id),
         reactions_open: Set(input.reactions_open),
@@ -273,7 +277,7 @@ pub async fn update(
     row.summary = Set(input.summary.into_inner());
     row.body_md = Set(input.body.into_inner());
     row.body_html = Set(input.body_html.into_inner());
-    row.status = Set(input.status.as_str().to_owned());
+    row.status = Set(input.status);
     row.reactions_open = Set(input.reactions_open);
     row.updated_at = Set(now);
     if first_publish {

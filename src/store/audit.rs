@@ -8,7 +8,10 @@ use sea_orm::{
     FromQueryResult, QueryFilter, QueryOrder, QuerySelect,
 };
 
-use crate::entity::moderation_log;
+use crate::{
+    domain::states::{CommentStatus, LogAction},
+    entity::moderation_log,
+};
 
 /// The actor of automatic decisions.
 pub const SYSTEM: &str = "system";
@@ -20,9 +23,9 @@ pub const READER: &str = "reader";
 pub struct Entry<'a> {
     pub comment_id: i32,
     pub actor: &'a str,
-    pub action: &'a str,
-    pub from_status: Option<&'a str>,
-    pub to_status: &'a str,
+    pub action: LogAction,
+    pub from_status: Option<CommentStatus>,
+    pub to_status: CommentStatus,
     pub reason: Option<&'a str>,
 }
 
@@ -30,9 +33,9 @@ pub async fn record(db: &impl ConnectionTrait, entry: Entry<'_>) -> Result<(), D
     moderation_log::ActiveModel {
         comment_id: Set(entry.comment_id),
         actor: Set(entry.actor.to_owned()),
-        action: Set(entry.action.to_owned()),
-        from_status: Set(entry.from_status.map(str::to_owned)),
-        to_status: Set(entry.to_status.to_owned()),
+        action: Set(entry.action),
+        from_status: Set(entry.from_status),
+        to_status: Set(entry.to_status),
         reason: Set(entry.reason.map(str::to_owned)),
         created_at: Set(Utc::now()),
         ..Default::default()
@@ -72,9 +75,9 @@ pub struct LogRow {
     pub id: i32,
     pub comment_id: i32,
     pub actor: String,
-    pub action: String,
-    pub from_status: Option<String>,
-    pub to_status: String,
+    pub action: LogAction,
+    pub from_status: Option<CommentStatus>,
+    pub to_status: CommentStatus,
     pub reason: Option<String>,
     pub created_at: DateTime<Utc>,
 }
@@ -83,7 +86,7 @@ pub struct LogRow {
 pub async fn list(
     db: &impl ConnectionTrait,
     actor: Option<&str>,
-    action: Option<&str>,
+    action: Option<LogAction>,
     limit: u64,
 ) -> Result<Vec<LogRow>, DbErr> {
     let mut query = moderation_log::Entity::find();

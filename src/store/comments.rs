@@ -12,55 +12,11 @@ use sea_orm::{
 use crate::{
     domain::{
         markdown::SafeHtml,
+        states::CommentStatus,
         validate::{AuthorName, CommentBody, Email, WebUrl},
     },
     entity::{articles, comments},
 };
-
-/// Where a reaction stands.
-#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
-pub enum Status {
-    Pending,
-    Approved,
-    Rejected,
-    Spam,
-    Deleted,
-}
-
-impl Status {
-    pub const ALL: [Self; 5] = [
-        Self::Pending,
-        Self::Approved,
-        Self::Rejected,
-        Self::Spam,
-        Self::Deleted,
-    ];
-
-    pub fn parse(value: &str) -> Option<Self> {
-        Self::ALL.into_iter().find(|s| s.as_str() == value)
-    }
-
-    pub fn as_str(self) -> &'static str {
-        match self {
-            Self::Pending => "pending",
-            Self::Approved => "approved",
-            Self::Rejected => "rejected",
-            Self::Spam => "spam",
-            Self::Deleted => "deleted",
-        }
-    }
-
-    /// The Dutch name for tabs and the log.
-    pub fn label(self) -> &'static str {
-        match self {
-            Self::Pending => "Wachtend",
-            Self::Approved => "Goedgekeurd",
-            Self::Rejected => "Afgewezen",
-            Self::Spam => "Spam",
-            Self::Deleted => "Verwijderd",
-        }
-    }
-}
 
 /// A checked reaction, ready to store.
 #[derive(Debug)]
@@ -72,7 +28,7 @@ pub struct NewComment {
     pub author_url: Option<WebUrl>,
     pub body: CommentBody,
     pub body_html: SafeHtml,
-    pub status: Status,
+    pub status: CommentStatus,
     pub user_id: Option<i32>,
     pub ip_hash: String,
     pub edit_key_hash: Option<String>,
@@ -87,7 +43,7 @@ pub struct ThreadComment {
     pub author_name: String,
     pub author_url: Option<String>,
     pub body_html: String,
-    pub status: String,
+    pub status: CommentStatus,
     pub user_id: Option<i32>,
     pub edit_key_hash: Option<String>,
     pub created_at: DateTime<Utc>,
@@ -146,21 +102,21 @@ async fn approved_placements(
         DbBackend::Sqlite => {
             "SELECT group_concat(id) AS ids, group_concat(ifnull(parent_id, 0)) AS parents, \
              group_concat(created_at) AS times \
-             FROM comments WHERE article_id = ? AND status = 'approved'"
+             FROM comments WHERE article_id = ? AND status = ?"
         }
         _ => {
             "SELECT string_agg(id::text, ',') AS ids, \
              string_agg(coalesce(parent_id, 0)::text, ',') AS parents, \
              string_agg(to_char(created_at AT TIME ZONE 'UTC', \
                  'YYYY-MM-DD\"T\"HH24:MI:SS.US\"Z\"'), ',') AS times \
-             FROM comments WHERE article_id = $1 AND status = 'approved'"
+             FROM comments WHERE article_id = $1 AND status = $2"
         }
     };
     let Some(row) = db
         .query_one_raw(Statement::from_sql_and_values(
             backend,
             sql,
-            [article_id.into()],
+            [article_id.into(), CommentStatus::Approved.into()],
         ))
         .await?
     else {
@@ -289,7 +245,7 @@ pub async fn latest_approved(
 ) -> Result<Vec<comments::Model>, DbErr> {
     comments::Entity::find()
         .filter(comments::Column::ArticleId.eq(article_id))
-        .filter(comments::Column::Status.eq(Status::Approved.as_str()))
+        .filter(comments::Column::Status.eq(CommentStatus::Approved))
         .order_by_desc(comments::Column::CreatedAt)
         .order_by_desc(comments::Column::Id)
         .limit(limit)
@@ -311,7 +267,7 @@ pub async fn is_approved_on(
         .select_only()
         .column(comments::Column::Id)
         .filter(comments::Column::ArticleId.eq(article_id))
-        .filter(comments::Column::Status.eq(Status::Approved.as_str()))
+        .filter(comments::Column::Status.eq(CommentStatus::Approved))
         .into_tuple()
         .one(db)
         .await?;
@@ -340,7 +296,7 @@ pub async fn author_is_known(
         .column(comments::Column::Id)
         .filter(comments::Column::AuthorEmail.eq(email.as_ref()))
         .filter(comments::Column::AuthorName.eq(name.as_ref()))
-        .filter(comments::Column::Status.eq(Status::Approved.as_str()))
+        .filter(comments::Column::Status.eq(CommentStatus::Approved))
         .into_tuple::<i32>()
         .one(db)
         .await?;
@@ -350,10 +306,10 @@ pub async fn author_is_known(
 pub async fn set_status(
     db: &impl ConnectionTrait,
     comment: comments::Model,
-    status: Status,
+    status: CommentStatus,
 ) -> Result<comments::Model, DbErr> {
     let mut row: comments::ActiveModel = comment.into();
-    row.status = Set(status.as_str().to_owned());
+    row.status = Set(status);
     row.updated_at = Set(Utc::now());
     row.update(db).await
 }
@@ -364,12 +320,12 @@ pub async fn update_body(
     comment: comments::Model,
     body: CommentBody,
     body_html: SafeHtml,
-    status: Status,
+    status: CommentStatus,
 ) -> Result<comments::Model, DbErr> {
     let mut row: comments::ActiveModel = comment.into();
     row.body_md = Set(body.into_inner());
     row.body_html = Set(body_html.into_inner());
-    row.status = Set(status.as_str().to_owned());
+    row.status = Set(status);
     row.updated_at = Set(Utc::now());
     row.update(db).await
 }
@@ -384,7 +340,7 @@ pub struct QueueComment {
     pub author_email: String,
     pub author_url: Option<String>,
     pub body_html: String,
-    pub status: String,
+    pub status: CommentStatus,
     pub user_id: Option<i32>,
     pub ip_hash: String,
     pub created_at: DateTime<Utc>,
@@ -396,7 +352,7 @@ pub struct QueueComment {
 /// oldest first for the pending queue, the newest first otherwise.
 pub async fn queue(
     db: &impl ConnectionTrait,
-    status: Status,
+    status: CommentStatus,
     article_id: Option<i32>,
     after_id: Option<i32>,
     limit: u64,
@@ -419,12 +375,12 @@ pub async fn queue(
         .column_as(articles::Column::Title, "article_title")
         .column_as(articles::Column::Slug, "article_slug")
         .join(JoinType::InnerJoin, comments::Relation::Article.def())
-        .filter(comments::Column::Status.eq(status.as_str()));
+        .filter(comments::Column::Status.eq(status));
     if let Some(id) = article_id {
         query = query.filter(comments::Column::ArticleId.eq(id));
     }
     // Ids grow with time, so ordering by id is ordering by arrival, and a stable cursor.
-    let oldest_first = status == Status::Pending;
+    let oldest_first = status == CommentStatus::Pending;
     if let Some(after) = after_id {
         query = query.filter(if oldest_first {
             comments::Column::Id.gt(after)
@@ -448,7 +404,7 @@ pub async fn queue(
 pub async fn status_counts(
     db: &impl ConnectionTrait,
     article_id: Option<i32>,
-) -> Result<HashMap<Status, i64>, DbErr> {
+) -> Result<HashMap<CommentStatus, i64>, DbErr> {
     let mut query = comments::Entity::find()
         .select_only()
         .column(comments::Column::Status)
@@ -457,11 +413,8 @@ pub async fn status_counts(
     if let Some(id) = article_id {
         query = query.filter(comments::Column::ArticleId.eq(id));
     }
-    let rows: Vec<(String, i64)> = query.into_tuple().all(db).await?;
-    Ok(rows
-        .into_iter()
-        .filter_map(|(status, count)| Status::parse(&status).map(|s| (s, count)))
-        .collect())
+    let rows: Vec<(CommentStatus, i64)> = query.into_tuple().all(db).await?;
+    Ok(rows.into_iter().collect())
 }
 
 /// Counts every reaction (for tests and the demo).

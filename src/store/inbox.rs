@@ -20,11 +20,12 @@ use sea_orm::{
 use tokio::sync::{mpsc, oneshot};
 
 use crate::{
+    domain::states::{CommentStatus, LogAction},
     entity::{bans, comments, moderation_log},
     store::{
         bans::{Kind, Standing},
         begin_write,
-        comments::{NewComment, Status},
+        comments::NewComment,
     },
 };
 
@@ -38,8 +39,8 @@ const QUEUE: usize = 4096;
 #[derive(Clone, Debug)]
 pub struct LogRow {
     pub actor: String,
-    pub action: &'static str,
-    pub to_status: String,
+    pub action: LogAction,
+    pub to_status: CommentStatus,
     pub reason: Option<String>,
 }
 
@@ -47,7 +48,7 @@ pub struct LogRow {
 #[derive(Clone, Debug)]
 pub enum Verdict {
     Store {
-        status: Status,
+        status: CommentStatus,
         log: LogRow,
     },
     /// Banned: nothing is stored.
@@ -137,7 +138,7 @@ fn active(new: NewComment) -> comments::ActiveModel {
         author_url: Set(new.author_url.map(|u| u.into_inner())),
         body_md: Set(new.body.into_inner()),
         body_html: Set(new.body_html.into_inner()),
-        status: Set(new.status.as_str().to_owned()),
+        status: Set(new.status),
         user_id: Set(new.user_id),
         ip_hash: Set(new.ip_hash),
         edit_key_hash: Set(new.edit_key_hash),
@@ -229,7 +230,7 @@ async fn insert_all(
         .filter_map(|(index, job)| match &job.verdict {
             Some(Verdict::Store { status, .. }) => {
                 let mut row = job.row.clone();
-                row.status = Set(status.as_str().to_owned());
+                row.status = Set(*status);
                 Some((index, row))
             }
             _ => None,
@@ -256,9 +257,9 @@ async fn insert_all(
             logs.push(moderation_log::ActiveModel {
                 comment_id: Set(model.id),
                 actor: Set(log.actor.clone()),
-                action: Set(log.action.to_owned()),
+                action: Set(log.action),
                 from_status: Set(None),
-                to_status: Set(log.to_status.clone()),
+                to_status: Set(log.to_status),
                 reason: Set(log.reason.clone()),
                 created_at: Set(now),
                 ..Default::default()
@@ -324,7 +325,7 @@ async fn standings(
             .column(comments::Column::Id)
             .filter(comments::Column::AuthorEmail.eq(*email))
             .filter(comments::Column::AuthorName.eq(*name))
-            .filter(comments::Column::Status.eq(Status::Approved.as_str()))
+            .filter(comments::Column::Status.eq(CommentStatus::Approved))
             .into_query();
         query.expr_as(Expr::exists(approved), Alias::new(format!("k{index}")));
     }

@@ -43,7 +43,7 @@ pub async fn upsert(
     if let Some(existing) = find_by_username(db, username.as_ref()).await? {
         let mut row: users::ActiveModel = existing.into();
         row.password_hash = Set(password_hash);
-        row.role = Set(role.as_str().to_owned());
+        row.role = Set(role);
         row.disabled = Set(false);
         return row.update(db).await;
     }
@@ -51,7 +51,7 @@ pub async fn upsert(
         username: Set(username.as_ref().to_owned()),
         display_name: Set(username.as_ref().to_owned()),
         password_hash: Set(password_hash),
-        role: Set(role.as_str().to_owned()),
+        role: Set(role),
         disabled: Set(false),
         created_at: Set(Utc::now()),
         ..Default::default()

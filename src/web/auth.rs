@@ -71,13 +71,7 @@ async fn session_staff(state: &AppState, token: &str) -> AppResult<Option<Staff>
     let Some(user) = store::sessions::find_user(state.db.read(), &hash, Utc::now()).await? else {
         return Ok(None);
     };
-    let role = Role::parse(&user.role).map_err(|_| {
-        AppError::internal(anyhow::anyhow!(
-            "user {} has unknown role {:?}",
-            user.id,
-            user.role
-        ))
-    })?;
+    let role = user.role;
     Ok(Some(Staff {
         id: user.id,
         username: user.username,

@@ -18,16 +18,12 @@ use crate::{
     domain::{
         dates,
         markdown::SafeHtml,
+        states::CommentStatus,
         thread::{PAGE_SIZE, Thread},
-        validate::ArticleStatus,
     },
     entity::articles,
     error::{AppError, AppResult},
-    store::{
-        self, Scope,
-        articles::Cursor,
-        comments::{Status, ThreadComment},
-    },
+    store::{self, Scope, articles::Cursor, comments::ThreadComment},
     web::{
         auth::Viewer,
         page_cache::{self, Fills, Key, ThreadIndex, Value},
@@ -373,7 +369,7 @@ async fn article_page(
         summary: article.summary.clone(),
         published: article.published_at.map(DateView::new),
         body: SafeHtml::from_stored(article.body_html.clone()),
-        is_draft: article.status != ArticleStatus::Published.as_str(),
+        is_draft: !article.status.is_published(),
         edit_url,
         reactions_open: article.reactions_open,
         count_label: reaction_count_label(approved as i64),
@@ -400,7 +396,7 @@ fn reaction_view(
         return ReactionView::placeholder(slot.id, slot.parent_id);
     };
     let is_own = own.iter().any(|c| c.id == slot.id);
-    let approved = comment.status == Status::Approved.as_str();
+    let approved = comment.status == CommentStatus::Approved;
     // The poster of a reaction the rules sent to spam sees the same "pending" answer.
     let own_waiting = is_own && !approved;
     ReactionView {

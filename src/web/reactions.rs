@@ -197,7 +197,7 @@ pub async fn create(
     let rules = state.rules.get(state.db.read()).await?;
     match discussion::submit(&state.db, rules, submission).await? {
         Outcome::Stored { comment, edit_key } => {
-            state.metrics.reaction_posted(&comment.status);
+            state.metrics.reaction_posted(comment.status);
             let own = own.with(comment.id, edit_key);
             cookies.add(own.cookie(&state.keys, state.settings.secure_cookies()));
             let id = comment.id;

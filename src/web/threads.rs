@@ -12,14 +12,14 @@ use crate::{
     app::AppState,
     discussion,
     domain::{
+        states::CommentStatus,
         thread::{self, Thread, Threaded},
-        validate::ArticleStatus,
     },
     entity::articles,
     error::{AppError, AppResult},
     store::{
         self, Scope,
-        comments::{Placement, Status, ThreadComment},
+        comments::{Placement, ThreadComment},
     },
     web::{
         page_cache::{Key, ThreadIndex, Value},
@@ -68,7 +68,7 @@ pub async fn lay_out(
     let approved = placements.iter().filter(|p| p.approved).count();
     let waiting: Vec<Placement> = own
         .iter()
-        .filter(|c| c.status != Status::Approved.as_str())
+        .filter(|c| c.status != CommentStatus::Approved)
         .map(|c| Placement {
             id: c.id,
             parent_id: c.parent_id,
@@ -137,10 +137,10 @@ pub async fn own_on_article(
         .into_iter()
         .filter(|c| {
             discussion::holds_key(own.key_for(c.id), c.edit_key_hash.as_deref())
-                && match Status::parse(&c.status) {
-                    Some(Status::Pending | Status::Spam) => true,
-                    Some(Status::Approved) => discussion::edit_window_open(c.created_at, now),
-                    _ => false,
+                && match c.status {
+                    CommentStatus::Pending | CommentStatus::Spam => true,
+                    CommentStatus::Approved => discussion::edit_window_open(c.created_at, now),
+                    CommentStatus::Rejected | CommentStatus::Deleted => false,
                 }
         })
         .collect())
@@ -171,9 +171,7 @@ pub async fn index(state: &AppState, slug: &str) -> AppResult<Arc<ThreadIndex>> 
         store::articles::find_by_id(state.db.read(), id),
         lay_out(state.db.read(), id, &[]),
     )?;
-    let Some(article) =
-        article.filter(|a| a.slug == slug && a.status == ArticleStatus::Published.as_str())
-    else {
+    let Some(article) = article.filter(|a| a.slug == slug && a.status.is_published()) else {
         state.pages.forget_article_id(slug);
         // A remembered id may belong to an article renamed since: look the slug up anew.
         return match remembered {

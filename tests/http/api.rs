@@ -150,7 +150,7 @@ db_test! {
         app.set_setting(store::settings::BLOCK_WORDS, "casino").await;
         let (_, spam) = app.api(POST, &path, Some(comment("Naar het casino")), None).await;
         assert_eq!(spam["status"], "pending", "spam is not announced");
-        assert_eq!(app.stored(spam["id"].as_i64().unwrap() as i32).await.status, "spam");
+        assert_eq!(app.stored(spam["id"].as_i64().unwrap() as i32).await.status.as_str(), "spam");
 
         let reply = json!({ "author_name": "Api Lezer", "author_email": "api@example.nl", "body": "Antwoord", "parent_id": first });
         let (resp, _) = app.api(POST, &path, Some(reply), None).await;

@@ -37,7 +37,7 @@ db_test! {
         let edit = app.create_article("Eerste stuk", "draft").await;
         assert!(edit.starts_with("/beheer/artikelen/") && edit.ends_with("/bewerken"), "{edit}");
         let draft = article(&app, "eerste-stuk").await;
-        assert_eq!(draft.status, "draft");
+        assert_eq!(draft.status.as_str(), "draft");
         assert_eq!(draft.published_at, None);
         assert!(draft.body_html.contains("<h2>Kop</h2>"), "rendered on write");
 
@@ -51,7 +51,7 @@ db_test! {
             .await
             .assert_redirect(&format!("{edit}?opgeslagen=1"));
         let published = article(&app, "eerste-stuk").await;
-        assert_eq!(published.status, "published");
+        assert_eq!(published.status.as_str(), "published");
         assert!(published.published_at.is_some(), "published_at is set on first publish");
         assert_eq!(published.body_html, "<p>Nieuwe tekst.</p>\n");
 

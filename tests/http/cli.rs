@@ -135,7 +135,7 @@ async fn site_snapshot(
         .await
         .unwrap()
         .into_iter()
-        .map(|u| (u.username, u.role, u.password_hash))
+        .map(|u| (u.username, u.role.as_str().to_owned(), u.password_hash))
         .collect();
     let articles = kantlijn::entity::articles::Entity::find()
         .count(app.db.read())

@@ -244,10 +244,10 @@ db_test! {
         }
         assert_limited(&post_from(&limited, &slug, "203.0.113.50", None, "hoi").await);
         let published = store::comments::find_many(app.db.read(), &[1]).await.unwrap();
-        assert_eq!(published[0].status, "approved", "publish_all applies at once");
+        assert_eq!(published[0].status.as_str(), "approved", "publish_all applies at once");
         let spam = post_from(&limited, &slug, "203.0.113.51", None, "Naar het casino!").await;
         let id = crate::helpers::comment_id(spam.location());
-        assert_eq!(app.stored(id).await.status, "spam");
+        assert_eq!(app.stored(id).await.status.as_str(), "spam");
 
         let page = admin.get("/beheer/instellingen?opgeslagen=1").await;
         page.assert_contains("Opgeslagen.")

@@ -151,7 +151,7 @@ impl ArticleFormPage {
             slug: article.slug.clone(),
             summary: article.summary.clone(),
             body: article.body_md.clone(),
-            published: article.status == ArticleStatus::Published.as_str(),
+            published: article.status.is_published(),
             reactions_open: article.reactions_open,
             errors: FieldErrors::default(),
             preview: None,

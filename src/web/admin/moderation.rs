@@ -8,14 +8,21 @@ use poem::{
     Response, handler,
     web::{Data, Html, Query},
 };
+use sea_orm::Iterable;
 use serde::Deserialize;
 
 use crate::{
     app::AppState,
     discussion::{self, Action},
-    domain::{dates, markdown::SafeHtml, moderation::Rule},
+    domain::{
+        dates,
+        markdown::SafeHtml,
+        moderation::Rule,
+        states::{CommentStatus, LogAction},
+        validate::ModerationReason,
+    },
     error::{AppError, AppResult},
-    store::{self, bans::Kind, comments::Status},
+    store::{self, audit::LogRow, bans::Kind, comments::QueueComment},
     web::{
         HtmlForm,
         auth::{Authorized, Moderate},
@@ -65,6 +72,13 @@ pub struct QueueItem {
     pub created_relative: String,
 }
 
+/// A button that applies an action to one reaction.
+pub struct ActionButton {
+    pub value: &'static str,
+    pub label: &'static str,
+    pub class: &'static str,
+}
+
 #[derive(Template)]
 #[template(path = "admin/moderation.html")]
 struct QueuePage {
@@ -75,11 +89,33 @@ struct QueuePage {
     tabs: Vec<TabView>,
     articles: Vec<ArticleOption>,
     items: Vec<QueueItem>,
+    /// The actions that change a reaction of this tab (not the one it is already in).
+    buttons: Vec<ActionButton>,
     updated: Option<usize>,
     limit: u64,
 }
 
-fn queue_url(status: Status, article: &str) -> String {
+fn buttons(status: CommentStatus) -> Vec<ActionButton> {
+    Action::ALL
+        .into_iter()
+        .filter(|a| a.target() != status)
+        .map(|action| {
+            let (label, class) = match action {
+                Action::Approve => ("Goedkeuren", "approve"),
+                Action::Reject => ("Afwijzen", "reject"),
+                Action::Spam => ("Spam", "spam"),
+                Action::Delete => ("Verwijderen", "danger"),
+            };
+            ActionButton {
+                value: action.as_str(),
+                label,
+                class,
+            }
+        })
+        .collect()
+}
+
+fn queue_url(status: CommentStatus, article: &str) -> String {
     let mut url = format!("/beheer/moderatie?status={}", status.as_str());
     if !article.is_empty() {
         url.push_str("&article=");
@@ -94,42 +130,25 @@ pub async fn queue(
     user: Authorized<Moderate>,
     Query(query): Query<QueueQuery>,
 ) -> AppResult<Html<String>> {
-    let status = Status::parse(&query.status).unwrap_or(Status::Pending);
+    let status = CommentStatus::parse(&query.status).unwrap_or(CommentStatus::Pending);
     let articles = store::articles::list_all(state.db.read()).await?;
     let article_id = articles
         .iter()
         .find(|a| a.slug == query.article)
         .map(|a| a.id);
-    let article = if article_id.is_some() {
-        query.article.clone()
-    } else {
-        String::new()
+    let article = match article_id {
+        Some(_) => query.article.clone(),
+        None => String::new(),
     };
-
     let counts = store::comments::status_counts(state.db.read(), article_id).await?;
     let rows =
         store::comments::queue(state.db.read(), status, article_id, None, QUEUE_LIMIT).await?;
-    let ids: Vec<i32> = rows.iter().map(|r| r.id).collect();
-    let rules = store::audit::latest_rules(state.db.read(), &ids).await?;
-    let parent_ids: Vec<i32> = rows.iter().filter_map(|r| r.parent_id).collect();
-    let parents: HashMap<i32, String> = store::comments::find_many(state.db.read(), &parent_ids)
-        .await?
-        .into_iter()
-        .map(|p| {
-            (
-                p.id,
-                format!("{}: {}", p.author_name, excerpt(&p.body_md, 140)),
-            )
-        })
-        .collect();
-    let now = chrono::Utc::now();
-
+    let items = queue_items(state, rows).await?;
     let page = QueuePage {
         layout: Layout::for_staff("Moderatie", &user.staff, &user.csrf_token),
         status: status.as_str(),
         status_label: status.label(),
-        tabs: Status::ALL
-            .into_iter()
+        tabs: CommentStatus::iter()
             .map(|s| TabView {
                 label: s.label(),
                 url: queue_url(s, &article),
@@ -146,36 +165,57 @@ pub async fn queue(
             })
             .collect(),
         article,
-        items: rows
-            .into_iter()
-            .map(|r| QueueItem {
-                id: r.id,
-                article_url: format!("/artikelen/{}#reactie-{}", r.article_slug, r.id),
-                article_title: r.article_title,
-                parent: r.parent_id.map(|p| {
-                    parents
-                        .get(&p)
-                        .cloned()
-                        .unwrap_or_else(|| format!("reactie #{p}"))
-                }),
-                author_name: r.author_name,
-                author_email: r.author_email,
-                author_url: r.author_url,
-                ip_prefix: r.ip_hash.chars().take(10).collect(),
-                by_staff: r.user_id.is_some(),
-                rule: rules
-                    .get(&r.id)
-                    .and_then(|name| Rule::from_name(name))
-                    .map(Rule::label),
-                body: SafeHtml::from_stored(r.body_html),
-                created_relative: dates::relative(r.created_at, now),
-                created: DateView::new(r.created_at),
-            })
-            .collect(),
+        items,
+        buttons: buttons(status),
         updated: query.bijgewerkt,
         limit: QUEUE_LIMIT,
     };
     render(&page)
+}
+
+/// The queue's rows as the page shows them: with the rule that held each one and a line
+/// of the reaction each one answers.
+async fn queue_items(state: &AppState, rows: Vec<QueueComment>) -> AppResult<Vec<QueueItem>> {
+    let ids: Vec<i32> = rows.iter().map(|r| r.id).collect();
+    let rules = store::audit::latest_rules(state.db.read(), &ids).await?;
+    let parent_ids: Vec<i32> = rows.iter().filter_map(|r| r.parent_id).collect();
+    let parents: HashMap<i32, String> = store::comments::find_many(state.db.read(), &parent_ids)
+        .await?
+        .into_iter()
+        .map(|p| {
+            (
+                p.id,
+                format!("{}: {}", p.author_name, excerpt(&p.body_md, 140)),
+            )
+        })
+        .collect();
+    let now = chrono::Utc::now();
+    Ok(rows
+        .into_iter()
+        .map(|r| QueueItem {
+            id: r.id,
+            article_url: format!("/artikelen/{}#reactie-{}", r.article_slug, r.id),
+            article_title: r.article_title,
+            parent: r.parent_id.map(|p| {
+                parents
+                    .get(&p)
+                    .cloned()
+                    .unwrap_or_else(|| format!("reactie #{p}"))
+            }),
+            author_name: r.author_name,
+            author_email: r.author_email,
+            author_url: r.author_url,
+            ip_prefix: r.ip_hash.chars().take(10).collect(),
+            by_staff: r.user_id.is_some(),
+            rule: rules
+                .get(&r.id)
+                .and_then(|name| Rule::from_name(name))
+                .map(Rule::label),
+            body: SafeHtml::from_stored(r.body_html),
+            created_relative: dates::relative(r.created_at, now),
+            created: DateView::new(r.created_at),
+        })
+        .collect())
 }
 
 /// The first `max` characters of Markdown, on one line.
@@ -219,10 +259,15 @@ pub async fn act(
     let action = Action::parse(action).ok_or(AppError::Refused(
         "Kies wat er met de reacties moet gebeuren: goedkeuren, afwijzen, spam of verwijderen.",
     ))?;
-    let reason = Some(form.reason.trim()).filter(|r| !r.is_empty());
-    let changed = discussion::moderate(&state.db, &ids, action, user.staff.id, reason).await?;
+    let reason =
+        ModerationReason::parse_optional(&form.reason).map_err(|message| AppError::Invalid {
+            field: "reason",
+            message,
+        })?;
+    let changed =
+        discussion::moderate(&state.db, &ids, action, user.staff.id, reason.as_ref()).await?;
     state.metrics.moderated(action.as_str(), changed);
-    let status = Status::parse(&form.status).unwrap_or(Status::Pending);
+    let status = CommentStatus::parse(&form.status).unwrap_or(CommentStatus::Pending);
     Ok(see_other(&format!(
         "{}&bijgewerkt={changed}",
         queue_url(status, &form.article)
@@ -265,9 +310,21 @@ pub async fn ban(
             .ok_or(AppError::NotFound)?,
         Err(_) => return Err(refused),
     };
-    let reason = Some(form.reason.trim()).filter(|r| !r.is_empty());
-    discussion::ban(&state.db, &comment, kind, days, reason, user.staff.id).await?;
-    let status = Status::parse(&form.status).unwrap_or(Status::Pending);
+    let reason =
+        ModerationReason::parse_optional(&form.reason).map_err(|message| AppError::Invalid {
+            field: "reason",
+            message,
+        })?;
+    discussion::ban(
+        &state.db,
+        &comment,
+        kind,
+        days,
+        reason.as_ref(),
+        user.staff.id,
+    )
+    .await?;
+    let status = CommentStatus::parse(&form.status).unwrap_or(CommentStatus::Pending);
     Ok(see_other(&queue_url(status, &form.article)))
 }
 
@@ -304,37 +361,16 @@ struct LogPage {
     limit: u64,
 }
 
-const ACTIONS: [(&str, &str); 8] = [
-    ("submit", "geplaatst (regels)"),
-    ("edit", "bewerkt door lezer"),
-    ("approve", "goedgekeurd"),
-    ("reject", "afgewezen"),
-    ("spam", "als spam gemarkeerd"),
-    ("delete", "verwijderd"),
-    ("ban_email", "e-mailadres geblokkeerd"),
-    ("ban_ip_hash", "adres geblokkeerd"),
-];
-
 #[handler]
 pub async fn log(
     Data(state): Data<&AppState>,
     user: Authorized<Moderate>,
     Query(query): Query<LogQuery>,
 ) -> AppResult<Html<String>> {
-    let users = store::users::list(state.db.read()).await?;
-    let mut names: HashMap<String, String> = users
-        .iter()
-        .map(|u| (u.id.to_string(), u.username.clone()))
-        .collect();
-    names.insert(
-        store::audit::SYSTEM.to_owned(),
-        "systeem (regels)".to_owned(),
-    );
-    names.insert(store::audit::READER.to_owned(), "lezer".to_owned());
+    let names = actor_names(state).await?;
     let actor = Some(query.actor.as_str()).filter(|a| names.contains_key(*a));
-    let action = ACTIONS.iter().map(|(a, _)| *a).find(|a| *a == query.action);
+    let action = LogAction::parse(&query.action);
     let rows = store::audit::list(state.db.read(), actor, action, LOG_LIMIT).await?;
-
     let mut actors: Vec<Choice> = names
         .iter()
         .map(|(value, label)| Choice {
@@ -344,47 +380,55 @@ pub async fn log(
         })
         .collect();
     actors.sort_by(|a, b| a.label.cmp(&b.label));
-    let status_label = |s: &str| Status::parse(s).map_or("–", Status::label);
     let page = LogPage {
         layout: Layout::for_staff("Logboek", &user.staff, &user.csrf_token),
-        rows: rows
-            .into_iter()
-            .map(|r| LogRowView {
-                when_text: dates::exact(r.created_at),
-                when: DateView::new(r.created_at),
-                actor: names
-                    .get(&r.actor)
-                    .cloned()
-                    .unwrap_or_else(|| format!("gebruiker {}", r.actor)),
-                action: ACTIONS
-                    .iter()
-                    .find(|(a, _)| *a == r.action)
-                    .map_or("onbekend", |(_, l)| *l),
-                comment_id: r.comment_id,
-                change: match r.from_status.as_deref() {
-                    Some(from) => {
-                        format!("{} → {}", status_label(from), status_label(&r.to_status))
-                    }
-                    None => status_label(&r.to_status).to_owned(),
-                },
-                reason: r
-                    .reason
-                    .map(|reason| {
-                        Rule::from_name(&reason).map_or(reason, |rule| rule.label().to_owned())
-                    })
-                    .unwrap_or_default(),
-            })
-            .collect(),
+        rows: rows.into_iter().map(|r| log_row(r, &names)).collect(),
         actors,
-        actions: ACTIONS
-            .iter()
-            .map(|(value, label)| Choice {
-                selected: action == Some(*value),
-                value: (*value).to_owned(),
-                label: (*label).to_owned(),
+        actions: LogAction::iter()
+            .map(|value| Choice {
+                selected: action == Some(value),
+                value: value.as_str().to_owned(),
+                label: value.label().to_owned(),
             })
             .collect(),
         limit: LOG_LIMIT,
     };
     render(&page)
+}
+
+/// Who may appear as the actor of a log row, by the value stored: staff by their id, the
+/// rules and readers by their names.
+async fn actor_names(state: &AppState) -> AppResult<HashMap<String, String>> {
+    let mut names: HashMap<String, String> = store::users::list(state.db.read())
+        .await?
+        .into_iter()
+        .map(|u| (u.id.to_string(), u.username))
+        .collect();
+    names.insert(
+        store::audit::SYSTEM.to_owned(),
+        "systeem (regels)".to_owned(),
+    );
+    names.insert(store::audit::READER.to_owned(), "lezer".to_owned());
+    Ok(names)
+}
+
+fn log_row(row: LogRow, names: &HashMap<String, String>) -> LogRowView {
+    LogRowView {
+        when_text: dates::exact(row.created_at),
+        when: DateView::new(row.created_at),
+        actor: names
+            .get(&row.actor)
+            .cloned()
+            .unwrap_or_else(|| format!("gebruiker {}", row.actor)),
+        action: row.action.label(),
+        comment_id: row.comment_id,
+        change: match row.from_status {
+            Some(from) => format!("{} → {}", from.label(), row.to_status.label()),
+            None => row.to_status.label().to_owned(),
+        },
+        reason: row
+            .reason
+            .map(|reason| Rule::from_name(&reason).map_or(reason, |rule| rule.label().to_owned()))
+            .unwrap_or_default(),
+    }
 }

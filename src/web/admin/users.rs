@@ -54,7 +54,7 @@ async fn page(
         users: users
             .into_iter()
             .map(|u| UserRow {
-                role_label: Role::parse(&u.role).map_or("onbekend", Role::label),
+                role_label: u.role.label(),
                 username: u.username,
                 disabled: u.disabled,
                 created: DateView::new(u.created_at),

@@ -35,11 +35,7 @@ pub enum ArticleCreated {
 async fn to_api(state: &AppState, article: articles::Model) -> Result<Article, ApiError> {
     let reaction_count = store::articles::approved_count(state.db.read(), article.id).await?;
     Ok(Article {
-        status: if article.status == ArticleStatus::Published.as_str() {
-            ArticleState::Published
-        } else {
-            ArticleState::Draft
-        },
+        status: article.status.into(),
         slug: article.slug,
         title: article.title,
         summary: article.summary,

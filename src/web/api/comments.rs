@@ -250,9 +250,9 @@ impl CommentsApi {
         let rules = state.rules.get(state.db.read()).await?;
         match discussion::submit(&state.db, rules, submission).await? {
             Outcome::Stored { comment, .. } => {
-                state.metrics.reaction_posted(&comment.status);
+                state.metrics.reaction_posted(comment.status);
                 // Like the form, never tell a spammer that the rules caught them.
-                let status = match CommentState::from_stored(&comment.status) {
+                let status = match CommentState::from(comment.status) {
                     CommentState::Spam => CommentState::Pending,
                     other => other,
                 };

@@ -9,7 +9,7 @@ pub mod moderation;
 pub mod objects;
 
 use chrono::Utc;
-use poem::Request;
+use poem::{Request, http::StatusCode};
 use poem_openapi::{
     ApiResponse, OpenApiService, SecurityScheme, Tags, auth::Bearer, payload::Json,
 };
@@ -80,8 +80,10 @@ async fn check_token(req: &Request, bearer: Bearer) -> poem::Result<ApiUser> {
             .await
             .map_err(AppError::from)?
             .ok_or(AppError::LoginRequired)?;
-    let role = Role::parse(&user.role).map_err(|_| AppError::Forbidden)?;
-    Ok(ApiUser { id: user.id, role })
+    Ok(ApiUser {
+        id: user.id,
+        role: user.role,
+    })
 }
 
 /// Every error the API answers, as `{error, message}` with a stable code.
@@ -105,12 +107,21 @@ pub enum ApiError {
     /// One or more fields are invalid; `details` says which.
     #[oai(status = 422)]
     ValidationFailed(Json<ErrorBody>),
+    /// The request body is larger than 64 KiB.
+    #[oai(status = 413)]
+    PayloadTooLarge(Json<ErrorBody>),
+    /// The request body was compressed; send it with no `Content-Encoding`.
+    #[oai(status = 415)]
+    UnsupportedMediaType(Json<ErrorBody>),
     /// Over the rate limit; see `Retry-After`.
     #[oai(status = 429)]
     RateLimited(Json<ErrorBody>, #[oai(header = "Retry-After")] u64),
     /// Something went wrong on the server.
     #[oai(status = 500)]
     Internal(Json<ErrorBody>),
+    /// The database does not answer; try again later.
+    #[oai(status = 503)]
+    Unavailable(Json<ErrorBody>),
 }
 
 fn body(code: &str, message: &str) -> Json<ErrorBody> {
@@ -178,27 +189,33 @@ impl ApiError {
     }
 }
 
+/// The API's answer to any error: the status, code and message of the one answer table
+/// in `error.rs` that the pages use too.
 impl From<AppError> for ApiError {
     fn from(err: AppError) -> Self {
+        let answer = err.answer();
+        let json = body(answer.code, &answer.english);
         match err {
-            AppError::NotFound => Self::not_found("The resource does not exist."),
-            AppError::LoginRequired => Self::Unauthorized(
-                body("unauthorized", "A valid bearer token is required."),
-                "Bearer".to_owned(),
-            ),
-            AppError::Forbidden | AppError::Csrf => Self::forbidden("Not allowed."),
-            AppError::Refused(_) => Self::forbidden("Not allowed."),
-            AppError::RateLimited(seconds) => Self::RateLimited(
-                body("rate_limited", "Too many requests; see Retry-After."),
-                seconds,
-            ),
-            AppError::PayloadTooLarge => {
-                Self::bad_request("The request body is larger than 64 KiB.")
+            AppError::Invalid { field, message } => {
+                let mut errors = FieldErrors::default();
+                errors.insert(field, message);
+                Self::validation(&errors)
             }
-            other => {
-                tracing::error!(error = %crate::error::chain(&other), "API request failed");
-                Self::Internal(body("internal_error", "Something went wrong on our side."))
-            }
+            AppError::LoginRequired => Self::Unauthorized(json, "Bearer".to_owned()),
+            AppError::RateLimited(seconds) => Self::RateLimited(json, seconds),
+            _ => match answer.status {
+                StatusCode::NOT_FOUND => Self::NotFound(json),
+                StatusCode::FORBIDDEN => Self::Forbidden(json),
+                StatusCode::CONFLICT => Self::Conflict(json),
+                StatusCode::PAYLOAD_TOO_LARGE => Self::PayloadTooLarge(json),
+                StatusCode::UNSUPPORTED_MEDIA_TYPE => Self::UnsupportedMediaType(json),
+                StatusCode::SERVICE_UNAVAILABLE => Self::Unavailable(json),
+                status if status.is_client_error() => Self::BadRequest(json),
+                _ => {
+                    tracing::error!(error = %crate::error::chain(&err), "API request failed");
+                    Self::Internal(json)
+                }
+            },
         }
     }
 }

@@ -10,14 +10,14 @@ use poem_openapi::{
 use crate::{
     app::AppState,
     discussion::{self, Action},
-    domain::validate::Role,
-    store::{self, comments::Status},
+    domain::{
+        states::{CommentStatus, Role},
+        validate::{FieldErrors, ModerationReason},
+    },
+    store,
     web::api::{
         ApiError, ApiTags, TokenAuth,
-        objects::{
-            CommentState, ModerationAction, ModerationRequest, ModerationResult, QueueComment,
-            QueueList,
-        },
+        objects::{ModerationRequest, ModerationResult, QueueComment, QueueList},
         page_size,
     },
 };
@@ -42,8 +42,10 @@ impl ModerationApi {
     ) -> Result<Json<QueueList>, ApiError> {
         ApiError::require(&auth.0, Role::can_moderate)?;
         let status = match status.0.as_deref() {
-            None => Status::Pending,
-            Some(s) => Status::parse(s).ok_or_else(|| ApiError::bad_request("Unknown status."))?,
+            None => CommentStatus::Pending,
+            Some(s) => {
+                CommentStatus::parse(s).ok_or_else(|| ApiError::bad_request("Unknown status."))?
+            }
         };
         let after = match cursor.0.as_deref() {
             Some(c) => Some(
@@ -76,7 +78,7 @@ impl ModerationApi {
                     author_url: r.author_url,
                     ip_hash_prefix: r.ip_hash.chars().take(10).collect(),
                     body_html: r.body_html,
-                    status: CommentState::from_stored(&r.status),
+                    status: r.status.into(),
                     created_at: r.created_at,
                 })
                 .collect(),
@@ -100,38 +102,23 @@ impl ModerationApi {
         {
             return Err(ApiError::not_found("No reaction has this id."));
         }
-        let action = match body.0.action {
-            ModerationAction::Approve => Action::Approve,
-            ModerationAction::Reject => Action::Reject,
-            ModerationAction::Spam => Action::Spam,
-            ModerationAction::Delete => Action::Delete,
-        };
-        let reason = body
-            .0
-            .reason
-            .as_deref()
-            .map(str::trim)
-            .filter(|r| !r.is_empty());
-        if reason.is_some_and(|r| r.chars().count() > 500 || r.contains('\0')) {
-            let mut errors = crate::domain::validate::FieldErrors::default();
-            errors.insert(
-                "reason",
-                crate::domain::validate::FieldMessage::new(
-                    "too_long",
-                    "Een reden heeft hoogstens 500 tekens.",
-                    "A reason may be at most 500 characters long.",
-                ),
-            );
+        let action = Action::from(body.0.action);
+        let mut errors = FieldErrors::default();
+        let Some(reason) = errors.check(
+            "reason",
+            ModerationReason::parse_optional(body.0.reason.as_deref().unwrap_or("")),
+        ) else {
             return Err(ApiError::validation(&errors));
-        }
-        let changed = discussion::moderate(&state.db, &[id.0], action, auth.0.id, reason).await?;
+        };
+        let changed =
+            discussion::moderate(&state.db, &[id.0], action, auth.0.id, reason.as_ref()).await?;
         state.metrics.moderated(action.as_str(), changed);
         let comment = store::comments::find(state.db.read(), id.0)
             .await?
             .ok_or_else(|| ApiError::not_found("No reaction has this id."))?;
         Ok(Json(ModerationResult {
             id: comment.id,
-            status: CommentState::from_stored(&comment.status),
+            status: comment.status.into(),
         }))
     }
 }

@@ -3,6 +3,11 @@
 use chrono::{DateTime, Utc};
 use poem_openapi::{Enum, Object, types::Example};
 
+use crate::{
+    discussion::Action,
+    domain::states::{ArticleStatus, CommentStatus},
+};
+
 /// An error: a stable snake_case `error` code and an English `message`.
 #[derive(Object, Debug)]
 #[oai(example)]
@@ -72,6 +77,24 @@ pub struct ArticleList {
 pub enum ArticleState {
     Draft,
     Published,
+}
+
+impl From<ArticleStatus> for ArticleState {
+    fn from(status: ArticleStatus) -> Self {
+        match status {
+            ArticleStatus::Draft => Self::Draft,
+            ArticleStatus::Published => Self::Published,
+        }
+    }
+}
+
+impl From<ArticleState> for ArticleStatus {
+    fn from(state: ArticleState) -> Self {
+        match state {
+            ArticleState::Draft => Self::Draft,
+            ArticleState::Published => Self::Published,
+        }
+    }
 }
 
 /// An article with its rendered, sanitised body.
@@ -196,14 +219,14 @@ pub enum CommentState {
     Deleted,
 }
 
-impl CommentState {
-    pub fn from_stored(status: &str) -> Self {
+impl From<CommentStatus> for CommentState {
+    fn from(status: CommentStatus) -> Self {
         match status {
-            "approved" => Self::Approved,
-            "rejected" => Self::Rejected,
-            "spam" => Self::Spam,
-            "deleted" => Self::Deleted,
-            _ => Self::Pending,
+            CommentStatus::Pending => Self::Pending,
+            CommentStatus::Approved => Self::Approved,
+            CommentStatus::Rejected => Self::Rejected,
+            CommentStatus::Spam => Self::Spam,
+            CommentStatus::Deleted => Self::Deleted,
         }
     }
 }
@@ -224,6 +247,17 @@ pub enum ModerationAction {
     Reject,
     Spam,
     Delete,
+}
+
+impl From<ModerationAction> for Action {
+    fn from(action: ModerationAction) -> Self {
+        match action {
+            ModerationAction::Approve => Self::Approve,
+            ModerationAction::Reject => Self::Reject,
+            ModerationAction::Spam => Self::Spam,
+            ModerationAction::Delete => Self::Delete,
+        }
+    }
 }
 
 /// A moderation decision.

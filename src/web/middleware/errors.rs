@@ -9,7 +9,7 @@ use poem::{
 };
 
 use crate::{
-    error::{AppError, api_code, api_message, dutch_message},
+    error::{Answer, AppError, answer_for},
     web::views::ErrorPage,
 };
 
@@ -35,14 +35,16 @@ fn error_response(err: poem::Error, api: bool, login_target: &str) -> Response {
     }
     let Some(app_error) = err.downcast_ref::<AppError>() else {
         // poem's own errors (no route, unreadable body) and the API's typed responses.
+        let answer = answer_for(status);
         return if api {
-            api_error(err.into_response(), status)
+            api_error(err.into_response(), &answer)
         } else {
-            page(status, &dutch_message(status, None))
+            page(status, &answer.dutch)
         };
     };
+    let answer = app_error.answer();
     let mut response = if api {
-        api_error(Response::default(), status)
+        api_error(Response::default(), &answer)
     } else if matches!(app_error, AppError::LoginRequired) {
         let location = format!(
             "/beheer/inloggen?terug={}",
@@ -53,7 +55,7 @@ fn error_response(err: poem::Error, api: bool, login_target: &str) -> Response {
             .header(header::LOCATION, location)
             .finish()
     } else {
-        page(status, &dutch_message(status, Some(app_error)))
+        page(status, &answer.dutch)
     };
     match app_error {
         AppError::RateLimited(seconds) => {
@@ -74,15 +76,16 @@ fn error_response(err: poem::Error, api: bool, login_target: &str) -> Response {
 }
 
 /// The JSON answer of an API error: the API's own typed error response when it made one
-/// (`own`, with its details), else `{error, message}` for the status.
-fn api_error(own: Response, status: StatusCode) -> Response {
+/// (`own`, with its details), else `{error, message}` from the answer table.
+fn api_error(own: Response, answer: &Answer) -> Response {
+    let status = answer.status;
     let is_json = own
         .content_type()
         .is_some_and(|t| t.starts_with("application/json"));
     if is_json {
         return own;
     }
-    let body = serde_json::json!({ "error": api_code(status), "message": api_message(status) });
+    let body = serde_json::json!({ "error": answer.code, "message": answer.english });
     let mut response = Response::builder()
         .status(status)
         .content_type("application/json")
@@ -115,7 +118,7 @@ pub fn panic_page(cause: Box<dyn Any + Send + 'static>) -> Response {
     tracing::error!(%cause, "handler panicked");
     page(
         StatusCode::INTERNAL_SERVER_ERROR,
-        &dutch_message(StatusCode::INTERNAL_SERVER_ERROR, None),
+        &answer_for(StatusCode::INTERNAL_SERVER_ERROR).dutch,
     )
 }
 
