@@ -19,6 +19,7 @@ use crate::{
     },
     entity::{articles, comments},
     error::AppResult,
+    metrics::Metrics,
     security,
     store::{
         self, Db,
@@ -43,13 +44,22 @@ pub struct CommentInput {
 }
 
 /// The raw fields of a reaction, as a form or the API sends them.
-#[derive(Debug, Default, Clone)]
+#[derive(Debug, Clone)]
 pub struct RawComment<'a> {
     pub author_name: &'a str,
     pub author_email: &'a str,
     pub author_url: &'a str,
     pub body: &'a str,
-    pub parent_id: &'a str,
+    /// A form's field goes through [`parse_parent`]; a typed request has it read already.
+    pub parent_id: Result<Option<i32>, FieldMessage>,
+}
+
+/// Reads a form's `parent_id` field: empty for a new thread.
+pub fn parse_parent(field: &str) -> Result<Option<i32>, FieldMessage> {
+    match field.trim() {
+        "" => Ok(None),
+        id => id.parse().map(Some).map_err(|_| PARENT_UNKNOWN),
+    }
 }
 
 impl TryFrom<RawComment<'_>> for CommentInput {
@@ -61,13 +71,7 @@ impl TryFrom<RawComment<'_>> for CommentInput {
         let author_email = errors.check("author_email", Email::parse(raw.author_email));
         let author_url = errors.check("author_url", WebUrl::parse_optional(raw.author_url));
         let body = errors.check("body", CommentBody::parse(raw.body));
-        let parent_id = match raw.parent_id.trim() {
-            "" => Some(None),
-            id => errors.check(
-                "parent_id",
-                id.parse::<i32>().map(Some).map_err(|_| PARENT_UNKNOWN),
-            ),
-        };
+        let parent_id = errors.check("parent_id", raw.parent_id);
         match (author_name, author_email, author_url, body, parent_id) {
             (
                 Some(author_name),
@@ -118,6 +122,8 @@ pub enum Outcome {
     Invalid(FieldErrors),
     /// Banned: nothing is stored.
     Banned,
+    /// The article takes no reactions (any more): nothing is stored.
+    Closed,
 }
 
 const PARENT_UNKNOWN: FieldMessage = FieldMessage::new(
@@ -139,7 +145,15 @@ const PARENT_INVALID: FieldMessage = FieldMessage::new(
 /// writes the batch in one transaction. A parent rejected in the instant between its
 /// check here and that write is harmless: the reply is stored and shown under a
 /// placeholder, like any reply to a hidden reaction.
-pub async fn submit(db: &Db, rules: Arc<Rules>, submission: Submission<'_>) -> AppResult<Outcome> {
+pub async fn submit(
+    db: &Db,
+    rules: Arc<Rules>,
+    metrics: &Metrics,
+    submission: Submission<'_>,
+) -> AppResult<Outcome> {
+    if !submission.article.reactions_open {
+        return Ok(Outcome::Closed);
+    }
     let input = submission.input;
     let article_id = submission.article.id;
     if let Some(parent_id) = input.parent_id
@@ -205,6 +219,7 @@ pub async fn submit(db: &Db, rules: Arc<Rules>, submission: Submission<'_>) -> A
     if comment.status == CommentStatus::Approved {
         db.versions().article_changed(article_id);
     }
+    metrics.reaction_posted(comment.status);
     Ok(Outcome::Stored {
         comment: Box::new(comment),
         edit_key,
@@ -214,13 +229,17 @@ pub async fn submit(db: &Db, rules: Arc<Rules>, submission: Submission<'_>) -> A
 /// Whether a reader still holds the right to change this reaction: the edit key matches
 /// and the window has not closed.
 pub fn may_edit(comment: &comments::Model, edit_key: Option<&str>, now: DateTime<Utc>) -> bool {
-    let editable_status = matches!(
-        comment.status,
-        CommentStatus::Pending | CommentStatus::Approved | CommentStatus::Spam
-    );
     holds_key(edit_key, comment.edit_key_hash.as_deref())
-        && edit_window_open(comment.created_at, now)
-        && editable_status
+        && editable(comment.status, comment.created_at, now)
+}
+
+/// Whether a reaction in `status`, posted at `created_at`, may still be changed by the
+/// one who holds its key: the part of [`may_edit`] that a page shows as "Bewerken".
+pub fn editable(status: CommentStatus, created_at: DateTime<Utc>, now: DateTime<Utc>) -> bool {
+    matches!(
+        status,
+        CommentStatus::Pending | CommentStatus::Approved | CommentStatus::Spam
+    ) && edit_window_open(created_at, now)
 }
 
 /// Whether the edit key a browser holds belongs to the stored hash.
@@ -455,7 +474,7 @@ mod tests {
             author_email: "lien@example.nl",
             author_url: "",
             body: "Goed stuk.",
-            parent_id: "",
+            parent_id: Ok(None),
         }
     }
 
@@ -465,7 +484,7 @@ mod tests {
         assert_eq!(input.author_name.as_ref(), "Lien");
         assert_eq!(input.parent_id, None);
         let reply = CommentInput::try_from(RawComment {
-            parent_id: " 12 ",
+            parent_id: parse_parent(" 12 "),
             ..raw()
         })
         .unwrap();
@@ -479,7 +498,7 @@ mod tests {
             author_email: "geen-adres",
             author_url: "javascript:alert(1)",
             body: " ",
-            parent_id: "abc",
+            parent_id: parse_parent("abc"),
         })
         .unwrap_err();
         for field in [

@@ -19,7 +19,7 @@ use crate::{
         TokenCommand, UserCommand,
     },
     demo,
-    domain::validate::{Password, Role, Username},
+    domain::validate::{Password, Role, TokenLabel, Username},
     security::{self, Keys},
     server,
     store::{self, Db},
@@ -436,13 +436,11 @@ async fn add_user(user: NewUser<'_>, target: Target) -> anyhow::Result<()> {
 }
 
 async fn create_token(name: &str, label: &str, target: Target) -> anyhow::Result<()> {
-    let label = label.trim();
-    if !(1..=100).contains(&label.chars().count()) {
-        return Err(usage("--label: give 1 to 100 characters"));
-    }
+    let label = TokenLabel::parse(label).map_err(|m| usage(format!("--label: {}", m.english)))?;
+    let username = Username::parse(name).map_err(|m| usage(format!("{name:?}: {}", m.english)))?;
     target.announce();
     let db = target.open().await?;
-    let user = store::users::find_by_username(db.read(), &name.trim().to_lowercase())
+    let user = store::users::find_by_username(db.read(), username.as_ref())
         .await?
         .with_context(|| {
             format!(
@@ -450,7 +448,7 @@ async fn create_token(name: &str, label: &str, target: Target) -> anyhow::Result
             )
         })?;
     let token = security::new_api_token();
-    store::tokens::create(db.write(), security::token_hash(&token), user.id, label).await?;
+    store::tokens::create(db.write(), security::token_hash(&token), user.id, &label).await?;
     println!(
         "API token for {} ({}), shown once:",
         user.username, user.role

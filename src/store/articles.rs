@@ -33,7 +33,7 @@ pub struct EditorListItem {
     pub id: i32,
     pub slug: String,
     pub title: String,
-    pub status: String,
+    pub status: ArticleStatus,
     pub published_at: Option<DateTime<Utc>>,
     pub updated_at: DateTime<Utc>,
 }

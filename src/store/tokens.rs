@@ -8,6 +8,7 @@ use sea_orm::{
 };
 
 use crate::{
+    domain::validate::TokenLabel,
     entity::{api_tokens, users},
     store::Db,
 };
@@ -16,12 +17,12 @@ pub async fn create(
     db: &impl ConnectionTrait,
     hash: String,
     user_id: i32,
-    label: &str,
+    label: &TokenLabel,
 ) -> Result<api_tokens::Model, DbErr> {
     api_tokens::ActiveModel {
         hash: Set(hash),
         user_id: Set(user_id),
-        label: Set(label.to_owned()),
+        label: Set(label.as_ref().to_owned()),
         created_at: Set(Utc::now()),
         last_used_at: Set(None),
         ..Default::default()

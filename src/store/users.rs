@@ -32,6 +32,26 @@ pub async fn list(db: &impl ConnectionTrait) -> Result<Vec<users::Model>, DbErr>
         .await
 }
 
+/// Creates an account; a taken name fails with the database's unique violation.
+pub async fn insert(
+    db: &impl ConnectionTrait,
+    username: &Username,
+    role: Role,
+    password_hash: String,
+) -> Result<users::Model, DbErr> {
+    users::ActiveModel {
+        username: Set(username.as_ref().to_owned()),
+        display_name: Set(username.as_ref().to_owned()),
+        password_hash: Set(password_hash),
+        role: Set(role),
+        disabled: Set(false),
+        created_at: Set(Utc::now()),
+        ..Default::default()
+    }
+    .insert(db)
+    .await
+}
+
 /// Creates an account, or gives an existing one a new password and role
 /// (so `user add` doubles as a password reset).
 pub async fn upsert(

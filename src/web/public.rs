@@ -409,7 +409,8 @@ fn reaction_view(
         created_exact: dates::exact(comment.created_at),
         pending: own_waiting,
         visible: true,
-        editable: is_own && (own_waiting || discussion::edit_window_open(comment.created_at, now)),
+        // `own` holds only reactions whose key this browser holds.
+        editable: is_own && discussion::editable(comment.status, comment.created_at, now),
         reply_to: None,
         author_url: comment.author_url.clone(),
         author_name: comment.author_name.clone(),

@@ -156,14 +156,6 @@ pub async fn create(
             status,
         )
     };
-    if !article.reactions_open {
-        return again(
-            FieldErrors::default(),
-            Some(CLOSED.into()),
-            StatusCode::FORBIDDEN,
-        )
-        .await;
-    }
     if let Some(Data(Throttled(RetryAfter(seconds)))) = throttled {
         let notice = format!(
             "Je plaatst te snel reacties. Probeer het over {} opnieuw. Je tekst is bewaard.",
@@ -195,9 +187,8 @@ pub async fn create(
         }),
     };
     let rules = state.rules.get(state.db.read()).await?;
-    match discussion::submit(&state.db, rules, submission).await? {
+    match discussion::submit(&state.db, rules, &state.metrics, submission).await? {
         Outcome::Stored { comment, edit_key } => {
-            state.metrics.reaction_posted(comment.status);
             let own = own.with(comment.id, edit_key);
             cookies.add(own.cookie(&state.keys, state.settings.secure_cookies()));
             let id = comment.id;
@@ -207,12 +198,12 @@ pub async fn create(
         }
         Outcome::Invalid(errors) => again(errors, None, StatusCode::UNPROCESSABLE_ENTITY).await,
         Outcome::Banned => {
-            again(
-                FieldErrors::default(),
-                Some(BANNED.into()),
-                StatusCode::FORBIDDEN,
-            )
-            .await
+            let notice = Some(BANNED.into());
+            again(FieldErrors::default(), notice, StatusCode::FORBIDDEN).await
+        }
+        Outcome::Closed => {
+            let notice = Some(CLOSED.into());
+            again(FieldErrors::default(), notice, StatusCode::FORBIDDEN).await
         }
     }
 }
@@ -228,7 +219,7 @@ fn raw(form: &ReactionForm) -> RawComment<'_> {
         author_email: &form.author_email,
         author_url: &form.author_url,
         body: &form.body,
-        parent_id: &form.parent_id,
+        parent_id: discussion::parse_parent(&form.parent_id),
     }
 }
 

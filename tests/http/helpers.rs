@@ -448,7 +448,7 @@ impl TestApp {
             self.db.write(),
             security::token_hash(&token),
             user_id,
-            "test",
+            &kantlijn::domain::validate::TokenLabel::parse("test").unwrap(),
         )
         .await
         .unwrap();

@@ -12,12 +12,13 @@ use crate::{
     app::AppState,
     domain::{
         markdown::{self, SafeHtml},
-        validate::{ArticleBody, ArticleStatus, FieldErrors, FieldMessage, Slug, Summary, Title},
+        states::ArticleStatus,
+        validate::FieldErrors,
     },
-    editorial,
+    editorial::{self, Draft},
     entity::articles,
     error::{AppError, AppResult},
-    store::{self, articles::ArticleInput},
+    store,
     web::{
         HtmlForm,
         auth::{Authorized, EditArticles},
@@ -40,51 +41,15 @@ pub struct ArticleForm {
     pub voorbeeld: Option<String>,
 }
 
-/// The checked parts of a form; the slug is settled against the database afterwards.
-struct CheckedArticle {
-    title: Title,
-    slug: Slug,
-    summary: Summary,
-    body: ArticleBody,
-    status: ArticleStatus,
-    reactions_open: bool,
-}
-
-impl TryFrom<&ArticleForm> for CheckedArticle {
-    type Error = FieldErrors;
-
-    fn try_from(form: &ArticleForm) -> Result<Self, FieldErrors> {
-        let mut errors = FieldErrors::default();
-        let title = errors.check("title", Title::parse(&form.title));
-        let slug = if form.slug.trim().is_empty() {
-            let derived = title.as_ref().map(|t| {
-                Slug::from_title(t.as_ref()).ok_or(FieldMessage::new(
-                    "required",
-                    "Van deze titel kan geen adres worden gemaakt; vul zelf een slug in.",
-                    "No slug can be made from this title; fill one in.",
-                ))
-            });
-            derived.and_then(|result| errors.check("slug", result))
-        } else {
-            errors.check("slug", Slug::parse(&form.slug))
-        };
-        let summary = errors.check("summary", Summary::parse(&form.summary));
-        let body = errors.check("body", ArticleBody::parse(&form.body));
-        let status = errors.check("status", ArticleStatus::parse(&form.status));
-        match (title, slug, summary, body, status) {
-            (Some(title), Some(slug), Some(summary), Some(body), Some(status))
-                if errors.is_empty() =>
-            {
-                Ok(Self {
-                    title,
-                    slug,
-                    summary,
-                    body,
-                    status,
-                    reactions_open: form.reactions_open.is_some(),
-                })
-            }
-            _ => Err(errors),
+impl ArticleForm {
+    fn draft(&self) -> Draft<'_> {
+        Draft {
+            title: &self.title,
+            slug: &self.slug,
+            summary: &self.summary,
+            body: &self.body,
+            status: ArticleStatus::parse(&self.status),
+            reactions_open: self.reactions_open.is_some(),
         }
     }
 }
@@ -133,7 +98,7 @@ impl ArticleFormPage {
             slug: form.slug.clone(),
             summary: form.summary.clone(),
             body: form.body.clone(),
-            published: form.status == ArticleStatus::Published.as_str(),
+            published: ArticleStatus::parse(&form.status).is_ok_and(ArticleStatus::is_published),
             reactions_open: form.reactions_open.is_some(),
             errors,
             preview: None,
@@ -179,7 +144,7 @@ pub async fn index(
                 edit_url: edit_path(a.id),
                 public_url: format!("/artikelen/{}", a.slug),
                 title: a.title,
-                status_label: ArticleStatus::parse(&a.status).map_or("onbekend", |s| s.label()),
+                status_label: a.status.label(),
                 published: a.published_at.map(DateView::new),
                 updated: DateView::new(a.updated_at),
             })
@@ -211,19 +176,15 @@ pub async fn create(
 ) -> AppResult<Response> {
     let layout = Layout::for_staff("Nieuw artikel", &user.staff, &user.csrf_token);
     let action = "/beheer/artikelen/nieuw".to_owned();
-    let input = match checked_input(state, &form, None).await? {
-        Ok(input) if form.voorbeeld.is_none() => input,
-        outcome => return form_again(layout, action, &form, outcome.err()),
-    };
-    match editorial::create(&state.db, input, user.staff.id).await {
+    if form.voorbeeld.is_some() {
+        return form_again(layout, action, &form, editorial::check(&form.draft()).err());
+    }
+    match editorial::create(&state.db, form.draft(), user.staff.id).await? {
         Ok(article) => Ok(see_other(&format!(
             "{}?opgeslagen=1",
             edit_path(article.id)
         ))),
-        Err(err) if store::is_unique_violation(&err) => {
-            form_again(layout, action, &form, Some(slug_taken()))
-        }
-        Err(err) => Err(err.into()),
+        Err(errors) => form_again(layout, action, &form, Some(errors)),
     }
 }
 
@@ -263,16 +224,12 @@ pub async fn update(
         .ok_or(AppError::NotFound)?;
     let layout = Layout::for_staff("Artikel bewerken", &user.staff, &user.csrf_token);
     let action = edit_path(id);
-    let input = match checked_input(state, &form, Some(id)).await? {
-        Ok(input) if form.voorbeeld.is_none() => input,
-        outcome => return form_again(layout, action, &form, outcome.err()),
-    };
-    match editorial::update(&state.db, article, input).await {
+    if form.voorbeeld.is_some() {
+        return form_again(layout, action, &form, editorial::check(&form.draft()).err());
+    }
+    match editorial::update(&state.db, article, form.draft()).await? {
         Ok(_) => Ok(see_other(&format!("{}?opgeslagen=1", edit_path(id)))),
-        Err(err) if store::is_unique_violation(&err) => {
-            form_again(layout, action, &form, Some(slug_taken()))
-        }
-        Err(err) => Err(err.into()),
+        Err(errors) => form_again(layout, action, &form, Some(errors)),
     }
 }
 
@@ -283,42 +240,6 @@ pub async fn preview(
     HtmlForm(form): HtmlForm<ArticleForm>,
 ) -> Html<String> {
     Html(markdown::render_article(&form.body).into_inner())
-}
-
-/// Checks the form and settles a free slug; `Err` holds the field errors. The API's
-/// article writes come through here too.
-pub async fn checked_input(
-    state: &AppState,
-    form: &ArticleForm,
-    except_id: Option<i32>,
-) -> AppResult<Result<ArticleInput, FieldErrors>> {
-    let checked = match CheckedArticle::try_from(form) {
-        Ok(checked) => checked,
-        Err(errors) => return Ok(Err(errors)),
-    };
-    let slug = store::articles::free_slug(state.db.read(), &checked.slug, except_id).await?;
-    Ok(Ok(ArticleInput {
-        body_html: markdown::render_article(checked.body.as_ref()),
-        title: checked.title,
-        slug,
-        summary: checked.summary,
-        body: checked.body,
-        status: checked.status,
-        reactions_open: checked.reactions_open,
-    }))
-}
-
-fn slug_taken() -> FieldErrors {
-    let mut errors = FieldErrors::default();
-    errors.insert(
-        "slug",
-        FieldMessage::new(
-            "taken",
-            "Deze slug is net door een ander artikel in gebruik genomen; kies een andere.",
-            "Another article has just taken this slug; choose another.",
-        ),
-    );
-    errors
 }
 
 /// The form again with what was typed: with errors (422) or with a preview (200).

@@ -12,7 +12,7 @@ use crate::{
     app::AppState,
     domain::{
         dates,
-        validate::{FieldErrors, FieldMessage},
+        validate::{FieldErrors, FieldMessage, TokenLabel, Username},
     },
     error::{AppError, AppResult},
     security, store,
@@ -114,7 +114,10 @@ pub async fn create(
     HtmlForm(form): HtmlForm<TokenForm>,
 ) -> AppResult<Response> {
     let mut errors = FieldErrors::default();
-    let owner = store::users::find_by_username(state.db.read(), form.username.trim()).await?;
+    let owner = match Username::parse(&form.username) {
+        Ok(name) => store::users::find_by_username(state.db.read(), name.as_ref()).await?,
+        Err(_) => None,
+    };
     if owner.is_none() {
         errors.insert(
             "username",
@@ -125,18 +128,8 @@ pub async fn create(
             ),
         );
     }
-    let label = form.label.trim();
-    if label.is_empty() || label.chars().count() > 100 {
-        errors.insert(
-            "label",
-            FieldMessage::new(
-                "invalid_length",
-                "Geef het token een omschrijving van 1 tot 100 tekens, zodat je later weet waarvoor het is.",
-                "Give the token a description of 1 to 100 characters.",
-            ),
-        );
-    }
-    let Some(owner) = owner.filter(|_| errors.is_empty()) else {
+    let label = errors.check("label", TokenLabel::parse(&form.label));
+    let (Some(owner), Some(label)) = (owner, label) else {
         return render_with_status(
             &page(state, &user, &form, errors, None).await?,
             StatusCode::UNPROCESSABLE_ENTITY,
@@ -147,7 +140,7 @@ pub async fn create(
         state.db.write(),
         security::token_hash(&token),
         owner.id,
-        label,
+        &label,
     )
     .await?;
     let fresh = TokenForm {

@@ -95,24 +95,25 @@ pub async fn create(
         let page = page(state, &user, form, errors).await?;
         return render_with_status(&page, StatusCode::UNPROCESSABLE_ENTITY);
     };
-    if store::users::find_by_username(state.db.read(), username.as_ref())
-        .await?
-        .is_some()
-    {
-        errors.insert(
-            "username",
-            FieldMessage::new(
-                "taken",
-                "Deze gebruikersnaam bestaat al.",
-                "This username is already taken.",
-            ),
-        );
-        let page = page(state, &user, form, errors).await?;
-        return render_with_status(&page, StatusCode::UNPROCESSABLE_ENTITY);
-    }
     let hash = tokio::task::spawn_blocking(move || security::hash_password(password.as_ref()))
         .await
         .map_err(AppError::internal)??;
-    store::users::upsert(state.db.write(), &username, role, hash).await?;
-    Ok(see_other("/beheer/gebruikers"))
+    // An insert: two admins adding the same name at once get one account and one form
+    // error, never a silent password reset.
+    match store::users::insert(state.db.write(), &username, role, hash).await {
+        Ok(_) => Ok(see_other("/beheer/gebruikers")),
+        Err(err) if store::is_unique_violation(&err) => {
+            errors.insert(
+                "username",
+                FieldMessage::new(
+                    "taken",
+                    "Deze gebruikersnaam bestaat al.",
+                    "This username is already taken.",
+                ),
+            );
+            let page = page(state, &user, form, errors).await?;
+            render_with_status(&page, StatusCode::UNPROCESSABLE_ENTITY)
+        }
+        Err(err) => Err(err.into()),
+    }
 }

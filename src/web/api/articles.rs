@@ -9,17 +9,14 @@ use poem_openapi::{
 
 use crate::{
     app::AppState,
-    domain::validate::{ArticleStatus, Role},
-    editorial,
+    domain::states::Role,
+    editorial::{self, Draft},
     entity::articles,
     store::{self, articles::Cursor},
-    web::{
-        admin::articles::{ArticleForm, checked_input},
-        api::{
-            ApiError, ApiTags, TokenAuth,
-            objects::{Article, ArticleInput, ArticleList, ArticleState, ArticleSummary},
-            page_size,
-        },
+    web::api::{
+        ApiError, ApiTags, TokenAuth,
+        objects::{Article, ArticleInput, ArticleList, ArticleSummary},
+        page_size,
     },
 };
 
@@ -47,21 +44,15 @@ async fn to_api(state: &AppState, article: articles::Model) -> Result<Article, A
     })
 }
 
-fn form_of(input: &ArticleInput) -> ArticleForm {
-    ArticleForm {
-        title: input.title.clone(),
-        slug: input.slug.clone().unwrap_or_default(),
-        summary: input.summary.clone().unwrap_or_default(),
-        body: input.body.clone(),
-        status: match input.status {
-            ArticleState::Draft => ArticleStatus::Draft.as_str().to_owned(),
-            ArticleState::Published => ArticleStatus::Published.as_str().to_owned(),
-        },
-        reactions_open: input
-            .reactions_open
-            .unwrap_or(true)
-            .then(|| "on".to_owned()),
-        voorbeeld: None,
+/// The request as the editorial service reads it; `slug` when the request has none.
+fn draft<'a>(input: &'a ArticleInput, slug: &'a str) -> Draft<'a> {
+    Draft {
+        title: &input.title,
+        slug: input.slug.as_deref().unwrap_or(slug),
+        summary: input.summary.as_deref().unwrap_or(""),
+        body: &input.body,
+        status: Ok(input.status.into()),
+        reactions_open: input.reactions_open.unwrap_or(true),
     }
 }
 
@@ -128,10 +119,9 @@ impl ArticlesApi {
         body: Json<ArticleInput>,
     ) -> Result<ArticleCreated, ApiError> {
         ApiError::require(&auth.0, Role::can_edit_articles)?;
-        let input = checked_input(&state, &form_of(&body.0), None)
+        let article = editorial::create(&state.db, draft(&body.0, ""), auth.0.id)
             .await?
             .map_err(|errors| ApiError::validation(&errors))?;
-        let article = editorial::create(&state.db, input, auth.0.id).await?;
         Ok(ArticleCreated::Created(Json(
             to_api(&state, article).await?,
         )))
@@ -150,14 +140,10 @@ impl ArticlesApi {
         let existing = store::articles::find_by_slug(state.db.read(), &slug.0)
             .await?
             .ok_or_else(|| ApiError::not_found("No article has this slug."))?;
-        let mut form = form_of(&body.0);
-        if body.0.slug.is_none() {
-            form.slug = existing.slug.clone();
-        }
-        let input = checked_input(&state, &form, Some(existing.id))
+        let slug = existing.slug.clone();
+        let article = editorial::update(&state.db, existing, draft(&body.0, &slug))
             .await?
             .map_err(|errors| ApiError::validation(&errors))?;
-        let article = editorial::update(&state.db, existing, input).await?;
         Ok(Json(to_api(&state, article).await?))
     }
 }

@@ -223,20 +223,12 @@ impl CommentsApi {
         let article = threads::published_article(&state, &slug.0)
             .await?
             .ok_or_else(|| ApiError::not_found("No published article has this slug."))?;
-        if !article.reactions_open {
-            return Err(ApiError::reactions_closed());
-        }
-        let parent = body
-            .0
-            .parent_id
-            .map(|id| id.to_string())
-            .unwrap_or_default();
         let raw = RawComment {
             author_name: &body.0.author_name,
             author_email: &body.0.author_email,
             author_url: body.0.author_url.as_deref().unwrap_or(""),
             body: &body.0.body,
-            parent_id: &parent,
+            parent_id: Ok(body.0.parent_id),
         };
         let input = CommentInput::try_from(raw).map_err(|errors| ApiError::validation(&errors))?;
         let client = ClientIp::of(req, &state.settings.trusted_proxies);
@@ -248,9 +240,8 @@ impl CommentsApi {
             form: None,
         };
         let rules = state.rules.get(state.db.read()).await?;
-        match discussion::submit(&state.db, rules, submission).await? {
+        match discussion::submit(&state.db, rules, &state.metrics, submission).await? {
             Outcome::Stored { comment, .. } => {
-                state.metrics.reaction_posted(comment.status);
                 // Like the form, never tell a spammer that the rules caught them.
                 let status = match CommentState::from(comment.status) {
                     CommentState::Spam => CommentState::Pending,
@@ -263,6 +254,7 @@ impl CommentsApi {
             }
             Outcome::Invalid(errors) => Err(ApiError::validation(&errors)),
             Outcome::Banned => Err(ApiError::banned()),
+            Outcome::Closed => Err(ApiError::reactions_closed()),
         }
     }
 }
