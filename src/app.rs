@@ -1,17 +1,19 @@
 //! The application state and the one route table of the whole site.
 
-use std::sync::Arc;
+use std::sync::{Arc, LazyLock};
 
 use poem::{
     EndpointExt, IntoEndpoint, Response, Route,
     endpoint::BoxEndpoint,
     get,
+    http::Method,
     middleware::{CatchPanic, CookieJarManager},
     post,
 };
 
 use crate::{
     config::Settings,
+    domain::limits::Action,
     metrics::Metrics,
     security::Keys,
     store::{self, Db, settings::RulesCache},
@@ -53,65 +55,247 @@ pub fn build(state: AppState) -> BoxEndpoint<'static, Response> {
     with_middleware(routes(), state)
 }
 
-/// Every path of the site, in one table.
-pub fn routes() -> Route {
+/// Who a route answers, which decides how the middleware treats it.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Surface {
+    /// People in a browser: forms carry a CSRF token, errors are Dutch pages.
+    Page,
+    /// Programs: bearer tokens instead of cookies, JSON errors, CORS.
+    Api,
+}
+
+/// What the middleware needs to know of a route, declared with it in [`table`].
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct RouteClass {
+    /// The `route` label of the request metrics.
+    pub label: &'static str,
+    pub surface: Surface,
+    /// The rate limit a POST to this route falls under (other methods: `Other`).
+    pub post_limit: Action,
+}
+
+impl RouteClass {
+    const fn page(label: &'static str) -> Self {
+        Self {
+            label,
+            surface: Surface::Page,
+            post_limit: Action::Other,
+        }
+    }
+
+    const fn api() -> Self {
+        Self {
+            label: "api",
+            surface: Surface::Api,
+            post_limit: Action::Other,
+        }
+    }
+
+    const fn limited(self, post_limit: Action) -> Self {
+        Self { post_limit, ..self }
+    }
+
+    /// The rate limit of a request to this route.
+    pub fn limit(self, method: &Method) -> Action {
+        if method == Method::POST {
+            self.post_limit
+        } else {
+            Action::Other
+        }
+    }
+}
+
+/// The class of a path no route declares.
+const OTHER: RouteClass = RouteClass::page("other");
+
+/// Every route of the site, in one table, each with its class.
+fn table() -> Table {
     let api = web::api::service();
     let spec = api.spec_endpoint();
     let docs = web::api::docs::endpoint(api.swagger_ui_html());
-    let api = api.into_endpoint();
-    Route::new()
-        .at("/", get(public::index))
-        .at("/artikelen/:slug", get(public::show))
-        .at("/artikelen/:slug/reacties", post(reactions::create))
+    let page = RouteClass::page;
+    let admin = page("admin");
+    Table::default()
+        .at("/", page("home"), get(public::index))
+        .at("/artikelen/:slug", page("article"), get(public::show))
+        .at(
+            "/artikelen/:slug/reacties",
+            page("reaction").limited(Action::Reaction),
+            post(reactions::create),
+        )
         .at(
             "/artikelen/:slug/reacties/:id/bewerken",
+            page("reaction"),
             get(reactions::edit_form).post(reactions::update),
         )
         .at(
             "/artikelen/:slug/reacties/:id/verwijderen",
+            page("reaction"),
             post(reactions::delete),
         )
-        .at("/healthz", get(public::healthz))
-        .at("/metrics", get(public::metrics))
-        .at("/beheer", get(admin::dashboard))
-        .at("/beheer/inloggen", get(auth::login_form).post(auth::login))
-        .at("/beheer/uitloggen", post(auth::logout))
-        .at("/beheer/artikelen", get(admin::articles::index))
+        .at(
+            "/artikelen/:slug/feed.xml",
+            page("feed"),
+            get(feeds::reactions_feed),
+        )
+        .at("/feed.xml", page("feed"), get(feeds::articles_feed))
+        .at("/sitemap.xml", page("feed"), get(feeds::sitemap))
+        .at("/healthz", page("health"), get(public::healthz))
+        .at("/metrics", page("metrics"), get(public::metrics))
+        .at("/beheer", admin, get(admin::dashboard))
+        .at(
+            "/beheer/inloggen",
+            admin.limited(Action::Login),
+            get(auth::login_form).post(auth::login),
+        )
+        .at("/beheer/uitloggen", admin, post(auth::logout))
+        .at("/beheer/artikelen", admin, get(admin::articles::index))
         .at(
             "/beheer/artikelen/nieuw",
+            admin,
             get(admin::articles::new_form).post(admin::articles::create),
         )
         .at(
             "/beheer/artikelen/:id/bewerken",
+            admin,
             get(admin::articles::edit_form).post(admin::articles::update),
         )
-        .at("/beheer/voorbeeld", post(admin::articles::preview))
+        .at(
+            "/beheer/voorbeeld",
+            admin.limited(Action::Preview),
+            post(admin::articles::preview),
+        )
         .at(
             "/beheer/moderatie",
+            admin,
             get(admin::moderation::queue).post(admin::moderation::act),
         )
-        .at("/beheer/moderatie/blokkeren", post(admin::moderation::ban))
-        .at("/beheer/logboek", get(admin::moderation::log))
+        .at(
+            "/beheer/moderatie/blokkeren",
+            admin,
+            post(admin::moderation::ban),
+        )
+        .at("/beheer/logboek", admin, get(admin::moderation::log))
         .at(
             "/beheer/instellingen",
+            admin,
             get(admin::settings::edit_form).post(admin::settings::update),
         )
         .at(
             "/beheer/gebruikers",
+            admin,
             get(admin::users::index).post(admin::users::create),
         )
-        .at("/feed.xml", get(feeds::articles_feed))
-        .at("/artikelen/:slug/feed.xml", get(feeds::reactions_feed))
-        .at("/sitemap.xml", get(feeds::sitemap))
         .at(
             "/beheer/tokens",
+            admin,
             get(admin::tokens::index).post(admin::tokens::create),
         )
-        .at("/beheer/tokens/:id/intrekken", post(admin::tokens::revoke))
-        .at("/api/v1/openapi.json", spec)
-        .at("/api/docs", docs)
-        .nest("/api/v1", api)
-        .at("/static/*path", get(web::static_file))
+        .at(
+            "/beheer/tokens/:id/intrekken",
+            admin,
+            post(admin::tokens::revoke),
+        )
+        .at("/api/docs", page("api"), docs)
+        .at("/api/v1/openapi.json", RouteClass::api(), spec)
+        // Inside the API's own router, declared for their class only.
+        .class(
+            "/api/v1/articles/:slug/comments",
+            RouteClass::api().limited(Action::Reaction),
+        )
+        .nest("/api/v1", RouteClass::api(), api.into_endpoint())
+        .at("/static/*path", page("static"), get(web::static_file))
+}
+
+/// The routes and, for the middleware, the class of each.
+#[derive(Default)]
+struct Table {
+    route: Route,
+    /// First match wins.
+    classes: Vec<Declared>,
+}
+
+/// A pattern in poem's syntax (`:name` one segment, `*name` the rest) and its class; a
+/// nest's prefix covers every path below it.
+struct Declared {
+    pattern: &'static str,
+    nest: bool,
+    class: RouteClass,
+}
+
+impl Table {
+    fn at<E>(mut self, pattern: &'static str, class: RouteClass, endpoint: E) -> Self
+    where
+        E: IntoEndpoint,
+        E::Endpoint: 'static,
+    {
+        self.route = self.route.at(pattern, endpoint);
+        self.class(pattern, class)
+    }
+
+    fn nest<E>(mut self, prefix: &'static str, class: RouteClass, endpoint: E) -> Self
+    where
+        E: IntoEndpoint,
+        E::Endpoint: 'static,
+    {
+        self.route = self.route.nest(prefix, endpoint);
+        self.classes.push(Declared {
+            pattern: prefix,
+            nest: true,
+            class,
+        });
+        self
+    }
+
+    fn class(mut self, pattern: &'static str, class: RouteClass) -> Self {
+        self.classes.push(Declared {
+            pattern,
+            nest: false,
+            class,
+        });
+        self
+    }
+}
+
+/// Every path of the site.
+pub fn routes() -> Route {
+    table().route
+}
+
+static CLASSES: LazyLock<Vec<Declared>> = LazyLock::new(|| table().classes);
+
+/// The class of a request's route: looked up once, by the request log (the outermost
+/// middleware that needs it), and kept with the request for the others.
+pub fn class_of_request(req: &poem::Request) -> RouteClass {
+    req.extensions()
+        .get::<RouteClass>()
+        .copied()
+        .unwrap_or_else(|| class_of(req.uri().path()))
+}
+
+/// The class of the route that answers `path`, from the same table that routes it.
+pub fn class_of(path: &str) -> RouteClass {
+    CLASSES
+        .iter()
+        .find(|declared| declared.matches(path))
+        .map_or(OTHER, |declared| declared.class)
+}
+
+impl Declared {
+    fn matches(&self, path: &str) -> bool {
+        let mut wanted = self.pattern.trim_matches('/').split('/');
+        let mut given = path.trim_matches('/').split('/');
+        loop {
+            match (wanted.next(), given.next()) {
+                (None, None) => return true,
+                (None, Some(_)) => return self.nest,
+                (Some(w), _) if w.starts_with('*') => return true,
+                (Some(w), Some(g)) if w.starts_with(':') && !g.is_empty() => {}
+                (Some(w), Some(g)) if w == g => {}
+                _ => return false,
+            }
+        }
+    }
 }
 
 /// Wraps routes in what every request passes, outermost last: compression, CSRF,
@@ -137,4 +321,49 @@ pub fn with_middleware(routes: Route, state: AppState) -> BoxEndpoint<'static, R
         .data(state)
         .map_to_response()
         .boxed()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn paths_get_the_class_their_route_declares() {
+        let cases = [
+            ("/", "home", Surface::Page),
+            ("/artikelen/x", "article", Surface::Page),
+            ("/artikelen/x/reacties", "reaction", Surface::Page),
+            (
+                "/artikelen/x/reacties/3/bewerken",
+                "reaction",
+                Surface::Page,
+            ),
+            ("/artikelen/x/feed.xml", "feed", Surface::Page),
+            ("/beheer/moderatie", "admin", Surface::Page),
+            ("/api/docs", "api", Surface::Page),
+            ("/api/v1/articles", "api", Surface::Api),
+            ("/api/v1/bestaat/niet", "api", Surface::Api),
+            ("/static/kantlijn.css", "static", Surface::Page),
+            ("/feed.xml", "feed", Surface::Page),
+            ("/bestaat/niet/echt", "other", Surface::Page),
+            ("/api", "other", Surface::Page),
+        ];
+        for (path, label, surface) in cases {
+            let class = class_of(path);
+            assert_eq!((class.label, class.surface), (label, surface), "{path}");
+        }
+    }
+
+    #[test]
+    fn posts_fall_under_their_routes_limit() {
+        let post = |path: &str| class_of(path).limit(&Method::POST);
+        assert_eq!(post("/artikelen/x/reacties"), Action::Reaction);
+        assert_eq!(post("/api/v1/articles/x/comments"), Action::Reaction);
+        assert_eq!(post("/beheer/inloggen"), Action::Login);
+        assert_eq!(post("/beheer/voorbeeld"), Action::Preview);
+        assert_eq!(post("/artikelen/x/reacties/1/bewerken"), Action::Other);
+        assert_eq!(post("/api/v1/articles"), Action::Other);
+        let get = class_of("/api/v1/articles/x/comments").limit(&Method::GET);
+        assert_eq!(get, Action::Other);
+    }
 }

@@ -3,8 +3,6 @@
 
 use std::collections::HashMap;
 
-use poem::http::Method;
-
 /// What a request does, for the purpose of limiting it.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
 pub enum Action {
@@ -37,22 +35,6 @@ impl Action {
             Self::Login => "Inloggen (per adres en per gebruikersnaam)",
             Self::Preview => "Markdown-voorbeeld",
             Self::Other => "Alle andere verzoeken",
-        }
-    }
-
-    /// Which limit a request falls under.
-    pub fn of(method: &Method, path: &str) -> Self {
-        if method != Method::POST {
-            return Self::Other;
-        }
-        let segments: Vec<&str> = path.trim_matches('/').split('/').collect();
-        match segments.as_slice() {
-            ["artikelen", _, "reacties"] | ["api", "v1", "articles", _, "comments"] => {
-                Self::Reaction
-            }
-            ["beheer", "inloggen"] => Self::Login,
-            ["beheer", "voorbeeld"] => Self::Preview,
-            _ => Self::Other,
         }
     }
 }
@@ -162,32 +144,6 @@ impl Mode {
 #[cfg(test)]
 mod tests {
     use super::*;
-
-    #[test]
-    fn requests_are_classified_by_route() {
-        assert_eq!(
-            Action::of(&Method::POST, "/artikelen/x/reacties"),
-            Action::Reaction
-        );
-        assert_eq!(
-            Action::of(&Method::POST, "/api/v1/articles/x/comments"),
-            Action::Reaction
-        );
-        assert_eq!(
-            Action::of(&Method::GET, "/api/v1/articles/x/comments"),
-            Action::Other
-        );
-        assert_eq!(Action::of(&Method::POST, "/beheer/inloggen"), Action::Login);
-        assert_eq!(
-            Action::of(&Method::POST, "/beheer/voorbeeld"),
-            Action::Preview
-        );
-        assert_eq!(
-            Action::of(&Method::POST, "/artikelen/x/reacties/1/bewerken"),
-            Action::Other
-        );
-        assert_eq!(Action::of(&Method::GET, "/"), Action::Other);
-    }
 
     #[test]
     fn quotas_parse_and_check_their_bounds() {

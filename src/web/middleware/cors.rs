@@ -10,7 +10,7 @@ use poem::{
     http::{HeaderValue, Method, StatusCode, header},
 };
 
-use crate::app::AppState;
+use crate::app::{self, AppState, Surface};
 
 const ALLOW_METHODS: &str = "GET, POST, PUT, DELETE";
 const ALLOW_HEADERS: &str = "authorization, content-type";
@@ -22,7 +22,8 @@ pub async fn api<E: Endpoint>(next: E, req: Request) -> Result<Response> {
         .get(header::ORIGIN)
         .and_then(|v| v.to_str().ok())
         .map(str::to_owned);
-    let (Some(origin), true) = (origin, req.uri().path().starts_with("/api/v1")) else {
+    let api = app::class_of_request(&req).surface == Surface::Api;
+    let (Some(origin), true) = (origin, api) else {
         return next.call(req).await.map(IntoResponse::into_response);
     };
     let Some(state) = req.data::<AppState>() else {

@@ -11,7 +11,11 @@ use poem::{
     web::cookie::{Cookie, SameSite},
 };
 
-use crate::{app::AppState, error::AppError, security};
+use crate::{
+    app::{self, AppState, Surface},
+    error::AppError,
+    security,
+};
 
 pub const COOKIE_NAME: &str = "kantlijn_csrf";
 pub const FIELD_NAME: &str = "csrf_token";
@@ -33,7 +37,7 @@ pub async fn protect<E: Endpoint>(next: E, mut req: Request) -> Result<Response>
         .filter(|v| v.len() >= 32 && v.len() <= 64);
 
     let unsafe_method = !matches!(*req.method(), Method::GET | Method::HEAD | Method::OPTIONS);
-    if unsafe_method && !req.uri().path().starts_with("/api/") {
+    if unsafe_method && app::class_of_request(&req).surface == Surface::Page {
         let cookie = cookie_value.as_deref().ok_or(AppError::Csrf)?;
         let submitted = match req.header(HEADER_NAME) {
             Some(token) => Some(token.to_owned()),

@@ -9,12 +9,13 @@ use poem::{
 };
 
 use crate::{
+    app::{self, Surface},
     error::{Answer, AppError, answer_for},
     web::views::ErrorPage,
 };
 
 pub async fn render<E: Endpoint>(next: E, req: Request) -> Result<Response> {
-    let api = req.uri().path().starts_with("/api");
+    let api = app::class_of_request(&req).surface == Surface::Api;
     let login_target = req
         .uri()
         .path_and_query()

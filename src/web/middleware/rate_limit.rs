@@ -19,7 +19,7 @@ use poem::{Endpoint, IntoResponse, Request, Response, Result};
 
 pub use crate::domain::limits::{Action, Mode, Quota, Quotas};
 use crate::{
-    app::AppState,
+    app::{self, AppState, Surface},
     error::AppError,
     web::middleware::client_ip::{ClientIp, limit_key},
 };
@@ -197,7 +197,8 @@ pub async fn limit<E: Endpoint>(next: E, mut req: Request) -> Result<Response> {
         .data::<AppState>()
         .cloned()
         .expect("AppState is added before the rate limiter");
-    let action = Action::of(req.method(), req.uri().path());
+    let class = app::class_of_request(&req);
+    let action = class.limit(req.method());
     let ip = limit_key(ClientIp::of(&req, &state.settings.trusted_proxies).0);
     let username = if action == Action::Login {
         let bytes = req.take_body().into_vec().await?;
@@ -211,8 +212,8 @@ pub async fn limit<E: Endpoint>(next: E, mut req: Request) -> Result<Response> {
     };
     if let Err(retry) = state.limiters.check(action, ip, username.as_deref()) {
         state.metrics.rate_limited(action);
-        let html_form = matches!(action, Action::Login)
-            || (action == Action::Reaction && !req.uri().path().starts_with("/api/"));
+        let html_form =
+            matches!(action, Action::Login | Action::Reaction) && class.surface == Surface::Page;
         if !html_form {
             return Err(AppError::RateLimited(retry.0).into());
         }
