@@ -5,7 +5,12 @@
 mod database;
 mod lock;
 
-use std::{io::BufRead, net::SocketAddr, process::ExitCode, time::Duration};
+use std::{
+    io::{BufRead, IsTerminal},
+    net::SocketAddr,
+    process::ExitCode,
+    time::Duration,
+};
 
 use anyhow::Context;
 use tracing_subscriber::EnvFilter;
@@ -40,14 +45,9 @@ fn usage(message: impl Into<String>) -> anyhow::Error {
 
 /// Runs one command; `given` says how each of its arguments was given, for messages.
 pub async fn run(cli: Cli, given: Given) -> ExitCode {
-    let filter = match log_filter() {
-        Ok(filter) => filter,
-        Err(err) => return fail(&err),
-    };
-    tracing_subscriber::fmt()
-        .with_env_filter(filter)
-        .with_writer(std::io::stderr)
-        .init();
+    if let Err(err) = init_logs() {
+        return fail(&err);
+    }
     match execute(cli, &given).await {
         Ok(()) => ExitCode::SUCCESS,
         Err(err) => fail(&err),
@@ -76,6 +76,26 @@ pub fn one_line(err: &(dyn std::error::Error + 'static)) -> String {
         source = cause.source();
     }
     text.split_whitespace().collect::<Vec<_>>().join(" ")
+}
+
+/// Logs on stderr: colours only on a terminal (a file or a log shipper gets plain text),
+/// or one JSON object per line with `KANTLIJN_LOG_FORMAT=json` (the request's span, with
+/// its id, in each line).
+fn init_logs() -> anyhow::Result<()> {
+    let filter = log_filter()?;
+    let builder = tracing_subscriber::fmt()
+        .with_env_filter(filter)
+        .with_writer(std::io::stderr);
+    match std::env::var("KANTLIJN_LOG_FORMAT").as_deref() {
+        Err(_) | Ok("" | "text") => builder.with_ansi(std::io::stderr().is_terminal()).init(),
+        Ok("json") => builder.json().with_current_span(true).init(),
+        Ok(other) => {
+            return Err(usage(format!(
+                "KANTLIJN_LOG_FORMAT={other:?}: use text (the default) or json"
+            )));
+        }
+    }
+    Ok(())
 }
 
 /// `RUST_LOG` as tracing-subscriber documents it; a value it cannot read is refused.

@@ -510,6 +510,50 @@ fn a_taken_port_is_said_first_and_host_names_bind() {
         log.contains("DEBUG") && log.contains("sqlx::query"),
         "{log}"
     );
+    assert!(
+        !log.contains('\u{1b}'),
+        "no colour codes when stderr is a file: {log}"
+    );
+}
+
+/// `KANTLIJN_LOG_FORMAT=json`: one JSON object per line, the request id with each
+/// request's lines; another value is refused at start.
+#[test]
+fn json_logs_are_one_object_per_line_with_the_request_id() {
+    let dir = tempfile::tempdir().unwrap();
+    let port = free_port();
+    let bind = format!("127.0.0.1:{port}");
+    let env = [("KANTLIJN_LOG_FORMAT", "json"), ("RUST_LOG", "info")];
+    let mut server = Serving::start(dir.path(), &["serve", "--bind", &bind], &env);
+    server.wait_serving();
+    assert_eq!(status_of(&bind, "/healthz"), 200);
+    let log = server.stop();
+    let lines: Vec<serde_json::Value> = log
+        .lines()
+        .map(|line| serde_json::from_str(line).unwrap_or_else(|e| panic!("{e}: {line}")))
+        .collect();
+    let answered = lines
+        .iter()
+        .find(|l| l["fields"]["message"] == "answered")
+        .unwrap_or_else(|| panic!("no request line in {log}"));
+    assert_eq!(answered["span"]["path"], "/healthz");
+    assert_eq!(
+        answered["span"]["id"].as_str().map(str::len),
+        Some(16),
+        "{answered}"
+    );
+    assert_eq!(answered["fields"]["status"], 200);
+
+    let ran = kantlijn(
+        dir.path(),
+        &["migrate"],
+        &[("KANTLIJN_LOG_FORMAT", "xml")],
+        "",
+    );
+    ran.refused(
+        2,
+        &["KANTLIJN_LOG_FORMAT=\"xml\": use text (the default) or json"],
+    );
 }
 
 db_test! {

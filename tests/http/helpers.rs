@@ -63,6 +63,20 @@ macro_rules! db_test {
     };
 }
 
+/// `TEST_LOG=1 cargo test NAME` shows the site's own log (filtered by `RUST_LOG`, `debug`
+/// when unset) beside a failing test's output: the cause of a 500, say.
+fn init_test_log() {
+    if std::env::var_os("TEST_LOG").is_some() {
+        let filter = tracing_subscriber::EnvFilter::try_from_default_env()
+            .unwrap_or_else(|_| tracing_subscriber::EnvFilter::new("debug"));
+        // Only the first test of the process installs it; the others find it there.
+        let _ = tracing_subscriber::fmt()
+            .with_env_filter(filter)
+            .with_test_writer()
+            .try_init();
+    }
+}
+
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub enum Backend {
     Sqlite,
@@ -201,6 +215,7 @@ impl TestApp {
         temp: Option<tempfile::TempDir>,
         postgres: Option<PostgresDb>,
     ) -> Self {
+        init_test_log();
         let db = Db::connect(url).await.expect("connect");
         store::migrate(&db).await.expect("migrate");
         let expected = match backend {
