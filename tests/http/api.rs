@@ -246,8 +246,9 @@ db_test! {
         assert_ne!(last.actor, "system");
         let (resp, json) = app.api(POST, "/api/v1/comments/99999/moderation", Some(json!({"action": "spam"})), Some(&moderator)).await;
         assert_error(&resp, &json, StatusCode::NOT_FOUND, "not_found");
-        let (resp, _) = app.api(POST, &decide, Some(json!({"action": "publiceren"})), Some(&moderator)).await;
-        assert!(resp.status.is_client_error(), "an unknown action is refused");
+        let (resp, json) = app.api(POST, &decide, Some(json!({"action": "publiceren"})), Some(&moderator)).await;
+        assert_error(&resp, &json, StatusCode::BAD_REQUEST, "bad_request");
+        assert_eq!(app.stored(id).await.status.as_str(), "approved", "an unknown action changes nothing");
         let tokens = store::tokens::list(app.db.read()).await.unwrap();
         assert!(tokens.iter().any(|t| t.last_used_at.is_some()), "last use is recorded");
     }

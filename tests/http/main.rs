@@ -12,6 +12,7 @@ mod feeds;
 mod limits;
 mod moderation;
 mod pages;
+mod policies;
 mod reactions;
 mod sanitiser;
 mod site;

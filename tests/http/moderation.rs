@@ -36,7 +36,8 @@ db_test! {
             .assert_contains("Antwoord op Ouder Schrijver: De oorspronkelijke reactie")
             .assert_contains("regel: bevat meerdere links")
             .assert_contains(&format!("value=\"{id}\""))
-            .assert_lacks("Ouder-tekst");
+            // The approved parent is quoted, but it is no item of the pending queue.
+            .assert_lacks(&format!("value=\"{parent}\""));
         // Tab counts.
         page.assert_contains("Wachtend <span class=\"badge\">1</span>")
             .assert_contains("Goedgekeurd <span class=\"badge\">1</span>");

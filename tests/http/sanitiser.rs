@@ -598,29 +598,52 @@ fn the_corpus_holds_at_least_fifty_hostile_inputs() {
     );
 }
 
-/// The checks above catch what they are for: a reaction as the thread template renders
-/// it passes them, and each of these unsafe texts in its place fails them.
-#[test]
-fn the_checks_reject_unsafe_reactions() {
-    let page = |text: &str| {
-        format!(
-            r#"<ol class="thread"><li class="reaction depth-0" id="reactie-7"><article class="reaction-body"><header class="reaction-meta"><span class="author">Lien</span> <a class="permalink" href="/artikelen/s?reactie=7#reactie-7" aria-label="Link"><time datetime="2025-01-01" title="1 januari">nu</time></a></header><div class="reaction-text">{text}</div><p class="reaction-actions"><a class="reply-link" href="/artikelen/s?antwoord=7#reageren" data-reply-to="7" data-reply-name="Lien">Reageer</a></p></article></li></ol>"#
+/// The checks above catch what they are for: a reaction as the site really renders it
+/// passes them, and the same page with each of these unsafe texts in the place of its
+/// text fails them.
+#[tokio::test]
+async fn the_checks_reject_unsafe_reactions() {
+    let app = TestApp::spawn(crate::helpers::Backend::Sqlite).await;
+    let slug = app.published_article("Zelfcontrole").await;
+    let marker = "Merkteken van de zelfcontrole";
+    let id = app
+        .approved_comment(
+            &slug,
+            &[
+                ("author_name", "Lien"),
+                (
+                    "body",
+                    &format!("{marker} met een [link](https://example.nl)."),
+                ),
+            ],
         )
-    };
+        .await;
+    // As a reader sees it (the poster's own page adds the links to edit and delete).
+    let page = app.other_browser().get(&format!("/artikelen/{slug}")).await;
+    let rendered = format!(
+        r#"<p>{marker} met een <a href="https://example.nl" rel="nofollow ugc noopener noreferrer">link</a>.</p>"#
+    );
+    assert!(
+        page.body.contains(&rendered),
+        "the site renders the text as expected: {}",
+        page.body
+    );
     let check = |text: &str| {
-        let document = Html::parse_fragment(&page(text));
-        let reaction = document.select(&selector("li.reaction")).next().unwrap();
+        let document = Html::parse_document(&page.body.replacen(&rendered, text, 1));
+        let reaction = document
+            .select(&selector(&format!("li#reactie-{id}")))
+            .next()
+            .unwrap();
         let posting = Posted {
             what: text.to_owned(),
             shows: String::new(),
             author_name: "Lien".to_owned(),
             author_url: None,
         };
-        assert_reaction_safe(reaction, 7, "s", &posting);
+        assert_reaction_safe(reaction, id, &slug, &posting);
     };
-    check(
-        r#"<p>Een <em>goede</em> <a href="https://example.nl" rel="nofollow ugc noopener noreferrer">link</a>.</p><ol start="3"><li>x</li></ol>"#,
-    );
+    check(&rendered);
+    check(r#"<p>Een <em>goede</em> lijst:</p><ol start="3"><li>x</li></ol>"#);
     for text in [
         "<p><script>alert(1)</script></p>",
         r#"<p onclick="alert(1)">x</p>"#,
