@@ -114,7 +114,7 @@ fn table() -> Table {
     let spec = api.spec_endpoint();
     let docs = web::api::docs::endpoint(api.swagger_ui_html());
     let page = RouteClass::page;
-    let admin = page("admin");
+    let admin = page("staff");
     Table::default()
         .at("/", page("home"), get(public::index))
         .at("/artikelen/:slug", page("article"), get(public::show))
@@ -339,7 +339,7 @@ mod tests {
                 Surface::Page,
             ),
             ("/artikelen/x/feed.xml", "feed", Surface::Page),
-            ("/beheer/moderatie", "admin", Surface::Page),
+            ("/beheer/moderatie", "staff", Surface::Page),
             ("/api/docs", "api", Surface::Page),
             ("/api/v1/articles", "api", Surface::Api),
             ("/api/v1/bestaat/niet", "api", Surface::Api),

@@ -5,6 +5,7 @@ use std::{collections::HashMap, fmt};
 use clap::{ArgMatches, Args, Parser, Subcommand, ValueEnum, parser::ValueSource};
 
 pub use crate::domain::limits::Mode as RateLimitMode;
+use crate::domain::states::Role;
 
 /// The default database of `serve` and `migrate`.
 pub const DEFAULT_DATABASE_URL: &str = "sqlite://kantlijn.db?mode=rwc";
@@ -60,7 +61,7 @@ pub enum UserCommand {
         /// Login name: lowercase letters, digits, `.`, `_`, `-`.
         name: String,
         #[arg(long, value_enum)]
-        role: CliRole,
+        role: Role,
         /// Read the password from standard input instead of generating one.
         #[arg(long)]
         password_stdin: bool,
@@ -73,11 +74,15 @@ pub enum UserCommand {
     },
 }
 
-#[derive(Clone, Copy, Debug, ValueEnum)]
-pub enum CliRole {
-    Admin,
-    Editor,
-    Moderator,
+/// `--role`: the stored names of the roles, listed by `--help`.
+impl ValueEnum for Role {
+    fn value_variants<'a>() -> &'a [Self] {
+        &[Self::Admin, Self::Editor, Self::Moderator]
+    }
+
+    fn to_possible_value(&self) -> Option<clap::builder::PossibleValue> {
+        Some(clap::builder::PossibleValue::new(self.as_str()))
+    }
 }
 
 #[derive(Debug, Args)]
@@ -395,16 +400,26 @@ mod tests {
         Cli::try_parse_from(["kantlijn", "demo"]).unwrap();
         Cli::try_parse_from(["kantlijn", "migrate", "--database-url", "sqlite::memory:"]).unwrap();
         Cli::try_parse_from(["kantlijn", "token", "create", "anna", "--label", "CI"]).unwrap();
-        Cli::try_parse_from([
-            "kantlijn",
-            "user",
-            "add",
-            "anna",
-            "--role",
-            "editor",
-            "--password-stdin",
-            "--reset",
-        ])
-        .unwrap();
+        for role in [Role::Admin, Role::Editor, Role::Moderator] {
+            let cli = Cli::try_parse_from([
+                "kantlijn",
+                "user",
+                "add",
+                "anna",
+                "--role",
+                role.as_str(),
+                "--password-stdin",
+                "--reset",
+            ])
+            .unwrap();
+            let Command::User {
+                command: UserCommand::Add { role: parsed, .. },
+            } = cli.command
+            else {
+                panic!("user add");
+            };
+            assert_eq!(parsed, role);
+        }
+        assert!(Cli::try_parse_from(["kantlijn", "user", "add", "a", "--role", "root"]).is_err());
     }
 }

@@ -95,7 +95,9 @@ pub async fn prepare(db: &Db, keys: &Keys) -> anyhow::Result<Vec<(String, &'stat
     let mut logins = Vec::new();
     let mut editor_id = None;
     let mut moderator_id = None;
-    for (name, role) in [("redacteur", Role::Editor), ("moderator", Role::Moderator)] {
+    // The demo's accounts are named after their roles' Dutch names.
+    for role in [Role::Editor, Role::Moderator] {
+        let name = role.label();
         let password = security::random_password();
         Password::parse(&password).map_err(|m| anyhow::anyhow!(m))?;
         let hash = security::hash_password(&password)?;

@@ -20,8 +20,8 @@ pub use database::{Target, redact};
 use crate::{
     app::{self, AppState},
     config::{
-        self, Cli, CliRole, Command, DatabaseArgs, Given, Secret, ServeArgs, Settings,
-        TokenCommand, UserCommand,
+        self, Cli, Command, DatabaseArgs, Given, Secret, ServeArgs, Settings, TokenCommand,
+        UserCommand,
     },
     demo,
     domain::validate::{Password, Role, TokenLabel, Username},
@@ -389,7 +389,7 @@ async fn maintain_limiters(state: AppState) {
 /// The arguments of `user add`.
 struct NewUser<'a> {
     name: &'a str,
-    role: CliRole,
+    role: Role,
     password_stdin: bool,
     reset: bool,
 }
@@ -397,11 +397,7 @@ struct NewUser<'a> {
 async fn add_user(user: NewUser<'_>, target: Target) -> anyhow::Result<()> {
     let name = user.name.trim();
     let username = Username::parse(name).map_err(|m| usage(format!("{name:?}: {}", m.english)))?;
-    let role = match user.role {
-        CliRole::Admin => Role::Admin,
-        CliRole::Editor => Role::Editor,
-        CliRole::Moderator => Role::Moderator,
-    };
+    let role = user.role;
     let (password, generated) = if user.password_stdin {
         let mut line = String::new();
         std::io::stdin()

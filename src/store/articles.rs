@@ -190,6 +190,21 @@ pub async fn latest_published(
         .await
 }
 
+/// Every published article's address and last change, for the sitemap: no bodies.
+pub async fn published_slugs(
+    db: &impl ConnectionTrait,
+) -> Result<Vec<(String, DateTime<Utc>)>, DbErr> {
+    articles::Entity::find()
+        .select_only()
+        .columns([articles::Column::Slug, articles::Column::UpdatedAt])
+        .filter(articles::Column::Status.eq(ArticleStatus::Published))
+        .order_by_desc(articles::Column::PublishedAt)
+        .order_by_desc(articles::Column::Id)
+        .into_tuple()
+        .all(db)
+        .await
+}
+
 /// An article a reader may see: published, or also a draft when `drafts_too`
 /// (staff look at drafts on the site).
 pub async fn find_readable(

@@ -13,7 +13,7 @@ use sha2::{Digest, Sha256};
 
 use crate::{
     app::AppState,
-    entity::articles,
+    entity::{articles, comments},
     error::{AppError, AppResult},
     store,
 };
@@ -129,21 +129,7 @@ pub async fn reactions_feed(
     let page = absolute(state, &format!("/artikelen/{}", article.slug));
     let entries: Vec<Entry> = approved
         .into_iter()
-        .map(|c| {
-            let mut entry = Entry::default();
-            entry.set_id(tag_id(state, c.created_at, &format!("reactie-{}", c.id)));
-            entry.set_title(format!("Reactie van {}", c.author_name));
-            entry.set_updated(c.updated_at);
-            entry.set_published(Some(c.created_at.into()));
-            entry.set_links(vec![link(
-                format!("{page}#reactie-{}", c.id),
-                "alternate",
-                Some("text/html"),
-            )]);
-            entry.set_authors(vec![person(&c.author_name)]);
-            entry.set_content(Some(html_text(c.body_html)));
-            entry
-        })
+        .map(|c| reaction_entry(state, &page, c))
         .collect();
     let mut feed = Feed::default();
     feed.set_id(tag_id(
@@ -171,47 +157,34 @@ pub async fn reactions_feed(
     )
 }
 
+/// One approved reaction in its article's feed; `page` is the article's address.
+fn reaction_entry(state: &AppState, page: &str, comment: comments::Model) -> Entry {
+    let mut entry = Entry::default();
+    let id = comment.id;
+    entry.set_id(tag_id(state, comment.created_at, &format!("reactie-{id}")));
+    entry.set_title(format!("Reactie van {}", comment.author_name));
+    entry.set_updated(comment.updated_at);
+    entry.set_published(Some(comment.created_at.into()));
+    let href = format!("{page}#reactie-{id}");
+    entry.set_links(vec![link(href, "alternate", Some("text/html"))]);
+    entry.set_authors(vec![person(&comment.author_name)]);
+    entry.set_content(Some(html_text(comment.body_html)));
+    entry
+}
+
 /// `/sitemap.xml`: the front page and every published article.
 #[handler]
 pub async fn sitemap(Data(state): Data<&AppState>, req: &Request) -> AppResult<Response> {
-    let full = store::articles::latest_published(state.db.read(), None).await?;
-    let updated = full.iter().map(|a| a.updated_at).max();
+    let articles = store::articles::published_slugs(state.db.read()).await?;
+    let updated = articles.iter().map(|(_, at)| *at).max();
+    let mut urls = vec![(absolute(state, "/"), updated)];
+    urls.extend(
+        articles
+            .into_iter()
+            .map(|(slug, at)| (absolute(state, &format!("/artikelen/{slug}")), Some(at))),
+    );
     let mut writer = Writer::new(Vec::new());
-    let write = |writer: &mut Writer<Vec<u8>>| -> std::io::Result<()> {
-        writer.write_event(quick_xml::events::Event::Decl(
-            quick_xml::events::BytesDecl::new("1.0", Some("UTF-8"), None),
-        ))?;
-        writer
-            .create_element("urlset")
-            .with_attribute(("xmlns", "http://www.sitemaps.org/schemas/sitemap/0.9"))
-            .write_inner_content(|w| {
-                let mut url =
-                    |loc: String, lastmod: Option<DateTime<Utc>>| -> std::io::Result<()> {
-                        w.create_element("url").write_inner_content(|w| {
-                            w.create_element("loc")
-                                .write_text_content(BytesText::new(&loc))?;
-                            if let Some(at) = lastmod {
-                                w.create_element("lastmod")
-                                    .write_text_content(BytesText::new(
-                                        &at.to_rfc3339_opts(chrono::SecondsFormat::Secs, true),
-                                    ))?;
-                            }
-                            Ok(())
-                        })?;
-                        Ok(())
-                    };
-                url(absolute(state, "/"), updated)?;
-                for article in &full {
-                    url(
-                        absolute(state, &format!("/artikelen/{}", article.slug)),
-                        Some(article.updated_at),
-                    )?;
-                }
-                Ok(())
-            })?;
-        Ok(())
-    };
-    write(&mut writer).map_err(AppError::internal)?;
+    write_sitemap(&mut writer, &urls).map_err(AppError::internal)?;
     let xml = String::from_utf8(writer.into_inner()).map_err(AppError::internal)?;
     conditional(req, xml, "application/xml; charset=utf-8", updated)
 }
@@ -247,4 +220,33 @@ fn conditional(
     } else {
         builder.content_type(content_type).body(body)
     })
+}
+
+/// A sitemap of `(address, last change)` pairs.
+fn write_sitemap(
+    writer: &mut Writer<Vec<u8>>,
+    urls: &[(String, Option<DateTime<Utc>>)],
+) -> std::io::Result<()> {
+    writer.write_event(quick_xml::events::Event::Decl(
+        quick_xml::events::BytesDecl::new("1.0", Some("UTF-8"), None),
+    ))?;
+    writer
+        .create_element("urlset")
+        .with_attribute(("xmlns", "http://www.sitemaps.org/schemas/sitemap/0.9"))
+        .write_inner_content(|w| {
+            for (loc, lastmod) in urls {
+                w.create_element("url").write_inner_content(|w| {
+                    w.create_element("loc")
+                        .write_text_content(BytesText::new(loc))?;
+                    if let Some(at) = lastmod {
+                        let at = at.to_rfc3339_opts(chrono::SecondsFormat::Secs, true);
+                        w.create_element("lastmod")
+                            .write_text_content(BytesText::new(&at))?;
+                    }
+                    Ok(())
+                })?;
+            }
+            Ok(())
+        })?;
+    Ok(())
 }

@@ -397,7 +397,7 @@ fn reaction_view(
     };
     let is_own = own.iter().any(|c| c.id == slot.id);
     let approved = comment.status == CommentStatus::Approved;
-    // The poster of a reaction the rules sent to spam sees the same "pending" answer.
+    // The poster of a reaction the rules sent to spam is told it waits, like any other.
     let own_waiting = is_own && !approved;
     ReactionView {
         id: comment.id,

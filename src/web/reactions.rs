@@ -137,44 +137,19 @@ pub async fn create(
         .await?
         .ok_or(AppError::NotFound)?;
     let own = OwnReactions::from_cookies(&state.keys, cookies);
-    let again = |errors: FieldErrors, notice: Option<Cow<'static, str>>, status: StatusCode| {
-        let form_view = ReactionFormView::from_form(&state.keys, &article, &form, errors, notice);
-        public::render_article(
-            state,
-            &viewer,
-            &article,
-            ArticleContext {
-                own: &own,
-                form: Some(form_view),
-                // A reply comes back on the page of the reaction it answers.
-                wanted: form
-                    .parent_id
-                    .trim()
-                    .parse()
-                    .map_or(PageWanted::Number(1), PageWanted::Holding),
-            },
-            status,
-        )
+    let again = Again {
+        state,
+        viewer: &viewer,
+        article: &article,
+        own: &own,
+        form: &form,
     };
     if let Some(Data(Throttled(RetryAfter(seconds)))) = throttled {
-        let notice = format!(
-            "Je plaatst te snel reacties. Probeer het over {} opnieuw. Je tekst is bewaard.",
-            seconds_nl(*seconds)
-        );
-        let mut response = again(
-            FieldErrors::default(),
-            Some(notice.into()),
-            StatusCode::TOO_MANY_REQUESTS,
-        )
-        .await?;
-        response
-            .headers_mut()
-            .insert(header::RETRY_AFTER, (*seconds).into());
-        return Ok(response);
+        return again.throttled(*seconds).await;
     }
     let input = match CommentInput::try_from(raw(&form)) {
         Ok(input) => input,
-        Err(errors) => return again(errors, None, StatusCode::UNPROCESSABLE_ENTITY).await,
+        Err(errors) => return again.invalid(errors).await,
     };
     let submission = Submission {
         article: &article,
@@ -196,15 +171,73 @@ pub async fn create(
                 "/artikelen/{slug}?reactie={id}#reactie-{id}"
             )))
         }
-        Outcome::Invalid(errors) => again(errors, None, StatusCode::UNPROCESSABLE_ENTITY).await,
-        Outcome::Banned => {
-            let notice = Some(BANNED.into());
-            again(FieldErrors::default(), notice, StatusCode::FORBIDDEN).await
-        }
-        Outcome::Closed => {
-            let notice = Some(CLOSED.into());
-            again(FieldErrors::default(), notice, StatusCode::FORBIDDEN).await
-        }
+        Outcome::Invalid(errors) => again.invalid(errors).await,
+        Outcome::Banned => again.refused(BANNED).await,
+        Outcome::Closed => again.refused(CLOSED).await,
+    }
+}
+
+/// The article page again with the reaction form as the reader filled it in: nothing
+/// typed is lost, whatever went wrong.
+struct Again<'a> {
+    state: &'a AppState,
+    viewer: &'a Viewer,
+    article: &'a articles::Model,
+    own: &'a OwnReactions,
+    form: &'a ReactionForm,
+}
+
+impl Again<'_> {
+    async fn invalid(&self, errors: FieldErrors) -> AppResult<Response> {
+        self.show(errors, None, StatusCode::UNPROCESSABLE_ENTITY)
+            .await
+    }
+
+    async fn refused(&self, notice: &'static str) -> AppResult<Response> {
+        self.show(
+            FieldErrors::default(),
+            Some(notice.into()),
+            StatusCode::FORBIDDEN,
+        )
+        .await
+    }
+
+    async fn throttled(&self, seconds: u64) -> AppResult<Response> {
+        let notice = format!(
+            "Je plaatst te snel reacties. Probeer het over {} opnieuw. Je tekst is bewaard.",
+            seconds_nl(seconds)
+        );
+        let status = StatusCode::TOO_MANY_REQUESTS;
+        let mut response = self
+            .show(FieldErrors::default(), Some(notice.into()), status)
+            .await?;
+        response
+            .headers_mut()
+            .insert(header::RETRY_AFTER, seconds.into());
+        Ok(response)
+    }
+
+    async fn show(
+        &self,
+        errors: FieldErrors,
+        notice: Option<Cow<'static, str>>,
+        status: StatusCode,
+    ) -> AppResult<Response> {
+        let form = self.form;
+        let view =
+            ReactionFormView::from_form(&self.state.keys, self.article, form, errors, notice);
+        // A reply comes back on the page of the reaction it answers.
+        let wanted = form
+            .parent_id
+            .trim()
+            .parse()
+            .map_or(PageWanted::Number(1), PageWanted::Holding);
+        let context = ArticleContext {
+            own: self.own,
+            form: Some(view),
+            wanted,
+        };
+        public::render_article(self.state, self.viewer, self.article, context, status).await
     }
 }
 

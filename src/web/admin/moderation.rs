@@ -101,9 +101,9 @@ fn buttons(status: CommentStatus) -> Vec<ActionButton> {
         .filter(|a| a.target() != status)
         .map(|action| {
             let (label, class) = match action {
-                Action::Approve => ("Goedkeuren", "approve"),
-                Action::Reject => ("Afwijzen", "reject"),
-                Action::Spam => ("Spam", "spam"),
+                Action::Approve => ("Goedkeuren", action.as_str()),
+                Action::Reject => ("Afwijzen", action.as_str()),
+                Action::Spam => ("Spam", action.as_str()),
                 Action::Delete => ("Verwijderen", "danger"),
             };
             ActionButton {

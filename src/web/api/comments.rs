@@ -133,6 +133,35 @@ fn nest(
     roots
 }
 
+/// The `take` top-level reactions after `after` (with their replies), and the cursor of
+/// the page after it, if any.
+fn page_after(
+    thread: &thread::Thread<Slot>,
+    after: Option<RootCursor>,
+    take: usize,
+) -> (thread::Thread<Slot>, Option<String>) {
+    let skip = after.map_or(0, |after| {
+        thread
+            .rows
+            .iter()
+            .filter(|r| r.depth == 1)
+            .take_while(|r| (r.item.created_at, r.item.id) <= (after.created_at, after.id))
+            .count()
+    });
+    let page = thread.roots(skip, take);
+    let next_cursor = (skip + take < thread.root_count())
+        .then(|| page.rows.iter().rev().find(|r| r.depth == 1))
+        .flatten()
+        .map(|r| {
+            RootCursor {
+                created_at: r.item.created_at,
+                id: r.item.id,
+            }
+            .encode()
+        });
+    (page, next_cursor)
+}
+
 #[OpenApi(tag = "ApiTags::Comments")]
 impl CommentsApi {
     /// The approved reactions of a published article, as a tree, oldest first, in pages
@@ -172,26 +201,7 @@ impl CommentsApi {
         if let Some(Value::Page(rendered)) = state.pages.get(&key, versions) {
             return Ok(TreeAnswer::of(rendered.respond(req, &no_holes, true)));
         }
-        let thread = &known.laid.thread;
-        let skip = after.map_or(0, |after| {
-            thread
-                .rows
-                .iter()
-                .filter(|r| r.depth == 1)
-                .take_while(|r| (r.item.created_at, r.item.id) <= (after.created_at, after.id))
-                .count()
-        });
-        let page = thread.roots(skip, take);
-        let next_cursor = (skip + take < thread.root_count())
-            .then(|| page.rows.iter().rev().find(|r| r.depth == 1))
-            .flatten()
-            .map(|r| {
-                RootCursor {
-                    created_at: r.item.created_at,
-                    id: r.item.id,
-                }
-                .encode()
-            });
+        let (page, next_cursor) = page_after(&known.laid.thread, after, take);
         let contents = threads::contents(state.db.read(), known.article.id, &page, &[]).await?;
         let tree = CommentTree {
             article: known.article.slug.clone(),

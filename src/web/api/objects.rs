@@ -13,7 +13,9 @@ use crate::{
 #[oai(example)]
 pub struct ErrorBody {
     /// `validation_failed`, `not_found`, `unauthorized`, `forbidden`, `rate_limited`,
-    /// `reactions_closed`, `banned`, `conflict`, `bad_request` or `internal_error`.
+    /// `reactions_closed`, `banned`, `conflict`, `bad_request`, `payload_too_large`,
+    /// `unsupported_media_type`, `unavailable`, `internal_error` or
+    /// `cors_origin_not_allowed`.
     pub error: String,
     /// What went wrong, for people.
     pub message: String,
