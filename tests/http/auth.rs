@@ -1,7 +1,7 @@
 //! Login, logout, sessions, CSRF and who may open which staff page.
 
 use chrono::{Duration, Utc};
-use kantlijn::{domain::validate::Role, entity::sessions, security};
+use kantlijn::{domain::validate::Role, entity::sessions, security, store};
 use poem::http::StatusCode;
 use sea_orm::{ActiveModelTrait, ActiveValue::Set, EntityTrait};
 
@@ -263,5 +263,30 @@ db_test! {
         app.post_form("/beheer/inloggen", &[("username", "bert"), ("password", PASSWORD)])
             .await
             .assert_redirect("/beheer");
+    }
+}
+
+db_test! {
+    /// Two admins add the same name at once: one account is made, the other admin gets
+    /// the form back with "bestaat al", and nobody's password is reset in between.
+    async fn adding_a_taken_name_is_a_form_error_never_a_password_reset(app) {
+        let first = app.other_browser();
+        first.login_as(Role::Admin).await;
+        let second = first.other_browser();
+        second.post_form("/beheer/inloggen", &[("username", "admin-test"), ("password", PASSWORD)]).await.assert_redirect("/beheer");
+        let form = |password| [("username", "Carla"), ("role", "editor"), ("password", password)];
+        let (one, two) = (form("eerste wachtwoord!"), form("tweede wachtwoord!"));
+        let (a, b) = tokio::join!(
+            first.post_form("/beheer/gebruikers", &one),
+            second.post_form("/beheer/gebruikers", &two),
+        );
+        let mut statuses = [a.status, b.status];
+        statuses.sort();
+        assert_eq!(statuses, [StatusCode::SEE_OTHER, StatusCode::UNPROCESSABLE_ENTITY]);
+        let refused = if a.status == StatusCode::UNPROCESSABLE_ENTITY { &a } else { &b };
+        refused.assert_contains("Deze gebruikersnaam bestaat al.").assert_contains("value=\"Carla\"");
+        let winner = if a.status == StatusCode::SEE_OTHER { "eerste wachtwoord!" } else { "tweede wachtwoord!" };
+        let user = store::users::find_by_username(app.db.read(), "carla").await.unwrap().unwrap();
+        assert!(kantlijn::security::verify_password(winner, &user.password_hash), "the first account's password stands");
     }
 }
