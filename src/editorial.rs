@@ -71,14 +71,10 @@ pub async fn create(
         Err(errors) => return Ok(Err(errors)),
     };
     input.slug = store::articles::free_slug(db.read(), &input.slug, None).await?;
-    match store::articles::insert(db.write(), input, author_id).await {
-        Ok(article) => {
-            db.versions().article_changed(article.id);
-            Ok(Ok(article))
-        }
-        Err(err) if store::is_unique_violation(&err) => Ok(Err(slug_taken())),
-        Err(err) => Err(err.into()),
-    }
+    saved(
+        db,
+        store::articles::insert(db.write(), input, author_id).await,
+    )
 }
 
 /// Saves an edit of `existing`; `published_at` is set on the first publication and kept.
@@ -92,7 +88,20 @@ pub async fn update(
         Err(errors) => return Ok(Err(errors)),
     };
     input.slug = store::articles::free_slug(db.read(), &input.slug, Some(existing.id)).await?;
-    match store::articles::update(db.write(), existing, input).await {
+    saved(
+        db,
+        store::articles::update(db.write(), existing, input).await,
+    )
+}
+
+/// After a write: the caches learn of the change, or a slug another article took in the
+/// meantime becomes a form error.
+#[track_caller]
+fn saved(
+    db: &Db,
+    written: Result<articles::Model, sea_orm::DbErr>,
+) -> AppResult<Result<articles::Model, FieldErrors>> {
+    match written {
         Ok(article) => {
             db.versions().article_changed(article.id);
             Ok(Ok(article))

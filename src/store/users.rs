@@ -67,15 +67,5 @@ pub async fn upsert(
         row.disabled = Set(false);
         return row.update(db).await;
     }
-    users::ActiveModel {
-        username: Set(username.as_ref().to_owned()),
-        display_name: Set(username.as_ref().to_owned()),
-        password_hash: Set(password_hash),
-        role: Set(role),
-        disabled: Set(false),
-        created_at: Set(Utc::now()),
-        ..Default::default()
-    }
-    .insert(db)
-    .await
+    insert(db, username, role, password_hash).await
 }
