@@ -94,7 +94,8 @@ impl TryFrom<RawComment<'_>> for CommentInput {
 /// Everything known about one attempt to post.
 pub struct Submission<'a> {
     pub article: &'a articles::Model,
-    pub input: CommentInput,
+    /// Checked by `submit`, after it made sure the article takes reactions.
+    pub input: RawComment<'a>,
     /// The logged-in staff member posting, if any.
     pub staff_user_id: Option<i32>,
     pub ip_hash: String,
@@ -118,7 +119,7 @@ pub enum Outcome {
         comment: Box<comments::Model>,
         edit_key: String,
     },
-    /// The parent is not an approved reaction of this article.
+    /// A field is invalid, or the parent is not an approved reaction of this article.
     Invalid(FieldErrors),
     /// Banned: nothing is stored.
     Banned,
@@ -138,7 +139,9 @@ const PARENT_INVALID: FieldMessage = FieldMessage::new(
     "A reply can only answer a published reaction on this article.",
 );
 
-/// Validates the parent, applies the rules, stores the reaction and logs the decision.
+/// Checks that the article takes reactions (first, so nobody fixes a text only to be
+/// refused), validates the fields and the parent, applies the rules, stores the reaction
+/// and logs the decision.
 ///
 /// The reaction joins the store's inbox, which looks up its poster's standing (bans,
 /// known author) with the others that arrived at the same moment, runs these rules and
@@ -154,7 +157,10 @@ pub async fn submit(
     if !submission.article.reactions_open {
         return Ok(Outcome::Closed);
     }
-    let input = submission.input;
+    let input = match CommentInput::try_from(submission.input) {
+        Ok(input) => input,
+        Err(errors) => return Ok(Outcome::Invalid(errors)),
+    };
     let article_id = submission.article.id;
     if let Some(parent_id) = input.parent_id
         && !store::comments::is_approved_on(db.read(), parent_id, article_id).await?

@@ -15,7 +15,7 @@ use serde::Deserialize;
 
 use crate::{
     app::AppState,
-    discussion::{self, CommentInput, FormSignals, Outcome, RawComment, Submission},
+    discussion::{self, FormSignals, Outcome, RawComment, Submission},
     domain::validate::{CommentBody, FieldErrors},
     entity::{articles, comments},
     error::{AppError, AppResult, seconds_nl},
@@ -147,13 +147,9 @@ pub async fn create(
     if let Some(Data(Throttled(RetryAfter(seconds)))) = throttled {
         return again.throttled(*seconds).await;
     }
-    let input = match CommentInput::try_from(raw(&form)) {
-        Ok(input) => input,
-        Err(errors) => return again.invalid(errors).await,
-    };
     let submission = Submission {
         article: &article,
-        input,
+        input: raw(&form),
         staff_user_id: viewer.staff.as_ref().map(|s| s.id),
         ip_hash: state.keys.ip_hash(&client.key()),
         form: Some(FormSignals {

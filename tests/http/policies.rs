@@ -42,6 +42,15 @@ db_test! {
         let (resp, json) = app.api(Method::POST, &format!("/api/v1/articles/{slug}/comments"), Some(body), None).await;
         resp.assert_status(StatusCode::FORBIDDEN);
         assert_eq!(json["error"], "reactions_closed", "{json}");
+        // Closed is said first: nobody fixes a text only to be refused.
+        app.post_comment(&slug, &[("body", ""), ("author_email", "geen-adres")])
+            .await
+            .assert_status(StatusCode::FORBIDDEN)
+            .assert_contains("Reageren op dit artikel is gesloten");
+        let invalid = json!({ "author_name": "", "author_email": "geen-adres", "body": "" });
+        let (resp, json) = app.api(Method::POST, &format!("/api/v1/articles/{slug}/comments"), Some(invalid), None).await;
+        resp.assert_status(StatusCode::FORBIDDEN);
+        assert_eq!(json["error"], "reactions_closed", "{json}");
         assert_eq!(store::comments::count(app.db.read()).await.unwrap(), 0, "nothing stored");
     }
 }

@@ -91,28 +91,56 @@ struct QueuePage {
     items: Vec<QueueItem>,
     /// The actions that change a reaction of this tab (not the one it is already in).
     buttons: Vec<ActionButton>,
+    /// Every action, for the selection.
+    bulk: Vec<ActionButton>,
     updated: Option<usize>,
     limit: u64,
 }
 
+/// One reaction's buttons: each action that moves it out of `status`.
 fn buttons(status: CommentStatus) -> Vec<ActionButton> {
     Action::ALL
         .into_iter()
         .filter(|a| a.target() != status)
         .map(|action| {
-            let (label, class) = match action {
-                Action::Approve => ("Goedkeuren", action.as_str()),
-                Action::Reject => ("Afwijzen", action.as_str()),
-                Action::Spam => ("Spam", action.as_str()),
-                Action::Delete => ("Verwijderen", "danger"),
+            let label = match action {
+                Action::Approve => "Goedkeuren",
+                Action::Reject => "Afwijzen",
+                Action::Spam => "Spam",
+                Action::Delete => "Verwijderen",
             };
-            ActionButton {
-                value: action.as_str(),
-                label,
-                class,
-            }
+            ActionButton::new(action, label)
         })
         .collect()
+}
+
+/// The buttons under the selection.
+fn bulk_buttons() -> Vec<ActionButton> {
+    Action::ALL
+        .into_iter()
+        .map(|action| {
+            let label = match action {
+                Action::Approve => "Selectie goedkeuren",
+                Action::Reject => "Selectie afwijzen",
+                Action::Spam => "Selectie is spam",
+                Action::Delete => "Selectie verwijderen",
+            };
+            ActionButton::new(action, label)
+        })
+        .collect()
+}
+
+impl ActionButton {
+    fn new(action: Action, label: &'static str) -> Self {
+        Self {
+            value: action.as_str(),
+            label,
+            class: match action {
+                Action::Delete => "danger",
+                _ => action.as_str(),
+            },
+        }
+    }
 }
 
 fn queue_url(status: CommentStatus, article: &str) -> String {
@@ -167,6 +195,7 @@ pub async fn queue(
         article,
         items,
         buttons: buttons(status),
+        bulk: bulk_buttons(),
         updated: query.bijgewerkt,
         limit: QUEUE_LIMIT,
     };

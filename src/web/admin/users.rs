@@ -38,8 +38,14 @@ struct UsersPage {
     layout: Layout,
     users: Vec<UserRow>,
     username: String,
-    role: String,
+    roles: Vec<RoleOption>,
     errors: FieldErrors,
+}
+
+pub struct RoleOption {
+    pub value: &'static str,
+    pub label: &'static str,
+    pub selected: bool,
 }
 
 async fn page(
@@ -61,7 +67,14 @@ async fn page(
             })
             .collect(),
         username: form.username,
-        role: form.role,
+        roles: [Role::Editor, Role::Moderator, Role::Admin]
+            .into_iter()
+            .map(|role| RoleOption {
+                value: role.as_str(),
+                label: role.label(),
+                selected: role.as_str() == form.role,
+            })
+            .collect(),
         errors,
     })
 }

@@ -14,7 +14,7 @@ use poem_openapi::{
 
 use crate::{
     app::AppState,
-    discussion::{self, CommentInput, Outcome, RawComment, Submission},
+    discussion::{self, Outcome, RawComment, Submission},
     domain::thread,
     error::AppError,
     store::comments::ThreadComment,
@@ -233,14 +233,13 @@ impl CommentsApi {
         let article = threads::published_article(&state, &slug.0)
             .await?
             .ok_or_else(|| ApiError::not_found("No published article has this slug."))?;
-        let raw = RawComment {
+        let input = RawComment {
             author_name: &body.0.author_name,
             author_email: &body.0.author_email,
             author_url: body.0.author_url.as_deref().unwrap_or(""),
             body: &body.0.body,
             parent_id: Ok(body.0.parent_id),
         };
-        let input = CommentInput::try_from(raw).map_err(|errors| ApiError::validation(&errors))?;
         let client = ClientIp::of(req, &state.settings.trusted_proxies);
         let submission = Submission {
             article: &article,
