@@ -72,6 +72,8 @@ pub struct RouteClass {
     pub surface: Surface,
     /// The rate limit a POST to this route falls under (other methods: `Other`).
     pub post_limit: Action,
+    /// Staff data: answered with `Cache-Control: no-store`.
+    pub private: bool,
 }
 
 impl RouteClass {
@@ -80,6 +82,7 @@ impl RouteClass {
             label,
             surface: Surface::Page,
             post_limit: Action::Other,
+            private: false,
         }
     }
 
@@ -88,11 +91,19 @@ impl RouteClass {
             label: "api",
             surface: Surface::Api,
             post_limit: Action::Other,
+            private: false,
         }
     }
 
     const fn limited(self, post_limit: Action) -> Self {
         Self { post_limit, ..self }
+    }
+
+    const fn private(self) -> Self {
+        Self {
+            private: true,
+            ..self
+        }
     }
 
     /// The rate limit of a request to this route.
@@ -114,7 +125,7 @@ fn table() -> Table {
     let spec = api.spec_endpoint();
     let docs = web::api::docs::endpoint(api.swagger_ui_html());
     let page = RouteClass::page;
-    let admin = page("staff");
+    let admin = page("staff").private();
     Table::default()
         .at("/", page("home"), get(public::index))
         .at("/artikelen/:slug", page("article"), get(public::show))
@@ -187,6 +198,16 @@ fn table() -> Table {
             get(admin::users::index).post(admin::users::create),
         )
         .at(
+            "/beheer/gebruikers/:id/uitschakelen",
+            admin,
+            post(admin::users::disable),
+        )
+        .at(
+            "/beheer/overal-uitloggen",
+            admin,
+            post(auth::logout_everywhere),
+        )
+        .at(
             "/beheer/tokens",
             admin,
             get(admin::tokens::index).post(admin::tokens::create),
@@ -202,6 +223,11 @@ fn table() -> Table {
         .class(
             "/api/v1/articles/:slug/comments",
             RouteClass::api().limited(Action::Reaction),
+        )
+        .class("/api/v1/moderation/*rest", RouteClass::api().private())
+        .class(
+            "/api/v1/comments/:id/moderation",
+            RouteClass::api().private(),
         )
         .nest("/api/v1", RouteClass::api(), api.into_endpoint())
         .at("/static/*path", page("static"), get(web::static_file))

@@ -72,6 +72,13 @@ pub enum UserCommand {
         #[command(flatten)]
         database: DatabaseArgs,
     },
+    /// Shut an account out: no more logins, its sessions and API tokens end (`user add`
+    /// enables it again with a new password).
+    Disable {
+        name: String,
+        #[command(flatten)]
+        database: DatabaseArgs,
+    },
 }
 
 /// `--role`: the stored names of the roles, listed by `--help`.

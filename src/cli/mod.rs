@@ -142,6 +142,9 @@ async fn execute(cli: Cli, given: &Given) -> anyhow::Result<()> {
             };
             add_user(user, chosen(&database, given)?).await
         }
+        Command::User {
+            command: UserCommand::Disable { name, database },
+        } => disable_user(&name, chosen(&database, given)?).await,
         Command::Token {
             command:
                 TokenCommand::Create {
@@ -427,7 +430,11 @@ async fn add_user(user: NewUser<'_>, target: Target) -> anyhow::Result<()> {
             account.role
         );
     }
-    store::users::upsert(&txn, &username, role, hash).await?;
+    let account = store::users::upsert(&txn, &username, role, hash).await?;
+    if existing.is_some() {
+        // A reset is what one does for a stolen password: whoever holds it is out.
+        store::users::end_access(&txn, account.id).await?;
+    }
     txn.commit().await?;
     match existing {
         None if name != username.as_ref() => println!(
@@ -436,18 +443,38 @@ async fn add_user(user: NewUser<'_>, target: Target) -> anyhow::Result<()> {
         ),
         None => println!("Created user {username} ({}).", role.as_str()),
         Some(account) if account.role != role => println!(
-            "Password reset for existing user {username}; role changed from {} to {}.",
+            "Password reset for existing user {username}; role changed from {} to {}; its \
+             sessions and API tokens are ended.",
             account.role,
             role.as_str()
         ),
         Some(_) => println!(
-            "Password reset for existing user {username} ({}).",
+            "Password reset for existing user {username} ({}); its sessions and API tokens \
+             are ended.",
             role.as_str()
         ),
     }
     if generated {
         println!("Password: {}", password.as_ref());
     }
+    Ok(())
+}
+
+async fn disable_user(name: &str, target: Target) -> anyhow::Result<()> {
+    let username = Username::parse(name).map_err(|m| usage(format!("{name:?}: {}", m.english)))?;
+    target.announce();
+    let db = target.open().await?;
+    let txn = db.begin().await?;
+    let user = store::users::find_by_username(&txn, username.as_ref())
+        .await?
+        .with_context(|| format!("there is no user {username} in this database"))?;
+    let role = user.role;
+    store::users::disable(&txn, user).await?;
+    txn.commit().await?;
+    println!(
+        "Disabled user {username}: no more logins, its sessions and API tokens are ended. \
+         `kantlijn user add {username} --role {role}` enables it again with a new password."
+    );
     Ok(())
 }
 

@@ -48,6 +48,15 @@ pub async fn delete(db: &impl ConnectionTrait, token_hash: &str) -> Result<(), D
         .map(|_| ())
 }
 
+/// Ends every session of one user ("log out everywhere").
+pub async fn delete_all_of(db: &impl ConnectionTrait, user_id: i32) -> Result<u64, DbErr> {
+    sessions::Entity::delete_many()
+        .filter(sessions::Column::UserId.eq(user_id))
+        .exec(db)
+        .await
+        .map(|r| r.rows_affected)
+}
+
 /// Removes sessions that have expired; returns how many.
 pub async fn purge_expired(db: &impl ConnectionTrait, now: DateTime<Utc>) -> Result<u64, DbErr> {
     sessions::Entity::delete_many()

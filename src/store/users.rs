@@ -8,7 +8,7 @@ use sea_orm::{
 
 use crate::{
     domain::validate::{Role, Username},
-    entity::users,
+    entity::{api_tokens, sessions, users},
 };
 
 pub async fn count(db: &impl ConnectionTrait) -> Result<u64, DbErr> {
@@ -68,4 +68,32 @@ pub async fn upsert(
         return row.update(db).await;
     }
     insert(db, username, role, password_hash).await
+}
+
+/// Ends every way in of one account: its sessions and its API tokens. Part of a password
+/// reset and of disabling, in the same transaction.
+pub async fn end_access(db: &impl ConnectionTrait, user_id: i32) -> Result<(), DbErr> {
+    sessions::Entity::delete_many()
+        .filter(sessions::Column::UserId.eq(user_id))
+        .exec(db)
+        .await?;
+    api_tokens::Entity::delete_many()
+        .filter(api_tokens::Column::UserId.eq(user_id))
+        .exec(db)
+        .await?;
+    Ok(())
+}
+
+/// Shuts an account out: it can no longer log in, and its sessions and tokens end.
+/// `user add` with its name enables it again, with a new password.
+pub async fn disable(db: &impl ConnectionTrait, user: users::Model) -> Result<(), DbErr> {
+    let id = user.id;
+    let mut row: users::ActiveModel = user.into();
+    row.disabled = Set(true);
+    row.update(db).await?;
+    end_access(db, id).await
+}
+
+pub async fn find_by_id(db: &impl ConnectionTrait, id: i32) -> Result<Option<users::Model>, DbErr> {
+    users::Entity::find_by_id(id).one(db).await
 }

@@ -150,6 +150,7 @@ pub struct LoginForm {
 #[serde(default)]
 pub struct LoginQuery {
     terug: String,
+    overal: Option<String>,
 }
 
 /// Only paths inside `/beheer` are followed after login, never another site.
@@ -163,7 +164,8 @@ pub async fn login_form(viewer: Viewer, Query(query): Query<LoginQuery>) -> AppR
     if viewer.staff.is_some() {
         return Ok(see_other(return_path(&query.terug)));
     }
-    let page = LoginPage::new(viewer, String::new(), query.terug, None);
+    let mut page = LoginPage::new(viewer, String::new(), query.terug, None);
+    page.everywhere = query.overal.is_some();
     render_with_status(&page, StatusCode::OK)
 }
 
@@ -230,6 +232,21 @@ pub async fn logout(Data(state): Data<&AppState>, cookies: &CookieJar) -> AppRes
     removal.make_removal();
     cookies.add(removal);
     Ok(see_other("/"))
+}
+
+/// "Overal uitloggen": ends every session of this staff member, this one included, for
+/// a device left logged in somewhere.
+#[handler]
+pub async fn logout_everywhere(
+    Data(state): Data<&AppState>,
+    user: Authorized<AnyStaff>,
+    cookies: &CookieJar,
+) -> AppResult<Response> {
+    store::sessions::delete_all_of(state.db.write(), user.staff.id).await?;
+    let mut removal = session_cookie(state, "");
+    removal.make_removal();
+    cookies.add(removal);
+    Ok(see_other("/beheer/inloggen?overal=1"))
 }
 
 fn session_cookie(state: &AppState, token: &str) -> Cookie {

@@ -319,6 +319,8 @@ pub struct LoginPage {
     pub username: String,
     pub terug: String,
     pub error: Option<Cow<'static, str>>,
+    /// After "Overal uitloggen".
+    pub everywhere: bool,
 }
 
 impl LoginPage {
@@ -333,6 +335,7 @@ impl LoginPage {
             username,
             terug,
             error,
+            everywhere: false,
         }
     }
 }

@@ -231,14 +231,20 @@ async fn user_add_says_what_it_did_and_every_command_names_its_database() {
         .ok()
         .to_owned();
     assert!(
-        out.contains("Password reset for existing user beheer; role changed from admin to editor."),
+        out.contains(
+            "Password reset for existing user beheer; role changed from admin to editor; \
+             its sessions and API tokens are ended."
+        ),
         "{out}"
     );
     let out = run(&["user", "add", "beheer", "--role", "editor"])
         .ok()
         .to_owned();
     assert!(
-        out.contains("Password reset for existing user beheer (editor)."),
+        out.contains(
+            "Password reset for existing user beheer (editor); its sessions and API tokens \
+             are ended."
+        ),
         "{out}"
     );
     let out = run(&["user", "add", "Nieuw", "--role", "moderator"])

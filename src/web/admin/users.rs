@@ -1,7 +1,11 @@
 //! Admins see the staff accounts and add new ones.
 
 use askama::Template;
-use poem::{Response, handler, http::StatusCode, web::Data};
+use poem::{
+    Response, handler,
+    http::StatusCode,
+    web::{Data, Path},
+};
 use serde::Deserialize;
 
 use crate::{
@@ -26,6 +30,8 @@ pub struct UserForm {
 }
 
 pub struct UserRow {
+    /// The form that shuts the account out, for every enabled account but the viewer's.
+    pub disable_url: Option<String>,
     pub username: String,
     pub role_label: &'static str,
     pub disabled: bool,
@@ -60,6 +66,8 @@ async fn page(
         users: users
             .into_iter()
             .map(|u| UserRow {
+                disable_url: (!u.disabled && u.id != user.staff.id)
+                    .then(|| format!("/beheer/gebruikers/{}/uitschakelen", u.id)),
                 role_label: u.role.label(),
                 username: u.username,
                 disabled: u.disabled,
@@ -129,4 +137,26 @@ pub async fn create(
         }
         Err(err) => Err(err.into()),
     }
+}
+
+/// Shuts an account out: no more logins, its sessions and API tokens end. An admin
+/// cannot shut out themselves (another admin, or `kantlijn user disable`, can).
+#[handler]
+pub async fn disable(
+    Data(state): Data<&AppState>,
+    user: Authorized<AdminOnly>,
+    Path(id): Path<i32>,
+) -> AppResult<Response> {
+    if id == user.staff.id {
+        return Err(AppError::Refused(
+            "Je kunt je eigen account niet uitschakelen. Vraag een andere beheerder, of gebruik `kantlijn user disable` op de server.",
+        ));
+    }
+    let txn = state.db.begin().await?;
+    let account = store::users::find_by_id(&txn, id)
+        .await?
+        .ok_or(AppError::NotFound)?;
+    store::users::disable(&txn, account).await?;
+    txn.commit().await?;
+    Ok(see_other("/beheer/gebruikers"))
 }

@@ -5,13 +5,21 @@ use poem::{
     http::{HeaderValue, header},
 };
 
+use crate::app;
+
 const CSP: &str = "default-src 'self'; script-src 'self'; style-src 'self'; \
     img-src 'self' https: data:; object-src 'none'; base-uri 'none'; \
     frame-ancestors 'none'; form-action 'self'";
 
 pub async fn add<E: Endpoint>(next: E, req: Request) -> Result<Response> {
+    let private = app::class_of(req.uri().path()).private;
     let mut response = next.call(req).await?.into_response();
     let headers = response.headers_mut();
+    // Staff pages and staff API answers (e-mail addresses, a new token shown once) stay
+    // out of every cache, the browser's back-forward history included.
+    if private {
+        headers.insert(header::CACHE_CONTROL, HeaderValue::from_static("no-store"));
+    }
     // A page may bring a policy of its own (the API docs allow their scripts by hash).
     if !headers.contains_key(header::CONTENT_SECURITY_POLICY) {
         headers.insert(
