@@ -22,7 +22,7 @@ use crate::{
     web::{
         HtmlForm,
         middleware::{
-            csrf::CsrfToken,
+            csrf::{self, CsrfToken},
             rate_limit::{RetryAfter, Throttled},
         },
         render_with_status, see_other,
@@ -218,6 +218,8 @@ pub async fn login(
     )
     .await?;
     cookies.add(session_cookie(state, &token));
+    // A new CSRF cookie too: forms opened before the login are not this session's.
+    cookies.add(csrf::fresh_cookie(state.settings.secure_cookies()).1);
     tracing::info!(user = %user.username, "logged in");
     Ok(see_other(return_path(&form.terug)))
 }

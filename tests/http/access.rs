@@ -182,3 +182,26 @@ db_test! {
         assert_ne!(page.header("cache-control"), "no-store", "public pages are not affected");
     }
 }
+
+db_test! {
+    /// Logging in gives the browser a new CSRF cookie: a token taken (or planted) before
+    /// the login no longer posts, a form opened after it does.
+    async fn login_rotates_the_csrf_cookie(app) {
+        let browser = app.other_browser();
+        app.create_user("rotatie", Role::Editor).await;
+        let before_token = browser.csrf_token().await;
+        let before_cookie = browser.cookie("kantlijn_csrf").expect("a CSRF cookie");
+        browser
+            .post_raw("/beheer/inloggen", &[("username", "rotatie"), ("password", PASSWORD), ("csrf_token", &before_token)])
+            .await
+            .assert_redirect("/beheer");
+        let after_cookie = browser.cookie("kantlijn_csrf").expect("a CSRF cookie");
+        assert_ne!(before_cookie, after_cookie, "a new cookie at login");
+        browser
+            .post_raw("/beheer/overal-uitloggen", &[("csrf_token", &before_token)])
+            .await
+            .assert_status(StatusCode::FORBIDDEN);
+        assert!(logged_in(&browser).await, "the stale token changed nothing");
+        browser.post_form("/beheer/overal-uitloggen", &[]).await.assert_redirect("/beheer/inloggen?overal=1");
+    }
+}

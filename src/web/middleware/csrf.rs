@@ -25,6 +25,18 @@ pub const HEADER_NAME: &str = "x-csrf-token";
 #[derive(Clone, Debug)]
 pub struct CsrfToken(pub String);
 
+/// A new random CSRF cookie and its value: for a browser that has none, and at login, so
+/// that a token someone planted or saw before the login is worth nothing after it.
+pub fn fresh_cookie(secure: bool) -> (String, Cookie) {
+    let value = security::random_token();
+    let mut cookie = Cookie::new_with_str(COOKIE_NAME, &value);
+    cookie.set_http_only(true);
+    cookie.set_same_site(SameSite::Lax);
+    cookie.set_secure(secure);
+    cookie.set_path("/");
+    (value, cookie)
+}
+
 pub async fn protect<E: Endpoint>(next: E, mut req: Request) -> Result<Response> {
     let state = req
         .data::<AppState>()
@@ -59,12 +71,7 @@ pub async fn protect<E: Endpoint>(next: E, mut req: Request) -> Result<Response>
     let cookie_value = match cookie_value {
         Some(value) => value,
         None => {
-            let value = security::random_token();
-            let mut cookie = Cookie::new_with_str(COOKIE_NAME, &value);
-            cookie.set_http_only(true);
-            cookie.set_same_site(SameSite::Lax);
-            cookie.set_secure(state.settings.secure_cookies());
-            cookie.set_path("/");
+            let (value, cookie) = fresh_cookie(state.settings.secure_cookies());
             req.cookie().add(cookie);
             value
         }
