@@ -290,8 +290,8 @@ pub fn routes() -> Route {
 
 static CLASSES: LazyLock<Vec<Declared>> = LazyLock::new(|| table().classes);
 
-/// The class of a request's route: looked up once, by the request log (the outermost
-/// middleware that needs it), and kept with the request for the others.
+/// The class of a request's route: looked up once, by the security headers (the
+/// outermost middleware), and kept with the request for the others.
 pub fn class_of_request(req: &poem::Request) -> RouteClass {
     req.extensions()
         .get::<RouteClass>()

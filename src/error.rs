@@ -218,13 +218,17 @@ impl ResponseError for AppError {
     }
 }
 
-/// An error and its causes on one line, for the log.
+/// An error and its causes on one line, for the log and the CLI, leaving out a cause its
+/// error already quotes (sea-orm and sqlx wrap errors that repeat their source's text).
 pub fn chain(err: &dyn std::error::Error) -> String {
     let mut text = err.to_string();
     let mut source = err.source();
     while let Some(cause) = source {
-        text.push_str(": ");
-        text.push_str(&cause.to_string());
+        let cause_text = cause.to_string();
+        if !text.contains(&cause_text) {
+            text.push_str(": ");
+            text.push_str(&cause_text);
+        }
         source = cause.source();
     }
     text

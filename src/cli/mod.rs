@@ -65,17 +65,10 @@ fn fail(err: &anyhow::Error) -> ExitCode {
 
 /// An error and its causes on one line, leaving out a cause its error already quotes.
 pub fn one_line(err: &(dyn std::error::Error + 'static)) -> String {
-    let mut text = err.to_string();
-    let mut source = err.source();
-    while let Some(cause) = source {
-        let cause_text = cause.to_string();
-        if !text.contains(&cause_text) {
-            text.push_str(": ");
-            text.push_str(&cause_text);
-        }
-        source = cause.source();
-    }
-    text.split_whitespace().collect::<Vec<_>>().join(" ")
+    crate::error::chain(err)
+        .split_whitespace()
+        .collect::<Vec<_>>()
+        .join(" ")
 }
 
 /// Logs on stderr: colours only on a terminal (a file or a log shipper gets plain text),
@@ -158,23 +151,22 @@ async fn execute(cli: Cli, given: &Given) -> anyhow::Result<()> {
 
 /// The database of every command but `demo`.
 fn chosen(args: &DatabaseArgs, given: &Given) -> anyhow::Result<Target> {
-    let url = args
-        .database_url
-        .as_deref()
-        .unwrap_or(config::DEFAULT_DATABASE_URL);
-    Target::parse(url, given.name("database_url")).map_err(|e| usage(e.to_string()))
+    let url = args.database_url.as_deref();
+    target(url.unwrap_or(config::DEFAULT_DATABASE_URL), given)
 }
 
 /// The database of `demo`: its own, unless `--database-url` is on the command line. A
 /// `KANTLIJN_DATABASE_URL` exported for the real site is not a reason to seed it.
 fn demo_database(args: &DatabaseArgs, given: &Given) -> anyhow::Result<Target> {
     match &args.database_url {
-        Some(url) if !given.from_env("database_url") => {
-            Target::parse(url, given.name("database_url")).map_err(|e| usage(e.to_string()))
-        }
-        _ => Target::parse(config::DEFAULT_DEMO_DATABASE_URL, "demo")
-            .map_err(|e| usage(e.to_string())),
+        Some(url) if !given.from_env("database_url") => target(url, given),
+        _ => target(config::DEFAULT_DEMO_DATABASE_URL, given),
     }
+}
+
+/// A database URL as the operator gave it; a mistake names the flag or the variable.
+fn target(url: &str, given: &Given) -> anyhow::Result<Target> {
+    Target::parse(url, given.name("database_url")).map_err(|e| usage(e.to_string()))
 }
 
 /// The flags of `serve` and `demo`, checked before anything is touched.

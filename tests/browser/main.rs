@@ -5,11 +5,11 @@
 //! and passes, unless `KANTLIJN_REQUIRE_BROWSER=1` (set by `.ci/run`, which installs them)
 //! makes that a failure.
 
+#[path = "../support/net.rs"]
+mod net;
 mod webdriver;
 
 use std::{
-    io::{Read, Write},
-    net::{TcpListener, TcpStream},
     process::{Child, Command, Stdio},
     time::{Duration, Instant},
 };
@@ -49,7 +49,7 @@ impl Site {
             .unwrap();
         let token = String::from_utf8(token.stdout).unwrap();
         let token = token.lines().last().unwrap().to_owned();
-        let addr = format!("127.0.0.1:{}", free_port());
+        let addr = format!("127.0.0.1:{}", net::free_port());
         let child = Command::new(binary)
             .args(["serve", "--bind", &addr, "--database-url", &url])
             .env("KANTLIJN_RATE_LIMITS", "off")
@@ -98,32 +98,8 @@ impl Site {
         headers: &[(&str, &str)],
         body: &str,
     ) -> (u16, String) {
-        let Ok(mut stream) = TcpStream::connect(&self.addr) else {
-            return (0, String::new());
-        };
-        let mut head = format!(
-            "{method} {path} HTTP/1.1\r\nHost: {}\r\nConnection: close\r\nContent-Length: {}\r\n",
-            self.addr,
-            body.len()
-        );
-        for (name, value) in headers {
-            head.push_str(&format!("{name}: {value}\r\n"));
-        }
-        head.push_str("\r\n");
-        stream.write_all(head.as_bytes()).unwrap();
-        stream.write_all(body.as_bytes()).unwrap();
-        let mut response = String::new();
-        let _ = stream.read_to_string(&mut response);
-        let status = response
-            .split(' ')
-            .nth(1)
-            .and_then(|s| s.parse().ok())
-            .unwrap_or(0);
-        let body = response
-            .split_once("\r\n\r\n")
-            .map_or("", |(_, b)| b)
-            .to_owned();
-        (status, body)
+        let (status, response) = net::request(&self.addr, method, path, headers, body.as_bytes());
+        (status, net::body_of(&response).to_owned())
     }
 }
 
@@ -132,14 +108,6 @@ impl Drop for Site {
         let _ = self.child.kill();
         let _ = self.child.wait();
     }
-}
-
-fn free_port() -> u16 {
-    TcpListener::bind("127.0.0.1:0")
-        .unwrap()
-        .local_addr()
-        .unwrap()
-        .port()
 }
 
 /// Swagger UI's "Try it out" on the site's own docs page posts a reaction, with

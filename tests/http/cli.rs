@@ -3,8 +3,7 @@
 //! ends in one line that says what to do, with exit status 1 (2 for how it was called).
 
 use std::{
-    io::{Read, Write},
-    net::{TcpListener, TcpStream},
+    net::TcpListener,
     path::{Path, PathBuf},
     process::{Child, Command, Stdio},
     time::{Duration, Instant},
@@ -16,6 +15,7 @@ use sea_orm::{EntityTrait, PaginatorTrait, QueryOrder};
 use crate::{
     db_test,
     helpers::{binary, kantlijn, kantlijn_with},
+    net::free_port,
 };
 
 /// A serving process whose output goes to files, to be read while it runs.
@@ -91,29 +91,9 @@ impl Drop for Serving {
     }
 }
 
-fn free_port() -> u16 {
-    TcpListener::bind("127.0.0.1:0")
-        .unwrap()
-        .local_addr()
-        .unwrap()
-        .port()
-}
-
 /// A GET on a fresh connection; the status code.
 fn status_of(addr: &str, path: &str) -> u16 {
-    let mut stream = TcpStream::connect(addr).unwrap();
-    write!(
-        stream,
-        "GET {path} HTTP/1.1\r\nHost: {addr}\r\nConnection: close\r\n\r\n"
-    )
-    .unwrap();
-    let mut response = String::new();
-    let _ = stream.read_to_string(&mut response);
-    response
-        .split(' ')
-        .nth(1)
-        .and_then(|s| s.parse().ok())
-        .unwrap_or(0)
+    crate::net::request(addr, "GET", path, &[], b"").0
 }
 
 /// A temp dir others may enter (tempfile makes them 0700), for runs as another user.

@@ -4,8 +4,8 @@
 
 use std::{
     collections::BTreeMap,
-    io::{Read, Write},
-    net::{TcpListener, TcpStream},
+    io::Write,
+    net::TcpListener,
     path::Path,
     process::{Child, Command, Stdio},
     sync::Arc,
@@ -710,33 +710,7 @@ impl Server {
         headers: &[(&str, &str)],
         body: &[u8],
     ) -> (u16, String) {
-        let Ok(mut stream) = TcpStream::connect(&self.addr) else {
-            return (0, String::new());
-        };
-        stream
-            .set_read_timeout(Some(Duration::from_secs(60)))
-            .unwrap();
-        let mut head = format!(
-            "{method} {path} HTTP/1.1\r\nHost: {}\r\nConnection: close\r\nContent-Length: {}\r\n",
-            self.addr,
-            body.len()
-        );
-        for (name, value) in headers {
-            head.push_str(&format!("{name}: {value}\r\n"));
-        }
-        head.push_str("\r\n");
-        if stream.write_all(head.as_bytes()).is_err() || stream.write_all(body).is_err() {
-            return (0, String::new());
-        }
-        let mut response = Vec::new();
-        let _ = stream.read_to_end(&mut response);
-        let response = String::from_utf8_lossy(&response).into_owned();
-        let status = response
-            .split(' ')
-            .nth(1)
-            .and_then(|s| s.parse().ok())
-            .unwrap_or(0);
-        (status, response)
+        crate::net::request(&self.addr, method, path, headers, body)
     }
 
     /// Asks the server to stop, as `kill` or a service manager would.

@@ -1,6 +1,8 @@
 //! Behaviour through the HTTP surface, on SQLite and (when configured) PostgreSQL.
 
 mod helpers;
+#[path = "../support/net.rs"]
+mod net;
 
 mod access;
 mod api;

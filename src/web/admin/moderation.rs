@@ -102,39 +102,29 @@ fn buttons(status: CommentStatus) -> Vec<ActionButton> {
     Action::ALL
         .into_iter()
         .filter(|a| a.target() != status)
-        .map(|action| {
-            let label = match action {
-                Action::Approve => "Goedkeuren",
-                Action::Reject => "Afwijzen",
-                Action::Spam => "Spam",
-                Action::Delete => "Verwijderen",
-            };
-            ActionButton::new(action, label)
-        })
+        .map(|action| ActionButton::new(action, false))
         .collect()
 }
 
-/// The buttons under the selection.
+/// The buttons under the selection: every action.
 fn bulk_buttons() -> Vec<ActionButton> {
     Action::ALL
         .into_iter()
-        .map(|action| {
-            let label = match action {
-                Action::Approve => "Selectie goedkeuren",
-                Action::Reject => "Selectie afwijzen",
-                Action::Spam => "Selectie is spam",
-                Action::Delete => "Selectie verwijderen",
-            };
-            ActionButton::new(action, label)
-        })
+        .map(|action| ActionButton::new(action, true))
         .collect()
 }
 
 impl ActionButton {
-    fn new(action: Action, label: &'static str) -> Self {
+    fn new(action: Action, selection: bool) -> Self {
+        let (one, all) = match action {
+            Action::Approve => ("Goedkeuren", "Selectie goedkeuren"),
+            Action::Reject => ("Afwijzen", "Selectie afwijzen"),
+            Action::Spam => ("Spam", "Selectie is spam"),
+            Action::Delete => ("Verwijderen", "Selectie verwijderen"),
+        };
         Self {
             value: action.as_str(),
-            label,
+            label: if selection { all } else { one },
             class: match action {
                 Action::Delete => "danger",
                 _ => action.as_str(),

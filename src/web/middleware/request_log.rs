@@ -8,7 +8,7 @@ use tracing::Instrument;
 
 use crate::app::{self, AppState};
 
-pub async fn trace<E: Endpoint>(next: E, mut req: Request) -> Result<Response> {
+pub async fn trace<E: Endpoint>(next: E, req: Request) -> Result<Response> {
     let request_id = format!("{:016x}", rand::thread_rng().next_u64());
     let span = tracing::info_span!(
         "request",
@@ -17,9 +17,7 @@ pub async fn trace<E: Endpoint>(next: E, mut req: Request) -> Result<Response> {
         path = %req.uri().path(),
     );
     let metrics = req.data::<AppState>().map(|s| Arc::clone(&s.metrics));
-    let class = app::class_of(req.uri().path());
-    req.extensions_mut().insert(class);
-    let route = class.label;
+    let route = app::class_of_request(&req).label;
     async move {
         let started = Instant::now();
         let mut response = next.call(req).await?.into_response();

@@ -11,8 +11,11 @@ const CSP: &str = "default-src 'self'; script-src 'self'; style-src 'self'; \
     img-src 'self' https: data:; object-src 'none'; base-uri 'none'; \
     frame-ancestors 'none'; form-action 'self'";
 
-pub async fn add<E: Endpoint>(next: E, req: Request) -> Result<Response> {
-    let private = app::class_of(req.uri().path()).private;
+/// Also looks up the request's route class, once, for the middleware inside.
+pub async fn add<E: Endpoint>(next: E, mut req: Request) -> Result<Response> {
+    let class = app::class_of(req.uri().path());
+    req.extensions_mut().insert(class);
+    let private = class.private;
     let mut response = next.call(req).await?.into_response();
     let headers = response.headers_mut();
     // Staff pages and staff API answers (e-mail addresses, a new token shown once) stay
