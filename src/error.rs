@@ -39,6 +39,7 @@ pub enum AppError {
     /// Over a rate limit; try again after this many seconds.
     #[error("rate limited for {0} s")]
     RateLimited(u64),
+    /// The database is down, restarting or out of connections: try again shortly.
     #[error("database unavailable")]
     Unavailable(#[source] sea_orm::DbErr),
     /// A query failed; `at` is where the handler or service asked for it.
@@ -57,12 +58,18 @@ impl From<sea_orm::DbErr> for AppError {
     /// failed query says which one it was.
     #[track_caller]
     fn from(source: sea_orm::DbErr) -> Self {
+        if crate::store::is_unavailable(&source) {
+            return Self::Unavailable(source);
+        }
         Self::Database {
             source,
             at: Location::caller(),
         }
     }
 }
+
+/// The `Retry-After` of a 503 while the database is away: a restart takes seconds.
+pub const UNAVAILABLE_RETRY_SECONDS: u64 = 5;
 
 /// The result type of handlers and store calls.
 pub type AppResult<T> = Result<T, AppError>;

@@ -267,10 +267,104 @@ pub async fn ping(db: &impl ConnectionTrait) -> Result<(), DbErr> {
     db.execute_unprepared("SELECT 1").await.map(|_| ())
 }
 
+/// Whether an error says the database cannot be reached or is too busy right now (down,
+/// restarting, out of connections, locked), as opposed to a query that is wrong: the
+/// request may be tried again later, and is answered 503 with `Retry-After`.
+pub fn is_unavailable(err: &DbErr) -> bool {
+    use sea_orm::{RuntimeErr, sqlx::Error as Sqlx};
+    let runtime = match err {
+        DbErr::ConnectionAcquire(_) => return true,
+        DbErr::Conn(runtime) | DbErr::Exec(runtime) | DbErr::Query(runtime) => runtime,
+        _ => return false,
+    };
+    let RuntimeErr::SqlxError(sqlx) = runtime else {
+        return matches!(err, DbErr::Conn(_));
+    };
+    match sqlx.as_ref() {
+        Sqlx::Io(_)
+        | Sqlx::Tls(_)
+        | Sqlx::Protocol(_)
+        | Sqlx::PoolTimedOut
+        | Sqlx::PoolClosed
+        | Sqlx::WorkerCrashed
+        | Sqlx::BeginFailed => true,
+        Sqlx::Database(db) => {
+            let sqlite = db.try_downcast_ref::<sea_orm::SqlxSqliteError>().is_some();
+            db.code()
+                .is_some_and(|code| is_transient_code(&code, sqlite))
+        }
+        _ => false,
+    }
+}
+
+/// PostgreSQL's SQLSTATEs for a lost or refused connection, a server shutting down or
+/// starting up, and too many connections; SQLite's result codes for a busy or locked
+/// database (the extended codes keep the primary one in their low byte).
+fn is_transient_code(code: &str, sqlite: bool) -> bool {
+    const SQLITE_BUSY: u32 = 5;
+    const SQLITE_LOCKED: u32 = 6;
+    if sqlite {
+        return code
+            .parse::<u32>()
+            .is_ok_and(|code| matches!(code & 0xff, SQLITE_BUSY | SQLITE_LOCKED));
+    }
+    code.starts_with("08") || code.starts_with("53") || code.starts_with("57P")
+}
+
 /// Whether an error is a unique-constraint violation (turned into a form error, never a 500).
 pub fn is_unique_violation(err: &DbErr) -> bool {
     matches!(
         err.sql_err(),
         Some(sea_orm::SqlErr::UniqueConstraintViolation(_))
     )
+}
+
+#[cfg(test)]
+mod tests {
+    use std::{io, sync::Arc};
+
+    use sea_orm::{ConnAcquireErr, RuntimeErr, sqlx};
+
+    use super::*;
+
+    fn sqlx_error(err: sqlx::Error) -> DbErr {
+        DbErr::Exec(RuntimeErr::SqlxError(Arc::new(err)))
+    }
+
+    /// What a request may try again later (503) against what is a bug (500).
+    #[test]
+    fn a_lost_or_busy_database_is_unavailable_a_bad_query_is_not() {
+        let unavailable = [
+            DbErr::ConnectionAcquire(ConnAcquireErr::Timeout),
+            sqlx_error(sqlx::Error::PoolTimedOut),
+            sqlx_error(sqlx::Error::PoolClosed),
+            sqlx_error(sqlx::Error::Io(io::Error::from(
+                io::ErrorKind::ConnectionReset,
+            ))),
+        ];
+        for err in &unavailable {
+            assert!(is_unavailable(err), "{err}");
+        }
+        let bugs = [
+            DbErr::RecordNotFound("x".into()),
+            DbErr::Custom("x".into()),
+            sqlx_error(sqlx::Error::RowNotFound),
+            sqlx_error(sqlx::Error::ColumnNotFound("x".into())),
+        ];
+        for err in &bugs {
+            assert!(!is_unavailable(err), "{err}");
+        }
+        for code in ["08006", "57P01", "57P03", "53300"] {
+            assert!(is_transient_code(code, false), "PostgreSQL {code}");
+        }
+        for code in ["23505", "42601", "40001"] {
+            assert!(!is_transient_code(code, false), "PostgreSQL {code}");
+        }
+        for code in ["5", "517", "6", "262"] {
+            assert!(is_transient_code(code, true), "SQLite {code}");
+        }
+        for code in ["19", "2067", "1", "11"] {
+            assert!(!is_transient_code(code, true), "SQLite {code}");
+        }
+    }
 }

@@ -1,7 +1,7 @@
 //! Public pages, error pages, headers and the health check.
 
 use kantlijn::domain::validate::Role;
-use poem::http::StatusCode;
+use poem::http::{Method, StatusCode};
 
 use crate::{db_test, helpers::Resp};
 
@@ -104,10 +104,41 @@ db_test! {
 }
 
 db_test! {
-    async fn healthz_answers_while_the_database_does(app) {
+    /// While the database is away every answer that needs it is 503 with `Retry-After`:
+    /// a Dutch page, JSON under `/api`, and `/healthz` says so too. Never a 500.
+    async fn the_site_answers_503_while_the_database_is_away(app) {
+        let slug = app.published_article("Even weg").await;
+        let csrf = app.csrf_token().await;
         app.get("/healthz").await.assert_status(StatusCode::OK);
         app.db.close().await.unwrap();
-        app.get("/healthz").await.assert_status(StatusCode::SERVICE_UNAVAILABLE);
+
+        let health = app.get("/healthz").await;
+        health.assert_status(StatusCode::SERVICE_UNAVAILABLE);
+        assert_eq!(health.header("retry-after"), "5");
+
+        let page = app.get("/artikelen/bestaat-niet").await;
+        page.assert_status(StatusCode::SERVICE_UNAVAILABLE)
+            .assert_contains("De site is even niet bereikbaar");
+        assert_eq!(page.header("retry-after"), "5");
+        assert!(page.header("content-type").starts_with("text/html"));
+
+        let form = app
+            .post_form(&format!("/artikelen/{slug}/reacties"), &[("author_name", "Lezer"), ("author_email", "l@example.nl"), ("body", "Hallo"), ("form_token", &app.form_token(10)), ("csrf_token", &csrf)])
+            .await;
+        form.assert_status(StatusCode::SERVICE_UNAVAILABLE);
+        assert_eq!(form.header("retry-after"), "5");
+
+        let body = serde_json::json!({ "author_name": "Lezer", "author_email": "l@example.nl", "body": "Hallo" });
+        for (method, path, body) in [
+            (Method::GET, "/api/v1/articles/bestaat-niet".to_owned(), None),
+            (Method::POST, format!("/api/v1/articles/{slug}/comments"), Some(body.to_string())),
+        ] {
+            let resp = app.send_with(method, &path, body, &[("content-type", "application/json")]).await;
+            resp.assert_status(StatusCode::SERVICE_UNAVAILABLE);
+            assert_eq!(resp.header("retry-after"), "5", "{path}");
+            let json: serde_json::Value = serde_json::from_str(&resp.body).unwrap();
+            assert_eq!(json["error"], "unavailable", "{path}");
+        }
     }
 }
 

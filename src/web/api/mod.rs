@@ -121,9 +121,10 @@ pub enum ApiError {
     /// Something went wrong on the server.
     #[oai(status = 500)]
     Internal(Json<ErrorBody>),
-    /// The database does not answer; try again later.
+    /// The database does not answer or is out of connections; try again after
+    /// `Retry-After` seconds.
     #[oai(status = 503)]
-    Unavailable(Json<ErrorBody>),
+    Unavailable(Json<ErrorBody>, #[oai(header = "Retry-After")] u64),
 }
 
 fn body(code: &str, message: &str) -> Json<ErrorBody> {
@@ -211,7 +212,10 @@ impl From<AppError> for ApiError {
                 StatusCode::CONFLICT => Self::Conflict(json),
                 StatusCode::PAYLOAD_TOO_LARGE => Self::PayloadTooLarge(json),
                 StatusCode::UNSUPPORTED_MEDIA_TYPE => Self::UnsupportedMediaType(json),
-                StatusCode::SERVICE_UNAVAILABLE => Self::Unavailable(json),
+                StatusCode::SERVICE_UNAVAILABLE => {
+                    tracing::warn!(error = %crate::error::chain(&err), "API: database unavailable");
+                    Self::Unavailable(json, crate::error::UNAVAILABLE_RETRY_SECONDS)
+                }
                 status if status.is_client_error() => Self::BadRequest(json),
                 _ => {
                     tracing::error!(error = %crate::error::chain(&err), "API request failed");

@@ -10,7 +10,7 @@ use poem::{
 
 use crate::{
     app::{self, Surface},
-    error::{Answer, AppError, answer_for},
+    error::{Answer, AppError, UNAVAILABLE_RETRY_SECONDS, answer_for},
     web::views::ErrorPage,
 };
 
@@ -20,10 +20,18 @@ pub async fn render<E: Endpoint>(next: E, req: Request) -> Result<Response> {
         .uri()
         .path_and_query()
         .map_or_else(|| "/beheer".to_owned(), |p| p.as_str().to_owned());
-    match next.call(req).await {
-        Ok(response) => Ok(response.into_response()),
-        Err(err) => Ok(error_response(err, api, &login_target)),
+    let mut response = match next.call(req).await {
+        Ok(response) => response.into_response(),
+        Err(err) => error_response(err, api, &login_target),
+    };
+    // Whoever answered 503 (the database is away), the client learns when to come back.
+    if response.status() == StatusCode::SERVICE_UNAVAILABLE {
+        response
+            .headers_mut()
+            .entry(header::RETRY_AFTER)
+            .or_insert_with(|| UNAVAILABLE_RETRY_SECONDS.into());
     }
+    Ok(response)
 }
 
 fn error_response(err: poem::Error, api: bool, login_target: &str) -> Response {
