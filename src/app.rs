@@ -152,7 +152,7 @@ fn table() -> Table {
         .at("/feed.xml", page("feed"), get(feeds::articles_feed))
         .at("/sitemap.xml", page("feed"), get(feeds::sitemap))
         .at("/healthz", page("health"), get(public::healthz))
-        .at("/metrics", page("metrics"), get(public::metrics))
+        .at("/metrics", page("metrics").private(), get(public::metrics))
         .at("/beheer", admin, get(admin::dashboard))
         .at(
             "/beheer/inloggen",

@@ -107,9 +107,13 @@ pub struct ServeArgs {
     pub bind: String,
     #[command(flatten)]
     pub database: DatabaseArgs,
-    /// Site secret (at least 32 characters); when unset, one is generated and kept in the database.
+    /// Site secret (at least 32 characters); when unset, one is generated into the secret file.
     #[arg(long, env = "KANTLIJN_SECRET", hide_env_values = true)]
     pub secret: Option<String>,
+    /// File that keeps the generated site secret (mode 0600): by default beside a SQLite
+    /// database (`site.db.secret`); needed on PostgreSQL unless --secret is given.
+    #[arg(long, env = "KANTLIJN_SECRET_FILE")]
+    pub secret_file: Option<std::path::PathBuf>,
     /// Public address of the site, e.g. https://kantlijn.example.nl; https turns on Secure cookies.
     #[arg(long, env = "KANTLIJN_BASE_URL")]
     pub base_url: Option<String>,
@@ -119,6 +123,10 @@ pub struct ServeArgs {
     /// `on`, `off` (every limit but login) or `off-including-login`.
     #[arg(long, env = "KANTLIJN_RATE_LIMITS", default_value = "on")]
     pub rate_limits: String,
+    /// Token that Prometheus sends to read /metrics (`Authorization: Bearer TOKEN`, at
+    /// least 32 characters); without one, /metrics answers nobody.
+    #[arg(long, env = "KANTLIJN_METRICS_TOKEN", hide_env_values = true)]
+    pub metrics_token: Option<String>,
     /// Origins allowed to read the API from a browser (comma-separated); none by default.
     #[arg(long, env = "KANTLIJN_CORS_ORIGINS", default_value = "")]
     pub cors_origins: String,
@@ -161,6 +169,8 @@ pub struct Settings {
     pub rate_limits: RateLimitMode,
     /// Origins (`https://host[:port]`) allowed to read `/api` cross-origin.
     pub cors_origins: Vec<String>,
+    /// What a scraper of `/metrics` must send as its bearer token; `None`: nobody may.
+    pub metrics_token: Option<Secret>,
 }
 
 impl Settings {

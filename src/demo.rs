@@ -15,7 +15,7 @@ use crate::{
     editorial::{self, Draft},
     entity::articles,
     metrics::Metrics,
-    security::{self, Keys},
+    security::{self, AddressHash, Keys},
     store::{self, Db},
 };
 
@@ -186,7 +186,7 @@ async fn post(
         article,
         input,
         staff_user_id: None,
-        ip_hash: keys.ip_hash(&format!("demo-{}", field(fields, "key"))),
+        address: AddressHash::of(keys.ip_hash(&format!("demo-{}", field(fields, "key")))),
         form: Some(FormSignals {
             honeypot_filled: false,
             age_seconds: Some(60),

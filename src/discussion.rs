@@ -20,7 +20,7 @@ use crate::{
     entity::{articles, comments},
     error::AppResult,
     metrics::Metrics,
-    security,
+    security::{self, AddressHash},
     store::{
         self, Db,
         audit::{self, Entry},
@@ -98,7 +98,7 @@ pub struct Submission<'a> {
     pub input: RawComment<'a>,
     /// The logged-in staff member posting, if any.
     pub staff_user_id: Option<i32>,
-    pub ip_hash: String,
+    pub address: AddressHash,
     /// Form checks (honeypot, 2-second rule) when posted through the HTML form.
     pub form: Option<FormSignals>,
 }
@@ -216,7 +216,7 @@ pub async fn submit(
         // The rules decide in the inbox; this is never stored as it is.
         status: CommentStatus::Pending,
         user_id: submission.staff_user_id,
-        ip_hash: submission.ip_hash,
+        address: submission.address,
         edit_key_hash: Some(security::token_hash(&edit_key)),
     };
     let Some(comment) = db.inbox().submit(new, decide).await? else {

@@ -13,6 +13,33 @@ use crate::config::Secret;
 
 type HmacSha256 = Hmac<Sha256>;
 
+/// A client's address as reactions store it and bans match it (HMAC-SHA256, hex).
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct AddressHash {
+    /// Stored with a reaction, and what a ban made from it holds: of an IPv4 address, or
+    /// of an IPv6 one's /64, so that a ban is not dodged by moving within the /64 one
+    /// subscriber holds.
+    pub stored: String,
+    /// Of the whole IPv6 address, as reactions stored before bans covered the /64 hold
+    /// it: a ban made from one of those still matches.
+    pub whole_address: Option<String>,
+}
+
+impl AddressHash {
+    /// A hash made from something other than a client address (the demo's posters).
+    pub fn of(stored: String) -> Self {
+        Self {
+            stored,
+            whole_address: None,
+        }
+    }
+
+    /// Every hash a ban on this client may hold.
+    pub fn all(&self) -> impl Iterator<Item = &str> {
+        std::iter::once(self.stored.as_str()).chain(self.whole_address.as_deref())
+    }
+}
+
 /// Purpose-bound keys, each derived from the site secret so that one leaked token
 /// kind says nothing about another.
 #[derive(Clone)]
@@ -79,6 +106,18 @@ fn derive_key(secret: &Secret, purpose: &[u8]) -> [u8; 32] {
     hmac(secret.expose(), purpose)
 }
 
+/// Whether two secrets are equal, in time that does not depend on where they differ
+/// (their SHA-256 digests are compared, so not even on their lengths).
+pub fn same_secret(expected: &[u8], given: &[u8]) -> bool {
+    let expected = Sha256::digest(expected);
+    let given = Sha256::digest(given);
+    expected
+        .iter()
+        .zip(given.iter())
+        .fold(0u8, |diff, (a, b)| diff | (a ^ b))
+        == 0
+}
+
 /// A fresh random token of 256 bits, URL-safe.
 pub fn random_token() -> String {
     let mut bytes = [0u8; 32];
@@ -108,6 +147,30 @@ pub fn hash_password(password: &str) -> anyhow::Result<String> {
         .hash_password(password.as_bytes(), &salt)
         .map(|hash| hash.to_string())
         .map_err(|e| anyhow::anyhow!("hashing a password failed: {e}"))
+}
+
+/// How many password hashes may be computed at once: one per core, at most four. Each
+/// takes 19 MiB and a core for tens of milliseconds; a crowd of failed logins from many
+/// addresses queues here instead of taking the memory and every core of the site.
+fn hashing_slots() -> &'static tokio::sync::Semaphore {
+    static SLOTS: std::sync::LazyLock<tokio::sync::Semaphore> = std::sync::LazyLock::new(|| {
+        let cores = std::thread::available_parallelism().map_or(1, std::num::NonZero::get);
+        tokio::sync::Semaphore::new(cores.clamp(1, 4))
+    });
+    &SLOTS
+}
+
+/// Runs a password hash off the async threads, waiting for one of the few slots.
+pub async fn with_hashing_slot<T: Send + 'static>(
+    work: impl FnOnce() -> T + Send + 'static,
+) -> anyhow::Result<T> {
+    let _slot = hashing_slots()
+        .acquire()
+        .await
+        .map_err(|e| anyhow::anyhow!("the password hashing slots are closed: {e}"))?;
+    tokio::task::spawn_blocking(work)
+        .await
+        .map_err(|e| anyhow::anyhow!("password hashing stopped: {e}"))
 }
 
 /// Checks a password against a stored hash; a malformed hash never matches.
@@ -173,6 +236,33 @@ mod tests {
         assert!(verify_password("correct paard batterij", &hash));
         assert!(!verify_password("fout", &hash));
         assert!(!verify_password("x", "geen hash"));
+    }
+
+    /// However many logins arrive at once, no more hashes run than there are slots.
+    #[tokio::test(flavor = "multi_thread", worker_threads = 4)]
+    async fn password_hashing_runs_a_few_at_a_time() {
+        use std::sync::{
+            Arc,
+            atomic::{AtomicUsize, Ordering},
+        };
+        let running = Arc::new(AtomicUsize::new(0));
+        let most = Arc::new(AtomicUsize::new(0));
+        let tasks: Vec<_> = (0..24)
+            .map(|_| {
+                let (running, most) = (Arc::clone(&running), Arc::clone(&most));
+                tokio::spawn(with_hashing_slot(move || {
+                    let now = running.fetch_add(1, Ordering::SeqCst) + 1;
+                    most.fetch_max(now, Ordering::SeqCst);
+                    std::thread::sleep(std::time::Duration::from_millis(20));
+                    running.fetch_sub(1, Ordering::SeqCst);
+                }))
+            })
+            .collect();
+        for task in tasks {
+            task.await.unwrap().unwrap();
+        }
+        let slots = std::thread::available_parallelism().map_or(1, std::num::NonZero::get);
+        assert_eq!(most.load(Ordering::SeqCst), slots.clamp(1, 4));
     }
 
     #[test]

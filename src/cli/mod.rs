@@ -4,6 +4,7 @@
 
 mod database;
 mod lock;
+mod secret;
 
 use std::{
     io::{BufRead, IsTerminal},
@@ -178,6 +179,7 @@ struct ServeConfig {
     trusted_proxies: Vec<ipnet::IpNet>,
     rate_limits: config::RateLimitMode,
     cors_origins: Vec<String>,
+    metrics_token: Option<Secret>,
 }
 
 impl ServeConfig {
@@ -206,6 +208,12 @@ impl ServeConfig {
                 .map_err(flag("trusted_proxies"))?,
             rate_limits: config::rate_limits(&args.rate_limits).map_err(flag("rate_limits"))?,
             cors_origins: config::cors_origins(&args.cors_origins).map_err(flag("cors_origins"))?,
+            metrics_token: args
+                .metrics_token
+                .as_deref()
+                .map(Secret::parse)
+                .transpose()
+                .map_err(flag("metrics_token"))?,
         })
     }
 }
@@ -218,6 +226,12 @@ async fn serve(args: ServeArgs, given: &Given, demo: bool) -> anyhow::Result<()>
         chosen(&args.database, given)?
     };
     target.announce();
+    let secret_source = secret::Source::choose(
+        flags.secret,
+        args.secret_file.as_deref(),
+        &target,
+        given.name("secret_file"),
+    )?;
     if demo && given.from_env("database_url") {
         println!(
             "Not using KANTLIJN_DATABASE_URL: demo keeps to its own database unless \
@@ -236,19 +250,7 @@ async fn serve(args: ServeArgs, given: &Given, demo: bool) -> anyhow::Result<()>
             .with_context(|| format!("demo leaves {target} alone"))?;
     }
     target.migrate(&db).await?;
-    let secret = match flags.secret {
-        Some(secret) => secret,
-        None => {
-            let stored = store::settings::get_or_insert(
-                db.write(),
-                store::settings::SITE_SECRET,
-                &security::random_token(),
-            )
-            .await
-            .context("reading the site secret failed")?;
-            Secret::parse(&stored).context("the site secret stored in the database")?
-        }
-    };
+    let secret = secret_source.load(&db).await?;
     let base_url = flags
         .base_url
         .unwrap_or_else(|| config::base_url_of(&shown_address(&flags.host, listening)));
@@ -268,6 +270,7 @@ async fn serve(args: ServeArgs, given: &Given, demo: bool) -> anyhow::Result<()>
         trusted_proxies: flags.trusted_proxies,
         rate_limits: flags.rate_limits,
         cors_origins: flags.cors_origins,
+        metrics_token: flags.metrics_token,
     };
     let state = AppState::load(db.clone(), settings).await?;
     tokio::spawn(purge_sessions(db));

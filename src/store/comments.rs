@@ -16,6 +16,7 @@ use crate::{
         validate::{AuthorName, CommentBody, Email, WebUrl},
     },
     entity::{articles, comments},
+    security::AddressHash,
 };
 
 /// A checked reaction, ready to store.
@@ -30,7 +31,7 @@ pub struct NewComment {
     pub body_html: SafeHtml,
     pub status: CommentStatus,
     pub user_id: Option<i32>,
-    pub ip_hash: String,
+    pub address: AddressHash,
     pub edit_key_hash: Option<String>,
 }
 

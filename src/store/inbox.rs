@@ -22,6 +22,7 @@ use tokio::sync::{mpsc, oneshot};
 use crate::{
     domain::states::{CommentStatus, LogAction},
     entity::{bans, comments, moderation_log},
+    security::AddressHash,
     store::{
         bans::{Kind, Standing},
         begin_write,
@@ -63,7 +64,7 @@ pub type Decide = Box<dyn FnOnce(Standing) -> Verdict + Send + Sync>;
 struct Poster {
     email: String,
     name: String,
-    ip_hash: String,
+    address: AddressHash,
 }
 
 struct Job {
@@ -108,7 +109,7 @@ impl Inbox {
         let poster = Poster {
             email: new.author_email.as_ref().to_owned(),
             name: new.author_name.as_ref().to_owned(),
-            ip_hash: new.ip_hash.clone(),
+            address: new.address.clone(),
         };
         let (reply, answer) = oneshot::channel();
         let job = Job {
@@ -140,7 +141,7 @@ fn active(new: NewComment) -> comments::ActiveModel {
         body_html: Set(new.body_html.into_inner()),
         status: Set(new.status),
         user_id: Set(new.user_id),
-        ip_hash: Set(new.ip_hash),
+        ip_hash: Set(new.address.stored),
         edit_key_hash: Set(new.edit_key_hash),
         created_at: Set(now),
         updated_at: Set(now),
@@ -283,7 +284,7 @@ async fn standings(
     now: chrono::DateTime<Utc>,
 ) -> Result<Vec<Standing>, DbErr> {
     let emails: Vec<String> = jobs.iter().map(|j| j.poster.email.to_lowercase()).collect();
-    let hashes: Vec<&str> = jobs.iter().map(|j| j.poster.ip_hash.as_str()).collect();
+    let hashes: Vec<&str> = jobs.iter().flat_map(|j| j.poster.address.all()).collect();
     let banned: HashSet<(String, String)> = bans::Entity::find()
         .select_only()
         .columns([bans::Column::Kind, bans::Column::Value])
@@ -344,7 +345,9 @@ async fn standings(
         .zip(&emails)
         .map(|(job, email)| Standing {
             banned: banned.contains(&(Kind::Email.as_str().to_owned(), email.clone()))
-                || banned.contains(&(Kind::IpHash.as_str().to_owned(), job.poster.ip_hash.clone())),
+                || job.poster.address.all().any(|hash| {
+                    banned.contains(&(Kind::IpHash.as_str().to_owned(), hash.to_owned()))
+                }),
             known_author: known.contains(&(job.poster.email.clone(), job.poster.name.clone())),
         })
         .collect())

@@ -22,7 +22,8 @@ use crate::{
     entity::{settings, settings_changes},
 };
 
-/// The key under which a generated site secret is kept when none is configured.
+/// The key under which versions before the secret file kept a generated site secret;
+/// `kantlijn serve` moves it out of the database (`cli::secret`).
 pub const SITE_SECRET: &str = "site_secret";
 
 pub async fn get(db: &impl ConnectionTrait, key: &str) -> Result<Option<String>, DbErr> {
@@ -50,25 +51,12 @@ pub async fn set(db: &impl ConnectionTrait, key: &str, value: &str) -> Result<()
         .map(|_| ())
 }
 
-/// Returns the stored value, or stores `candidate` when there is none yet
-/// (the first of two racing writers wins; both get the same answer).
-pub async fn get_or_insert(
-    db: &impl ConnectionTrait,
-    key: &str,
-    candidate: &str,
-) -> Result<String, DbErr> {
-    let row = settings::ActiveModel {
-        key: Set(key.to_owned()),
-        value: Set(candidate.to_owned()),
-        updated_at: Set(Utc::now()),
-    };
-    settings::Entity::insert(row)
-        .on_conflict_do_nothing()
+/// Deletes one setting, if it is there.
+pub async fn delete(db: &impl ConnectionTrait, key: &str) -> Result<(), DbErr> {
+    settings::Entity::delete_by_id(key.to_owned())
         .exec(db)
-        .await?;
-    get(db, key)
-        .await?
-        .ok_or_else(|| DbErr::RecordNotFound(format!("setting {key}")))
+        .await
+        .map(|_| ())
 }
 
 /// Setting keys of the moderation rules.

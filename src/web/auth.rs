@@ -196,7 +196,7 @@ pub async fn login(
         |u| u.password_hash.clone(),
     );
     let password = form.password;
-    let matches = tokio::task::spawn_blocking(move || security::verify_password(&password, &hash))
+    let matches = security::with_hashing_slot(move || security::verify_password(&password, &hash))
         .await
         .map_err(AppError::internal)?;
     let Some(user) = user.filter(|u| matches && !u.disabled) else {

@@ -23,6 +23,7 @@ use crate::{
     },
     entity::articles,
     error::{AppError, AppResult},
+    security,
     store::{self, Scope, articles::Cursor, comments::ThreadComment},
     web::{
         auth::Viewer,
@@ -417,9 +418,27 @@ fn reaction_view(
     }
 }
 
-/// Prometheus text format.
+/// Prometheus text format, for a scraper with the metrics token alone: the counters say
+/// what the site's answers keep to themselves (how many reactions were taken for spam).
 #[handler]
-pub async fn metrics(Data(state): Data<&AppState>) -> Response {
+pub async fn metrics(Data(state): Data<&AppState>, req: &Request) -> Response {
+    let given = req
+        .header(header::AUTHORIZATION)
+        .and_then(|value| value.strip_prefix("Bearer "));
+    let allowed = match (&state.settings.metrics_token, given) {
+        (Some(token), Some(given)) => security::same_secret(token.expose(), given.as_bytes()),
+        _ => false,
+    };
+    if !allowed {
+        return Response::builder()
+            .status(StatusCode::UNAUTHORIZED)
+            .header(header::WWW_AUTHENTICATE, "Bearer realm=\"metrics\"")
+            .content_type("text/plain; charset=utf-8")
+            .body(
+                "Voor /metrics is een token nodig: start de server met KANTLIJN_METRICS_TOKEN \
+                 en laat Prometheus het meesturen als Authorization: Bearer <token>.\n",
+            );
+    }
     Response::builder()
         .content_type("text/plain; version=0.0.4; charset=utf-8")
         .body(state.metrics.render(state.db.read()))

@@ -117,6 +117,17 @@ pub fn form_token(keys: &Keys) -> String {
     keys.sign(&format!("form-{}", Utc::now().timestamp_millis()))
 }
 
+/// A reaction form is good for a day after it was served.
+const FORM_MAX_AGE_SECONDS: i64 = 24 * 60 * 60;
+
+const STALE: &str = "Dit formulier stond langer dan een dag open. Je tekst staat er nog: \
+                     verstuur je reactie gerust opnieuw.";
+
+/// Whether a form token is ours and less than a day old.
+pub fn form_token_is_current(keys: &Keys, token: &str) -> bool {
+    form_age_seconds(keys, token).is_some_and(|age| age <= FORM_MAX_AGE_SECONDS)
+}
+
 /// Seconds since the form was served, or `None` for a missing or forged token.
 fn form_age_seconds(keys: &Keys, token: &str) -> Option<i64> {
     let served: i64 = keys.verify(token)?.strip_prefix("form-")?.parse().ok()?;
@@ -147,14 +158,20 @@ pub async fn create(
     if let Some(Data(Throttled(RetryAfter(seconds)))) = throttled {
         return again.throttled(*seconds).await;
     }
+    let age_seconds = form_age_seconds(&state.keys, &form.form_token);
+    if age_seconds.is_some_and(|age| age > FORM_MAX_AGE_SECONDS) {
+        // One token fetched once would otherwise serve a bot for ever; a person who left
+        // the page open gets their text back in a fresh form.
+        return again.stale().await;
+    }
     let submission = Submission {
         article: &article,
         input: raw(&form),
         staff_user_id: viewer.staff.as_ref().map(|s| s.id),
-        ip_hash: state.keys.ip_hash(&client.key()),
+        address: client.address_hash(&state.keys),
         form: Some(FormSignals {
             honeypot_filled: !form.bijzonderheden.trim().is_empty(),
-            age_seconds: form_age_seconds(&state.keys, &form.form_token),
+            age_seconds,
         }),
     };
     let rules = state.rules.get(state.db.read()).await?;
@@ -194,6 +211,15 @@ impl Again<'_> {
             FieldErrors::default(),
             Some(notice.into()),
             StatusCode::FORBIDDEN,
+        )
+        .await
+    }
+
+    async fn stale(&self) -> AppResult<Response> {
+        self.show(
+            FieldErrors::default(),
+            Some(STALE.into()),
+            StatusCode::UNPROCESSABLE_ENTITY,
         )
         .await
     }

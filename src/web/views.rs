@@ -265,8 +265,8 @@ impl ReactionFormView {
             parent_name: None,
             errors,
             // A form shown again keeps the time it was first served: fixing a typo and
-            // sending it back at once is not a bot's speed.
-            form_token: if keys.verify(&form.form_token).is_some() {
+            // sending it back at once is not a bot's speed. A day-old one is renewed.
+            form_token: if reactions::form_token_is_current(keys, &form.form_token) {
                 form.form_token.clone()
             } else {
                 reactions::form_token(keys)

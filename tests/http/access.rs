@@ -1,5 +1,6 @@
 //! Shutting a compromised staff account out: a password reset and "disable" end its
-//! sessions and API tokens, and a staff member can log out everywhere.
+//! sessions and API tokens, and a staff member can log out everywhere. Shutting a
+//! poster out: a ban on an address covers the IPv6 /64 it is in.
 
 use kantlijn::{
     domain::validate::{Role, TokenLabel},
@@ -10,7 +11,7 @@ use serde_json::json;
 
 use crate::{
     db_test,
-    helpers::{PASSWORD, TestApp, kantlijn},
+    helpers::{PASSWORD, TEST_PEER, TestApp, kantlijn},
 };
 
 /// An API token of user `id`, and a request that answers 401 without a valid one (and
@@ -203,5 +204,80 @@ db_test! {
             .assert_status(StatusCode::FORBIDDEN);
         assert!(logged_in(&browser).await, "the stale token changed nothing");
         browser.post_form("/beheer/overal-uitloggen", &[]).await.assert_redirect("/beheer/inloggen?overal=1");
+    }
+}
+
+/// Posts a reaction through the API as if from `peer`; the status and the answer.
+async fn post_as(app: &TestApp, slug: &str, peer: &str) -> (StatusCode, serde_json::Value) {
+    let body = json!({
+        "author_name": "Wisselend Adres",
+        "author_email": format!("{}@example.nl", peer.replace([':', '.'], "-")),
+        "body": "Weer een reactie.",
+    });
+    let resp = app
+        .send_with(
+            Method::POST,
+            &format!("/api/v1/articles/{slug}/comments"),
+            Some(body.to_string()),
+            &[(TEST_PEER, peer), ("content-type", "application/json")],
+        )
+        .await;
+    let status = resp.status;
+    (status, serde_json::from_str(&resp.body).unwrap_or_default())
+}
+
+db_test! {
+    /// A ban on an address hash covers the IPv6 /64 the address is in: one subscriber's
+    /// many addresses. Bans made before (of a whole IPv6 address) still hold.
+    async fn an_address_ban_covers_the_ipv6_64(app) {
+        let slug = app.published_article("Wisselende adressen").await;
+        let (status, answer) = post_as(&app, &slug, "2001:db8:1:2::10").await;
+        assert_eq!(status, StatusCode::CREATED, "{answer}");
+        let id = i32::try_from(answer["id"].as_i64().unwrap()).unwrap();
+        assert_eq!(app.stored(id).await.ip_hash, app.state.keys.ip_hash("2001:db8:1:2::/64"));
+
+        let moderator = app.other_browser();
+        moderator.login_as(Role::Moderator).await;
+        moderator
+            .post_form("/beheer/moderatie/blokkeren", &[("comment_id", &id.to_string()), ("kind", "ip_hash"), ("days", ""), ("reason", "")])
+            .await
+            .assert_status(StatusCode::SEE_OTHER);
+        for peer in ["2001:db8:1:2::10", "2001:db8:1:2:ffff:eeee:dddd:1"] {
+            let (status, answer) = post_as(&app, &slug, peer).await;
+            assert_eq!(status, StatusCode::FORBIDDEN, "{peer}: {answer}");
+            assert_eq!(answer["error"], "banned");
+        }
+        assert_eq!(post_as(&app, &slug, "2001:db8:1:3::10").await.0, StatusCode::CREATED, "the next /64 is someone else");
+        assert_eq!(post_as(&app, &slug, "192.0.2.77").await.0, StatusCode::CREATED);
+
+        // A ban of a whole address, as made from a reaction stored before.
+        let earlier = app.state.keys.ip_hash("2001:db8:9:9::5");
+        let moderator_id = app.create_user("oudere", Role::Moderator).await;
+        store::bans::insert(app.db.write(), store::bans::Kind::IpHash, &earlier, None, None, moderator_id)
+            .await
+            .unwrap();
+        assert_eq!(post_as(&app, &slug, "2001:db8:9:9::5").await.0, StatusCode::FORBIDDEN);
+        assert_eq!(post_as(&app, &slug, "2001:db8:9:9::6").await.0, StatusCode::CREATED);
+    }
+}
+
+db_test! {
+    /// A form token is good for a day: one fetched once does not serve a bot for ever,
+    /// and a person who left the page open gets their text back in a fresh form.
+    async fn a_reaction_form_older_than_a_day_comes_back_with_the_text(app) {
+        let slug = app.published_article("Lang open").await;
+        let day = 24 * 60 * 60;
+        let old = app.form_token(day + 60);
+        let resp = app.post_comment(&slug, &[("form_token", &old), ("body", "Na een nacht slapen toch maar gereageerd.")]).await;
+        resp.assert_status(StatusCode::UNPROCESSABLE_ENTITY)
+            .assert_contains("langer dan een dag open")
+            .assert_contains("Na een nacht slapen toch maar gereageerd.");
+        assert_eq!(store::comments::count(app.db.read()).await.unwrap(), 0, "nothing stored");
+        let fresh = crate::helpers::hidden_value(&resp.body, "form_token").unwrap();
+        assert_ne!(fresh, old, "a new form token");
+
+        let almost = app.form_token(day - 60);
+        app.post_comment(&slug, &[("form_token", &almost)]).await.assert_status(StatusCode::SEE_OTHER);
+        assert_eq!(store::comments::count(app.db.read()).await.unwrap(), 1);
     }
 }

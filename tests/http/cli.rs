@@ -9,7 +9,13 @@ use std::{
     time::{Duration, Instant},
 };
 
-use kantlijn::{domain::validate::Role, entity::users, store};
+use kantlijn::{
+    config::Secret,
+    domain::validate::Role,
+    entity::{comments, users},
+    security::Keys,
+    store,
+};
 use sea_orm::{EntityTrait, PaginatorTrait, QueryOrder};
 
 use crate::{
@@ -136,7 +142,7 @@ db_test! {
         let before = site_snapshot(&app).await;
         let dir = tempfile::tempdir().unwrap();
 
-        let ran = kantlijn(dir.path(), &["demo", "--bind", "127.0.0.1:0", "--database-url", &app.url], &[], "");
+        let ran = kantlijn(dir.path(), &["demo", "--bind", "127.0.0.1:0", "--database-url", &app.url, "--secret-file", "site.secret"], &[], "");
         ran.refused(1, &["demo leaves", "it holds a site that demo did not make", "leave out --database-url"]);
         assert!(ran.stdout.starts_with("Database: "), "{}", ran.stdout);
         assert!(!ran.stdout.contains("redacteur"), "no logins printed: {}", ran.stdout);
@@ -545,14 +551,14 @@ fn json_logs_are_one_object_per_line_with_the_request_id() {
 db_test! {
     async fn a_second_server_on_the_same_database_is_refused(app) {
         let dir = tempfile::tempdir().unwrap();
-        let mut first = Serving::start(dir.path(), &["serve", "--bind", "127.0.0.1:0", "--database-url", &app.url], &[]);
+        let mut first = Serving::start(dir.path(), &["serve", "--bind", "127.0.0.1:0", "--database-url", &app.url, "--secret-file", "site.secret"], &[]);
         first.wait_serving();
-        let ran = kantlijn(dir.path(), &["serve", "--bind", "127.0.0.1:0", "--database-url", &app.url], &[], "");
+        let ran = kantlijn(dir.path(), &["serve", "--bind", "127.0.0.1:0", "--database-url", &app.url, "--secret-file", "site.secret"], &[], "");
         ran.refused(1, &["another kantlijn server", "is already serving", "stop the other one first"]);
         // The CLI's other commands still work beside it.
         kantlijn(dir.path(), &["user", "add", "naast", "--role", "editor", "--database-url", &app.url], &[], "").ok();
         first.stop();
-        let mut second = Serving::start(dir.path(), &["serve", "--bind", "127.0.0.1:0", "--database-url", &app.url], &[]);
+        let mut second = Serving::start(dir.path(), &["serve", "--bind", "127.0.0.1:0", "--database-url", &app.url, "--secret-file", "site.secret"], &[]);
         second.wait_serving();
         second.stop();
     }
@@ -610,4 +616,138 @@ fn postgres_mistakes_say_what_to_do() {
         ],
     );
     assert!(!line.contains("line "), "{line}");
+}
+
+/// The key that hashes client addresses is not in the database: the generated secret is
+/// in a file of its own beside it, readable by its owner alone, and it is what the
+/// hashes are made with.
+#[tokio::test]
+async fn the_site_secret_is_kept_in_a_private_file_beside_the_database() {
+    use std::os::unix::fs::PermissionsExt;
+
+    let dir = tempfile::tempdir().unwrap();
+    let database = dir.path().join("eigen.db");
+    let url = format!("sqlite://{}?mode=rwc", database.display());
+    let bind = format!("127.0.0.1:{}", free_port());
+    let mut demo = Serving::start(
+        dir.path(),
+        &["demo", "--bind", &bind, "--database-url", &url],
+        &[],
+    );
+    let out = demo.wait_serving();
+    let file = dir.path().join("eigen.db.secret");
+    assert!(
+        out.contains(&format!("Site secret generated into {}", file.display())),
+        "{out}"
+    );
+    let body = serde_json::json!({
+        "author_name": "Lezer",
+        "author_email": "lezer@example.nl",
+        "body": "Een reactie om het adres van te bewaren.",
+    })
+    .to_string();
+    let (status, response) = crate::net::request(
+        &bind,
+        "POST",
+        "/api/v1/articles/lerarenregister-wordt-lerarenportfolio/comments",
+        &[("content-type", "application/json")],
+        body.as_bytes(),
+    );
+    assert_eq!(status, 201, "{response}");
+    demo.stop();
+
+    assert_eq!(
+        std::fs::metadata(&file).unwrap().permissions().mode() & 0o777,
+        0o600
+    );
+    let secret = std::fs::read_to_string(&file).unwrap();
+    let keys = Keys::derive(&Secret::parse(secret.trim_end()).unwrap());
+    let db = store::Db::connect(&url).await.unwrap();
+    assert_eq!(
+        store::settings::get(db.read(), "site_secret")
+            .await
+            .unwrap(),
+        None
+    );
+    let newest = comments::Entity::find()
+        .order_by_desc(comments::Column::Id)
+        .one(db.read())
+        .await
+        .unwrap()
+        .unwrap();
+    assert_eq!(newest.ip_hash, keys.ip_hash("127.0.0.1"));
+}
+
+/// A site whose secret an earlier version kept in the database keeps its secret (and so
+/// its address hashes, bans and readers' edit cookies): it moves into the file.
+#[tokio::test]
+async fn a_secret_kept_in_the_database_moves_into_its_file() {
+    let dir = tempfile::tempdir().unwrap();
+    let url = format!("sqlite://{}?mode=rwc", dir.path().join("site.db").display());
+    kantlijn(dir.path(), &["migrate", "--database-url", &url], &[], "").ok();
+    let earlier = "een-geheim-uit-een-eerdere-versie-0123456789";
+    {
+        let db = store::Db::connect(&url).await.unwrap();
+        store::settings::set(db.write(), "site_secret", earlier)
+            .await
+            .unwrap();
+        db.close().await.unwrap();
+    }
+    for _ in 0..2 {
+        let mut server = Serving::start(
+            dir.path(),
+            &["serve", "--bind", "127.0.0.1:0", "--database-url", &url],
+            &[],
+        );
+        server.wait_serving();
+        server.stop();
+        let file = std::fs::read_to_string(dir.path().join("site.db.secret")).unwrap();
+        assert_eq!(file.trim_end(), earlier);
+    }
+    let db = store::Db::connect(&url).await.unwrap();
+    assert_eq!(
+        store::settings::get(db.read(), "site_secret")
+            .await
+            .unwrap(),
+        None
+    );
+}
+
+/// PostgreSQL has no file to put a generated secret beside: the operator says where.
+#[test]
+fn postgres_without_a_secret_says_where_to_give_one() {
+    let dir = tempfile::tempdir().unwrap();
+    let ran = kantlijn(
+        dir.path(),
+        &[
+            "serve",
+            "--bind",
+            "127.0.0.1:0",
+            "--database-url",
+            "postgres://kantlijn@127.0.0.1:1/kantlijn",
+        ],
+        &[],
+        "",
+    );
+    ran.refused(
+        2,
+        &[
+            "not kept in the database",
+            "--secret (KANTLIJN_SECRET)",
+            "--secret-file",
+        ],
+    );
+    let ran = kantlijn(
+        dir.path(),
+        &[
+            "serve",
+            "--bind",
+            "127.0.0.1:0",
+            "--database-url",
+            "postgres://kantlijn@127.0.0.1:1/kantlijn",
+        ],
+        &[("KANTLIJN_SECRET_FILE", "site.secret")],
+        "",
+    );
+    ran.refused(1, &["cannot connect to PostgreSQL"]);
 }

@@ -232,6 +232,7 @@ impl TestApp {
             // tests switch limits on with `with_rate_limits`.
             rate_limits: RateLimitMode::OffIncludingLogin,
             cors_origins: vec!["https://partner.example".to_owned()],
+            metrics_token: Some(Secret::parse(METRICS_TOKEN).unwrap()),
         };
         let state = AppState::load(db.clone(), settings).await.expect("state");
         let client = client_for(&state);
@@ -251,6 +252,12 @@ impl TestApp {
     pub async fn with_rate_limits(&self, mode: RateLimitMode) -> TestApp {
         let mut settings = (*self.state.settings).clone();
         settings.rate_limits = mode;
+        self.with_settings(settings).await
+    }
+
+    /// The same site and database served with other settings, by a fresh instance,
+    /// seen from a new browser.
+    pub async fn with_settings(&self, settings: Settings) -> TestApp {
         let state = AppState::load(self.db.clone(), settings)
             .await
             .expect("state");
@@ -600,6 +607,9 @@ fn client_for(state: &AppState) -> Arc<TestClient<BoxEndpoint<'static, poem::Res
             .boxed(),
     ))
 }
+
+/// What the test sites' `/metrics` takes as its bearer token.
+pub const METRICS_TOKEN: &str = "test-metrics-token-that-is-long-enough-42";
 
 /// The header a test sets to choose the socket peer address of its request.
 pub const TEST_PEER: &str = "x-test-peer";

@@ -9,8 +9,15 @@ use poem::http::{Method, StatusCode};
 
 use crate::{
     db_test,
-    helpers::{PASSWORD, Resp, TEST_PEER, TestApp},
+    helpers::{METRICS_TOKEN, PASSWORD, Resp, TEST_PEER, TestApp},
 };
+
+/// `/metrics` as Prometheus reads it, with the metrics token.
+async fn scrape_metrics(app: &TestApp) -> Resp {
+    let bearer = format!("Bearer {METRICS_TOKEN}");
+    app.send_with(Method::GET, "/metrics", None, &[("authorization", &bearer)])
+        .await
+}
 
 /// Posts a reaction as if from `peer`, optionally through a proxy header.
 async fn post_from(
@@ -301,7 +308,7 @@ db_test! {
         for _ in 0..4 {
             post_from(&limited, &slug, "203.0.113.60", None, "hoi").await;
         }
-        let resp = limited.get("/metrics").await;
+        let resp = scrape_metrics(&limited).await;
         resp.assert_status(StatusCode::OK);
         assert!(resp.header("content-type").starts_with("text/plain"));
         let lines = resp.body.lines().map(|l| Ok(l.to_owned()));
@@ -322,7 +329,28 @@ db_test! {
         assert_eq!(value("kantlijn_http_requests_total", ("status", "429")), 1.0);
         assert!(value("kantlijn_db_pool_connections", ("state", "open")) >= 1.0);
         // The first app's own metrics saw the moderator's approval.
-        let own = app.get("/metrics").await;
+        let own = scrape_metrics(&app).await;
         assert!(own.body.contains("kantlijn_moderation_actions_total{action=\"approve\"} 1"), "{}", own.body);
+    }
+}
+
+db_test! {
+    /// The counters tell what the answers keep quiet (how many reactions were taken for
+    /// spam): only the scraper with the metrics token reads them.
+    async fn metrics_answer_only_the_metrics_token(app) {
+        for headers in [vec![], vec![("authorization", "Bearer verkeerd")], vec![("authorization", METRICS_TOKEN)]] {
+            let resp = app.send_with(Method::GET, "/metrics", None, &headers).await;
+            resp.assert_status(StatusCode::UNAUTHORIZED)
+                .assert_contains("KANTLIJN_METRICS_TOKEN")
+                .assert_lacks("kantlijn_db_pool_connections");
+            assert_eq!(resp.header("www-authenticate"), "Bearer realm=\"metrics\"");
+        }
+        scrape_metrics(&app).await.assert_status(StatusCode::OK).assert_contains("kantlijn_db_pool_connections");
+
+        // A site started without a metrics token shows them to nobody.
+        let mut settings = (*app.state.settings).clone();
+        settings.metrics_token = None;
+        let closed = app.with_settings(settings).await;
+        scrape_metrics(&closed).await.assert_status(StatusCode::UNAUTHORIZED);
     }
 }

@@ -116,7 +116,7 @@ pub async fn create(
         let page = page(state, &user, form, errors).await?;
         return render_with_status(&page, StatusCode::UNPROCESSABLE_ENTITY);
     };
-    let hash = tokio::task::spawn_blocking(move || security::hash_password(password.as_ref()))
+    let hash = security::with_hashing_slot(move || security::hash_password(password.as_ref()))
         .await
         .map_err(AppError::internal)??;
     // An insert: two admins adding the same name at once get one account and one form

@@ -245,7 +245,7 @@ impl CommentsApi {
             article: &article,
             input,
             staff_user_id: None,
-            ip_hash: state.keys.ip_hash(&client.key()),
+            address: client.address_hash(&state.keys),
             form: None,
         };
         let rules = state.rules.get(state.db.read()).await?;

@@ -6,7 +6,10 @@ use std::net::IpAddr;
 use ipnet::IpNet;
 use poem::{FromRequest, Request, RequestBody};
 
-use crate::app::AppState;
+use crate::{
+    app::AppState,
+    security::{AddressHash, Keys},
+};
 
 /// The client's IP address; `None` only when the transport has no peer address (as in
 /// in-process tests without one).
@@ -14,10 +17,19 @@ use crate::app::AppState;
 pub struct ClientIp(pub Option<IpAddr>);
 
 impl ClientIp {
-    /// The text that is hashed for `ip_hash`; never stored as is.
-    pub fn key(&self) -> String {
-        self.0
-            .map_or_else(|| "unknown".to_owned(), |ip| ip.to_string())
+    /// The client's `ip_hash`, keyed like the rate limits: an IPv6 address by its /64.
+    /// The address itself is never stored.
+    pub fn address_hash(&self, keys: &Keys) -> AddressHash {
+        let Some(ip) = self.0 else {
+            return AddressHash::of(keys.ip_hash("unknown"));
+        };
+        match limit_key(Some(ip)) {
+            IpAddr::V6(network) => AddressHash {
+                stored: keys.ip_hash(&format!("{network}/64")),
+                whole_address: Some(keys.ip_hash(&canonical(ip).to_string())),
+            },
+            v4 => AddressHash::of(keys.ip_hash(&v4.to_string())),
+        }
     }
 
     /// Reads the client address of a request under the configured trusted proxies.
