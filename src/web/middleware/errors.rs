@@ -39,6 +39,8 @@ fn error_response(err: poem::Error, api: bool, login_target: &str) -> Response {
     if status.is_server_error() {
         match err.downcast_ref::<AppError>() {
             Some(AppError::Unavailable(_)) => tracing::warn!(error = %chain(&err), "unavailable"),
+            // The API's typed 503 logged its cause where it was made.
+            None if status == StatusCode::SERVICE_UNAVAILABLE => {}
             _ => tracing::error!(error = %chain(&err), "request failed"),
         }
     }
