@@ -51,6 +51,14 @@ impl AppState {
 }
 
 /// The whole site: every route, wrapped in the middleware every request passes.
+/// The site's state, which [`build`] gives every request before any middleware or
+/// handler sees it; a request without it is a bug, answered 500.
+pub fn state_of(req: &poem::Request) -> Result<&AppState, crate::error::AppError> {
+    req.data::<AppState>().ok_or_else(|| {
+        crate::error::AppError::internal(anyhow::anyhow!("the request carries no AppState"))
+    })
+}
+
 pub fn build(state: AppState) -> BoxEndpoint<'static, Response> {
     with_middleware(routes(), state)
 }

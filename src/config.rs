@@ -200,6 +200,7 @@ pub fn base_url(raw: &str) -> anyhow::Result<url::Url> {
 }
 
 /// The base URL when none is configured: the address the server listens on.
+#[allow(clippy::expect_used, reason = "start-up: a constant URL")]
 pub fn base_url_of(listening: &str) -> url::Url {
     url::Url::parse(&format!("http://{listening}/"))
         .unwrap_or_else(|_| url::Url::parse("http://localhost/").expect("a valid URL"))

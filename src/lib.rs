@@ -1,4 +1,7 @@
 //! Kantlijn: articles with moderated reader discussion, in one binary.
+// Outside tests a panic is a bug: errors are answered, and start-up code that may
+// assume its constants says so where it does (`#[allow(..., reason)]`).
+#![cfg_attr(not(test), deny(clippy::unwrap_used, clippy::expect_used))]
 
 pub mod app;
 pub mod cli;

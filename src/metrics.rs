@@ -1,6 +1,6 @@
 //! Prometheus metrics: requests, reactions, rate limits, moderation and the DB pool.
 
-use prometheus::{Encoder, IntCounterVec, IntGaugeVec, Opts, Registry, TextEncoder};
+use prometheus::{IntCounterVec, IntGaugeVec, Opts, Registry, TextEncoder};
 use sea_orm::{DatabaseConnection, DbBackend};
 
 use crate::domain::{limits::Action, states::CommentStatus};
@@ -22,6 +22,10 @@ impl Default for Metrics {
 }
 
 impl Metrics {
+    #[allow(
+        clippy::expect_used,
+        reason = "start-up: the metrics and their names are constants"
+    )]
     pub fn new() -> Self {
         let registry = Registry::new();
         let counter = |name: &str, help: &str, labels: &[&str]| {
@@ -113,10 +117,10 @@ impl Metrics {
         self.pool
             .with_label_values(&["in_use"])
             .set(i64::from(size) - idle);
-        let mut out = Vec::new();
-        TextEncoder::new()
-            .encode(&self.registry.gather(), &mut out)
-            .expect("encoding into a Vec cannot fail");
-        String::from_utf8(out).expect("the text format is UTF-8")
+        let mut text = String::new();
+        if let Err(err) = TextEncoder::new().encode_utf8(&self.registry.gather(), &mut text) {
+            tracing::error!(error = %err, "encoding the metrics failed");
+        }
+        text
     }
 }

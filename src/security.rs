@@ -68,7 +68,7 @@ impl Keys {
         let Ok(token) = URL_SAFE_NO_PAD.decode(token) else {
             return false;
         };
-        let mut mac = HmacSha256::new_from_slice(&self.csrf).expect("HMAC takes any key length");
+        let mut mac = mac_with(&self.csrf);
         mac.update(cookie_value.as_bytes());
         mac.verify_slice(&token).is_ok()
     }
@@ -90,14 +90,22 @@ impl Keys {
     pub fn verify<'a>(&self, signed: &'a str) -> Option<&'a str> {
         let (payload, signature) = signed.rsplit_once('.')?;
         let signature = URL_SAFE_NO_PAD.decode(signature).ok()?;
-        let mut mac = HmacSha256::new_from_slice(&self.signing).expect("HMAC takes any key length");
+        let mut mac = mac_with(&self.signing);
         mac.update(payload.as_bytes());
         mac.verify_slice(&signature).ok().map(|()| payload)
     }
 }
 
+#[allow(
+    clippy::expect_used,
+    reason = "HMAC takes a key of any length: new_from_slice cannot fail"
+)]
+fn mac_with(key: &[u8]) -> HmacSha256 {
+    HmacSha256::new_from_slice(key).expect("HMAC takes any key length")
+}
+
 fn hmac(key: &[u8], data: &[u8]) -> [u8; 32] {
-    let mut mac = HmacSha256::new_from_slice(key).expect("HMAC takes any key length");
+    let mut mac = mac_with(key);
     mac.update(data);
     mac.finalize().into_bytes().into()
 }
@@ -183,6 +191,10 @@ pub fn verify_password(password: &str, hash: &str) -> bool {
 /// A hash to verify against when the user does not exist, so that a wrong name takes
 /// as long as a wrong password.
 pub fn dummy_hash() -> &'static str {
+    #[allow(
+        clippy::expect_used,
+        reason = "hashing a constant with default parameters"
+    )]
     static HASH: std::sync::LazyLock<String> = std::sync::LazyLock::new(|| {
         hash_password("kantlijn-dummy-password").expect("hashing a constant password works")
     });

@@ -39,7 +39,7 @@ impl Action {
     }
 }
 
-/// A burst, then a steady rate per minute.
+/// A burst, then a steady rate per minute; both at least 1 (`Quota::new`).
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub struct Quota {
     pub burst: u32,

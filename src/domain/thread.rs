@@ -220,7 +220,10 @@ pub fn build<T: Threaded>(items: Vec<T>) -> Thread<T> {
             continue;
         }
         let depth = true_depth.min(MAX_DEPTH);
-        let item = slots[index].take().expect("each item is laid out once");
+        // Each item is laid out once: its slot is always full here.
+        let Some(item) = slots[index].take() else {
+            continue;
+        };
         let tombstone = !item.is_visible();
         let reply_to = parent_ids[index].filter(|_| true_depth > MAX_DEPTH);
         let (open_list, close_item, close_lists) = if previous_depth == 0 {

@@ -246,10 +246,15 @@ pub async fn free_slug(
     if !taken.contains(wanted.as_ref()) {
         return Ok(wanted.clone());
     }
-    Ok((2..)
-        .map(|n| wanted.with_suffix(n))
-        .find(|candidate| !taken.contains(candidate.as_ref()))
-        .expect("an unbounded range always has a free suffix"))
+    // `taken` is finite: some suffix is free.
+    let mut n = 2;
+    loop {
+        let candidate = wanted.with_suffix(n);
+        if !taken.contains(candidate.as_ref()) {
+            return Ok(candidate);
+        }
+        n += 1;
+    }
 }
 
 pub async fn insert(

@@ -50,9 +50,7 @@ pub struct Viewer {
 
 impl<'a> FromRequest<'a> for Viewer {
     async fn from_request(req: &'a Request, _body: &mut RequestBody) -> poem::Result<Self> {
-        let state = req
-            .data::<AppState>()
-            .expect("AppState is added before any handler");
+        let state = crate::app::state_of(req)?;
         let staff = match req.cookie().get(SESSION_COOKIE) {
             Some(cookie) => session_staff(state, cookie.value_str()).await?,
             None => None,

@@ -15,7 +15,7 @@ use poem_openapi::{
 };
 
 use crate::{
-    app::AppState,
+    app::state_of,
     domain::validate::{FieldErrors, Role},
     error::AppError,
     security, store,
@@ -72,9 +72,7 @@ pub struct ApiUser {
 pub struct TokenAuth(ApiUser);
 
 async fn check_token(req: &Request, bearer: Bearer) -> poem::Result<ApiUser> {
-    let state = req
-        .data::<AppState>()
-        .expect("AppState is added before the API");
+    let state = state_of(req)?;
     let found =
         store::tokens::use_token(&state.db, &security::token_hash(&bearer.token), Utc::now()).await;
     // A call, not `AppError::from` passed as a function: only a call records this line.

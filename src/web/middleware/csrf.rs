@@ -12,7 +12,7 @@ use poem::{
 };
 
 use crate::{
-    app::{self, AppState, Surface},
+    app::{self, Surface},
     error::AppError,
     security,
 };
@@ -38,10 +38,7 @@ pub fn fresh_cookie(secure: bool) -> (String, Cookie) {
 }
 
 pub async fn protect<E: Endpoint>(next: E, mut req: Request) -> Result<Response> {
-    let state = req
-        .data::<AppState>()
-        .cloned()
-        .expect("AppState is added before the CSRF middleware");
+    let state = app::state_of(&req)?.clone();
     let cookie_value = req
         .cookie()
         .get(COOKIE_NAME)

@@ -7,7 +7,7 @@ use std::{
     hash::Hash,
     net::IpAddr,
     num::NonZeroU32,
-    sync::{Arc, Mutex, RwLock},
+    sync::{Arc, Mutex, PoisonError, RwLock},
     time::Duration,
 };
 
@@ -19,16 +19,18 @@ use poem::{Endpoint, IntoResponse, Request, Response, Result};
 
 pub use crate::domain::limits::{Action, Mode, Quota, Quotas};
 use crate::{
-    app::{self, AppState, Surface},
+    app::{self, Surface},
     error::AppError,
     web::middleware::client_ip::{ClientIp, limit_key},
 };
 
 fn governor_quota(quota: Quota) -> GovernorQuota {
     let period = Duration::from_micros(60_000_000 / u64::from(quota.per_minute));
+    // Both are at least 1 (`Quota::new`); the fallbacks only keep this total.
+    let burst = NonZeroU32::new(quota.burst).unwrap_or(NonZeroU32::MIN);
     GovernorQuota::with_period(period.max(Duration::from_micros(1)))
-        .expect("a positive period")
-        .allow_burst(NonZeroU32::new(quota.burst).expect("burst is at least 1"))
+        .unwrap_or_else(|| GovernorQuota::per_second(NonZeroU32::MIN))
+        .allow_burst(burst)
 }
 
 /// How long to wait before trying again.
@@ -58,7 +60,7 @@ impl<K: Hash + Eq + Clone> Keyed<K> {
 
     fn check(&self, key: &K) -> Result<(), RetryAfter> {
         {
-            let mut refunds = self.refunds.lock().expect("refunds lock");
+            let mut refunds = self.refunds.lock().unwrap_or_else(PoisonError::into_inner);
             if let Some(credit) = refunds.get_mut(key) {
                 *credit -= 1;
                 if *credit == 0 {
@@ -74,7 +76,7 @@ impl<K: Hash + Eq + Clone> Keyed<K> {
     }
 
     fn refund(&self, key: K) {
-        let mut refunds = self.refunds.lock().expect("refunds lock");
+        let mut refunds = self.refunds.lock().unwrap_or_else(PoisonError::into_inner);
         // A refund is a courtesy; never let the map itself become a memory hole.
         if refunds.len() < 100_000 {
             *refunds.entry(key).or_default() += 1;
@@ -84,7 +86,10 @@ impl<K: Hash + Eq + Clone> Keyed<K> {
     fn prune(&self) {
         self.limiter.retain_recent();
         self.limiter.shrink_to_fit();
-        self.refunds.lock().expect("refunds lock").clear();
+        self.refunds
+            .lock()
+            .unwrap_or_else(PoisonError::into_inner)
+            .clear();
     }
 
     fn len(&self) -> usize {
@@ -139,7 +144,7 @@ impl Limiters {
     }
 
     fn current(&self) -> Arc<Set> {
-        Arc::clone(&self.set.read().expect("limiter lock"))
+        Arc::clone(&self.set.read().unwrap_or_else(PoisonError::into_inner))
     }
 
     /// Counts one request of `action` from `ip` (and, for logins, for `username`).
@@ -169,7 +174,7 @@ impl Limiters {
 
     /// Applies new quotas; limiters whose quota did not change keep their state.
     pub fn set_quotas(&self, quotas: &Quotas) {
-        let mut guard = self.set.write().expect("limiter lock");
+        let mut guard = self.set.write().unwrap_or_else(PoisonError::into_inner);
         let fresh = Set::new(quotas, Some(&guard));
         *guard = Arc::new(fresh);
     }
@@ -193,10 +198,7 @@ impl Limiters {
 /// The limiter middleware: over quota answers 429 with `Retry-After`, except for the
 /// reaction and login forms, whose handlers re-render with the input kept.
 pub async fn limit<E: Endpoint>(next: E, mut req: Request) -> Result<Response> {
-    let state = req
-        .data::<AppState>()
-        .cloned()
-        .expect("AppState is added before the rate limiter");
+    let state = app::state_of(&req)?.clone();
     let class = app::class_of_request(&req);
     let action = class.limit(req.method());
     let ip = limit_key(ClientIp::of(&req, &state.settings.trusted_proxies).0);
