@@ -1,6 +1,8 @@
-//! Shutting a compromised staff account out: a password reset and "disable" end its
-//! sessions and API tokens, and a staff member can log out everywhere. Shutting a
-//! poster out: a ban on an address covers the IPv6 /64 it is in.
+//! The security review's findings (issue 11), one named test each where the HTTP surface
+//! shows them: a compromised staff account shut out (password reset, "disable", log out
+//! everywhere), staff answers never stored, the CSRF cookie rotated at login, address
+//! bans over the IPv6 /64, day-old form tokens, hidden authors kept hidden, public reads
+//! of visible reactions only, and no compressed way around the login limit.
 
 use kantlijn::{
     domain::validate::{Role, TokenLabel},
@@ -279,5 +281,103 @@ db_test! {
         let almost = app.form_token(day - 60);
         app.post_comment(&slug, &[("form_token", &almost)]).await.assert_status(StatusCode::SEE_OTHER);
         assert_eq!(store::comments::count(app.db.read()).await.unwrap(), 1);
+    }
+}
+
+db_test! {
+    /// A hidden reaction shows nothing of its author anywhere: the API's tombstone has no
+    /// name, URL or date, and a deep reply to a rejected reaction does not name its author.
+    async fn hidden_reactions_show_nothing_of_their_authors(app) {
+        let slug = app.published_article("Verborgen schrijvers").await;
+        let mut chain = Vec::new();
+        for depth in 1..=7 {
+            let parent = chain.last().map(i32::to_string).unwrap_or_default();
+            let name = format!("Schrijver Nummer{depth}");
+            let email = format!("s{depth}@example.nl");
+            let url = format!("https://blog{depth}.example/");
+            let id = app
+                .approved_comment(&slug, &[("parent_id", &parent), ("author_name", &name), ("author_email", &email), ("author_url", &url), ("body", &format!("Tekst {depth}"))])
+                .await;
+            chain.push(id);
+        }
+        // The first is deleted (its reply keeps it as a tombstone), the sixth rejected:
+        // the seventh, past the depth of five, says whom it answers.
+        app.moderate(&[chain[0]], "delete", "").await;
+        app.moderate(&[chain[5]], "reject", "").await;
+
+        let reader = app.other_browser();
+        let page = reader.get(&format!("/artikelen/{slug}")).await;
+        page.assert_status(StatusCode::OK)
+            .assert_contains("Schrijver Nummer7")
+            .assert_contains("reactie op een verwijderde reactie");
+        for gone in [1, 6] {
+            page.assert_lacks(&format!("Schrijver Nummer{gone}")).assert_lacks(&format!("blog{gone}.example"));
+        }
+
+        let tree = reader.get(&format!("/api/v1/articles/{slug}/comments")).await;
+        tree.assert_status(StatusCode::OK);
+        for gone in [1, 6] {
+            tree.assert_lacks(&format!("Schrijver Nummer{gone}")).assert_lacks(&format!("blog{gone}.example"));
+        }
+        let json: serde_json::Value = serde_json::from_str(&tree.body).unwrap();
+        let tombstone = &json["comments"][0];
+        assert_eq!(tombstone["id"], chain[0]);
+        assert_eq!(tombstone["deleted"], true);
+        assert_eq!(tombstone["author_name"], "");
+        assert!(tombstone["author_url"].is_null(), "{tombstone}");
+        assert!(tombstone["created_at"].is_null(), "{tombstone}");
+
+        let feed = reader.get(&format!("/artikelen/{slug}/feed.xml")).await;
+        for gone in [1, 6] {
+            feed.assert_lacks(&format!("Schrijver Nummer{gone}")).assert_lacks(&format!("blog{gone}.example"));
+        }
+    }
+}
+
+db_test! {
+    /// Spam and held reactions are never read to show a thread: however many pile up,
+    /// the public read holds the approved ones and the hidden ones they reply to.
+    async fn public_reads_hold_only_what_readers_may_see(app) {
+        let slug = app.published_article("Veel spam").await;
+        let approved = app.approved_comment(&slug, &[]).await;
+        let reply = app.approved_comment(&slug, &[("parent_id", &approved.to_string())]).await;
+        let mut held = Vec::new();
+        for n in 0..30 {
+            held.push(app.comment(&slug, &[("author_email", &format!("spam{n}@example.nl")), ("body", &format!("Koop nu {n}"))]).await);
+        }
+        app.moderate(&held[..10], "spam", "").await;
+        app.moderate(&[approved], "reject", "").await;
+        let article = store::articles::find_by_slug(app.db.read(), &slug).await.unwrap().unwrap();
+        let placements = store::comments::public_placements(app.db.read(), article.id).await.unwrap();
+        let ids: Vec<(i32, bool)> = placements.iter().map(|p| (p.id, p.approved)).collect();
+        assert_eq!(ids, vec![(approved, false), (reply, true)], "the rejected parent only as a placeholder");
+    }
+}
+
+db_test! {
+    /// The login limit counts per username: a compressed body (which the limiter could
+    /// not read) is refused before anything reads it, so it cannot slip a password past.
+    async fn a_compressed_login_cannot_skip_the_username_limit(app) {
+        use std::io::Write;
+        app.create_user("doelwit", Role::Editor).await;
+        let limited = app.with_rate_limits(kantlijn::config::RateLimitMode::On).await;
+        for n in 0..8 {
+            let peer = format!("203.0.113.{}", 100 + n);
+            let csrf = limited.csrf_token().await;
+            let form = serde_html_form::to_string([("username", "doelwit"), ("password", "fout-wachtwoord"), ("csrf_token", &csrf)]).unwrap();
+            limited.send_with(Method::POST, "/beheer/inloggen", Some(form), &[(TEST_PEER, &peer)]).await;
+        }
+        let csrf = limited.csrf_token().await;
+        let form = serde_html_form::to_string([("username", "doelwit"), ("password", PASSWORD), ("csrf_token", &csrf)]).unwrap();
+        let mut gzip = flate2::write::GzEncoder::new(Vec::new(), flate2::Compression::default());
+        gzip.write_all(form.as_bytes()).unwrap();
+        let packed = gzip.finish().unwrap();
+        let headers = [(TEST_PEER, "198.51.100.200"), ("content-encoding", "gzip"), ("content-type", "application/x-www-form-urlencoded")];
+        let resp = limited.send_bytes(Method::POST, "/beheer/inloggen", Some(packed), &headers).await;
+        resp.assert_status(StatusCode::UNSUPPORTED_MEDIA_TYPE);
+        assert!(limited.cookie("kantlijn_sessie").is_none(), "not logged in");
+        let plain = limited.send_with(Method::POST, "/beheer/inloggen", Some(form), &[(TEST_PEER, "198.51.100.201")]).await;
+        plain.assert_status(StatusCode::TOO_MANY_REQUESTS);
+        assert!(limited.cookie("kantlijn_sessie").is_none(), "not logged in");
     }
 }
