@@ -168,6 +168,18 @@ fn hashing_slots() -> &'static tokio::sync::Semaphore {
     &SLOTS
 }
 
+/// Makes glibc give memory blocks of 4 MiB and more back to the system when they are
+/// freed. By default its threshold for that grows to the largest block freed, so each
+/// of the blocking threads that ran an argon2 hash kept its 19 MiB in an arena of its
+/// own: 256 failed logins from 64 clients left 495 MB resident (66 MB with this).
+pub fn return_large_blocks() {
+    #[cfg(all(target_os = "linux", target_env = "gnu"))]
+    // SAFETY: mallopt only sets an allocator parameter; it is safe to call at any time.
+    unsafe {
+        libc::mallopt(libc::M_MMAP_THRESHOLD, 4 << 20);
+    }
+}
+
 /// Runs a password hash off the async threads, waiting for one of the few slots.
 pub async fn with_hashing_slot<T: Send + 'static>(
     work: impl FnOnce() -> T + Send + 'static,

@@ -219,6 +219,7 @@ impl ServeConfig {
 }
 
 async fn serve(args: ServeArgs, given: &Given, demo: bool) -> anyhow::Result<()> {
+    security::return_large_blocks();
     let flags = ServeConfig::check(&args, given)?;
     let target = if demo {
         demo_database(&args.database, given)?

@@ -381,3 +381,63 @@ db_test! {
         assert!(limited.cookie("kantlijn_sessie").is_none(), "not logged in");
     }
 }
+
+/// The real binary under a crowd of failed logins: the password hashes (19 MiB each)
+/// run a few at a time and give their memory back, so the process stays small. Without
+/// the cap and the allocator setting 256 such logins left it at 495 MB.
+#[test]
+fn a_crowd_of_failed_logins_stays_small() {
+    if !std::path::Path::new("/proc/self/status").exists() {
+        eprintln!("skipped: no /proc to read the peak memory from");
+        return;
+    }
+    let server = std::sync::Arc::new(crate::helpers::Server::start(&[]));
+    let (_, login) = server.request("GET", "/beheer/inloggen", &[], &[]);
+    let cookie = login
+        .lines()
+        .find_map(|l| {
+            l.strip_prefix("set-cookie: ")
+                .or_else(|| l.strip_prefix("Set-Cookie: "))
+        })
+        .and_then(|c| c.split(';').next())
+        .unwrap()
+        .to_owned();
+    let csrf = crate::helpers::hidden_value(&login, "csrf_token").unwrap();
+    let form = serde_html_form::to_string([
+        ("username", "niemand"),
+        ("password", "fout"),
+        ("csrf_token", csrf.as_str()),
+    ])
+    .unwrap();
+    let clients: Vec<_> = (0..48)
+        .map(|_| {
+            let (server, cookie, form) =
+                (std::sync::Arc::clone(&server), cookie.clone(), form.clone());
+            std::thread::spawn(move || {
+                (0..3)
+                    .map(|_| {
+                        let headers = [
+                            ("Cookie", cookie.as_str()),
+                            ("Content-Type", "application/x-www-form-urlencoded"),
+                        ];
+                        server
+                            .request("POST", "/beheer/inloggen", &headers, form.as_bytes())
+                            .0
+                    })
+                    .collect::<Vec<u16>>()
+            })
+        })
+        .collect();
+    let statuses: Vec<u16> = clients
+        .into_iter()
+        .flat_map(|c| c.join().unwrap())
+        .collect();
+    assert!(statuses.iter().all(|s| *s == 401), "{statuses:?}");
+    let peak = server.peak_rss();
+    eprintln!(
+        "peak RSS after {} failed logins from 48 clients at once: {} MiB",
+        statuses.len(),
+        peak >> 20
+    );
+    assert!(peak < 150 << 20, "peak RSS {} MiB", peak >> 20);
+}
