@@ -122,6 +122,7 @@ const OTHER: RouteClass = RouteClass::page("other");
 /// Every route of the site, in one table, each with its class.
 fn table() -> Table {
     let api = web::api::service();
+    let allowed = web::api::allow::Allowed::from_spec(&api.spec(), "/api/v1");
     let spec = api.spec_endpoint();
     let docs = web::api::docs::endpoint(api.swagger_ui_html());
     let page = RouteClass::page;
@@ -229,7 +230,11 @@ fn table() -> Table {
             "/api/v1/comments/:id/moderation",
             RouteClass::api().private(),
         )
-        .nest("/api/v1", RouteClass::api(), api.into_endpoint())
+        .nest(
+            "/api/v1",
+            RouteClass::api(),
+            web::api::allow::with_allow(api.into_endpoint(), allowed),
+        )
         .at("/static/*path", page("static"), get(web::static_file))
 }
 

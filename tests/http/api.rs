@@ -200,6 +200,22 @@ db_test! {
     }
 }
 
+db_test! {
+    async fn an_undeclared_method_gets_405_with_the_declared_ones(app) {
+        let cases = [
+            ("/api/v1/articles", "GET, POST, HEAD"),
+            ("/api/v1/articles/iets", "GET, PUT, HEAD"),
+            ("/api/v1/comments/3/moderation", "POST"),
+        ];
+        for (path, allow) in cases {
+            let (resp, json) = app.send_with(Method::DELETE, path, None, &[]).await.pipe_json();
+            assert_error(&resp, &json, StatusCode::METHOD_NOT_ALLOWED, "method_not_allowed");
+            assert_eq!(resp.header("allow"), allow, "{path}");
+        }
+    }
+}
+
+
 trait PipeJson {
     fn pipe_json(self) -> (crate::helpers::Resp, Value);
 }

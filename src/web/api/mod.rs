@@ -1,6 +1,7 @@
 //! The JSON API under `/api/v1`, typed end to end with poem-openapi. The public objects
 //! are views of their own (never entities), so e-mail and address hashes cannot leak.
 
+pub mod allow;
 pub mod articles;
 pub mod cached;
 pub mod comments;
