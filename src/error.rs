@@ -64,6 +64,9 @@ impl From<sea_orm::DbErr> for AppError {
     }
 }
 
+/// The `Retry-After` of a 503 while the database is away: a restart takes seconds.
+pub const UNAVAILABLE_RETRY_SECONDS: u64 = 5;
+
 /// The result type of handlers and store calls.
 pub type AppResult<T> = Result<T, AppError>;
 

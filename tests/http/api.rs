@@ -201,6 +201,46 @@ db_test! {
 }
 
 db_test! {
+    async fn every_cursor_the_spec_allows_is_a_position(app) {
+        for n in 1..=3 {
+            app.published_article(&format!("Stuk {n}")).await;
+        }
+        let token = app.api_token(Role::Admin).await;
+        let cases = [
+            ("/api/v1/articles?cursor=0.000000000_0", 0),
+            ("/api/v1/articles?cursor=999999999999.999999999_9999999999", 3),
+            ("/api/v1/articles?cursor=-999999999999.000000000_1", 0),
+            ("/api/v1/moderation/queue?status=approved&cursor=9999999999", 0),
+        ];
+        for (path, count) in cases {
+            let (resp, page) = app.api(GET, path, None, Some(&token)).await;
+            resp.assert_status(StatusCode::OK);
+            assert_eq!(page["items"].as_array().unwrap().len(), count, "{path}: {page}");
+        }
+        let slug = app.published_article("Boom met plaats").await;
+        let (resp, _) = app.api(GET, &format!("/api/v1/articles/{slug}/comments?cursor=1.000000000_1"), None, None).await;
+        resp.assert_status(StatusCode::OK);
+        for path in ["/api/v1/articles?cursor=1.5_3", "/api/v1/moderation/queue?cursor=-1", "/api/v1/moderation/queue?cursor=%2B1"] {
+            let (resp, json) = app.api(GET, path, None, Some(&token)).await;
+            assert_error(&resp, &json, StatusCode::BAD_REQUEST, "bad_request");
+        }
+    }
+}
+
+db_test! {
+    async fn fields_take_strings_only_and_null_for_none(app) {
+        let slug = app.published_article("Types").await;
+        let path = format!("/api/v1/articles/{slug}/comments");
+        let number = json!({ "author_name": 5, "author_email": "a@example.nl", "body": "x" });
+        let (resp, json) = app.api(POST, &path, Some(number), None).await;
+        assert_error(&resp, &json, StatusCode::BAD_REQUEST, "bad_request");
+        let nulls = json!({ "author_name": "A", "author_email": "a@example.nl", "body": "x", "author_url": null, "parent_id": null });
+        app.api(POST, &path, Some(nulls), None).await.0.assert_status(StatusCode::CREATED);
+
+    }
+}
+
+db_test! {
     async fn an_undeclared_method_gets_405_with_the_declared_ones(app) {
         let cases = [
             ("/api/v1/articles", "GET, POST, HEAD"),
@@ -214,7 +254,6 @@ db_test! {
         }
     }
 }
-
 
 trait PipeJson {
     fn pipe_json(self) -> (crate::helpers::Resp, Value);
@@ -395,6 +434,19 @@ db_test! {
         for schema in ["ErrorBody", "NewComment", "PublicComment", "CommentTree", "QueueComment"] {
             assert!(components.schemas.contains_key(schema), "{schema}");
         }
+        // The rules the server checks are in the spec, and what may be null says so.
+        let raw: Value = serde_json::from_str(&resp.body).unwrap();
+        let schemas = &raw["components"]["schemas"];
+        let new_comment = &schemas["NewComment"]["properties"];
+        assert_eq!(new_comment["author_name"]["pattern"], kantlijn::domain::validate::AuthorName::PATTERN);
+        assert_eq!(new_comment["body"]["allOf"][0]["pattern"], kantlijn::domain::validate::CommentBody::LENGTH);
+        assert_eq!(new_comment["author_url"]["nullable"], true);
+        assert_eq!(schemas["ArticleInput"]["properties"]["body"]["maxLength"], 50_000);
+        for (schema, field) in [("Article", "published_at"), ("ArticleSummary", "published_at"), ("PublicComment", "created_at"), ("QueueComment", "author_url")] {
+            assert_eq!(schemas[schema]["properties"][field]["nullable"], true, "{schema}.{field}");
+        }
+        let unavailable = &raw["paths"]["/articles"]["get"]["responses"]["503"];
+        assert!(unavailable["headers"].as_object().is_some_and(|h| h.keys().any(|k| k.eq_ignore_ascii_case("retry-after"))), "{unavailable}");
         let docs = app.get("/api/docs").await;
         docs.assert_status(StatusCode::OK).assert_contains("SwaggerUIBundle");
         let csp = docs.header("content-security-policy");

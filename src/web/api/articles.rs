@@ -14,7 +14,7 @@ use crate::{
     entity::articles,
     store::{self, articles::Cursor},
     web::api::{
-        ApiError, ApiTags, TokenAuth,
+        ApiError, ApiTags, TokenAuth, fields,
         objects::{Article, ArticleInput, ArticleList, ArticleSummary},
         page_size,
     },
@@ -47,10 +47,10 @@ async fn to_api(state: &AppState, article: articles::Model) -> Result<Article, A
 /// The request as the editorial service reads it; `slug` when the request has none.
 fn draft<'a>(input: &'a ArticleInput, slug: &'a str) -> Draft<'a> {
     Draft {
-        title: &input.title,
-        slug: input.slug.as_deref().unwrap_or(slug),
-        summary: input.summary.as_deref().unwrap_or(""),
-        body: &input.body,
+        title: &input.title.0,
+        slug: input.slug.as_ref().map_or(slug, |s| s.0.as_str()),
+        summary: input.summary.as_ref().map_or("", |s| s.0.as_str()),
+        body: &input.body.0,
         status: Ok(input.status.into()),
         reactions_open: input.reactions_open.unwrap_or(true),
     }
@@ -63,14 +63,15 @@ impl ArticlesApi {
     async fn list(
         &self,
         state: Data<&AppState>,
-        /// Page size, 1 to 100 (default 20).
+        /// Page size: 20 when absent; below 1 counts as 1, above 100 as 100.
+        #[oai(validator(minimum(value = "0"), maximum(value = "4294967295")))]
         limit: Query<Option<u32>>,
         /// `next_cursor` of the previous page.
-        cursor: Query<Option<String>>,
+        cursor: Query<Option<fields::Cursor>>,
     ) -> Result<Json<ArticleList>, ApiError> {
-        let after = match cursor.0.as_deref() {
+        let after = match &cursor.0 {
             Some(c) => Some(
-                Cursor::decode(c)
+                Cursor::decode(&c.0)
                     .ok_or_else(|| ApiError::bad_request("The cursor is not valid."))?,
             ),
             None => None,

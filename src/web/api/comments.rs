@@ -2,8 +2,6 @@
 
 use std::{collections::HashMap, time::Instant};
 
-use base64::{Engine, engine::general_purpose::URL_SAFE_NO_PAD};
-use chrono::{DateTime, Utc};
 use poem::{Request, web::Data};
 use poem_openapi::{
     ApiResponse, OpenApi,
@@ -15,13 +13,14 @@ use poem_openapi::{
 use crate::{
     app::AppState,
     discussion::{self, Outcome, RawComment, Submission},
-    domain::thread,
+    domain::{position::Position, thread},
     error::AppError,
     store::comments::ThreadComment,
     web::{
         api::{
             ApiError, ApiTags,
             cached::CachedJson,
+            fields,
             objects::{CommentCreated, CommentState, CommentTree, NewComment, PublicComment},
         },
         middleware::client_ip::ClientIp,
@@ -65,32 +64,6 @@ pub enum CommentPosted {
     /// Stored; `status` says whether it is visible yet.
     #[oai(status = 201)]
     Created(Json<CommentCreated>),
-}
-
-/// Where a page of the tree continues: after the top-level reaction with this
-/// `(created_at, id)`. Opaque to clients.
-#[derive(Clone, Copy, Debug, PartialEq, Eq)]
-struct RootCursor {
-    created_at: DateTime<Utc>,
-    id: i32,
-}
-
-impl RootCursor {
-    fn encode(self) -> String {
-        let at = self
-            .created_at
-            .to_rfc3339_opts(chrono::SecondsFormat::Nanos, true);
-        URL_SAFE_NO_PAD.encode(format!("{at}|{}", self.id))
-    }
-
-    fn decode(text: &str) -> Option<Self> {
-        let text = String::from_utf8(URL_SAFE_NO_PAD.decode(text).ok()?).ok()?;
-        let (at, id) = text.split_once('|')?;
-        Some(Self {
-            created_at: DateTime::parse_from_rfc3339(at).ok()?.with_timezone(&Utc),
-            id: id.parse().ok()?,
-        })
-    }
 }
 
 /// Nests the laid-out rows (approved reactions and placeholders, parents first).
@@ -137,7 +110,7 @@ fn nest(
 /// the page after it, if any.
 fn page_after(
     thread: &thread::Thread<Slot>,
-    after: Option<RootCursor>,
+    after: Option<Position>,
     take: usize,
 ) -> (thread::Thread<Slot>, Option<String>) {
     let skip = after.map_or(0, |after| {
@@ -145,7 +118,7 @@ fn page_after(
             .rows
             .iter()
             .filter(|r| r.depth == 1)
-            .take_while(|r| (r.item.created_at, r.item.id) <= (after.created_at, after.id))
+            .take_while(|r| (r.item.created_at, i64::from(r.item.id)) <= (after.at, after.id))
             .count()
     });
     let page = thread.roots(skip, take);
@@ -153,9 +126,9 @@ fn page_after(
         .then(|| page.rows.iter().rev().find(|r| r.depth == 1))
         .flatten()
         .map(|r| {
-            RootCursor {
-                created_at: r.item.created_at,
-                id: r.item.id,
+            Position {
+                at: r.item.created_at,
+                id: r.item.id.into(),
             }
             .encode()
         });
@@ -173,14 +146,16 @@ impl CommentsApi {
         req: &Request,
         slug: Path<String>,
         /// Continue after this cursor (`next_cursor` of the previous page).
-        cursor: Query<Option<String>>,
-        /// Top-level reactions per page: 1 to 100, 50 when absent.
+        cursor: Query<Option<fields::Cursor>>,
+        /// Top-level reactions per page: 50 when absent; below 1 counts as 1, above 100
+        /// as 100.
+        #[oai(validator(minimum(value = "0"), maximum(value = "4294967295")))]
         limit: Query<Option<u32>>,
     ) -> Result<TreeAnswer, ApiError> {
         let started = Instant::now();
-        let after = match cursor.0.as_deref() {
+        let after = match &cursor.0 {
             Some(text) => Some(
-                RootCursor::decode(text)
+                Position::decode(&text.0)
                     .ok_or_else(|| ApiError::bad_request("This cursor was not given out here."))?,
             ),
             None => None,
@@ -193,7 +168,7 @@ impl CommentsApi {
                 other => other.into(),
             })?;
         let versions = state.db.versions();
-        let key = Key::ApiTree(slug.0.clone(), after.map(RootCursor::encode), take);
+        let key = Key::ApiTree(slug.0.clone(), after.map(Position::encode), take);
         let no_holes = Fills {
             csrf: "",
             form_token: "",
@@ -234,10 +209,10 @@ impl CommentsApi {
             .await?
             .ok_or_else(|| ApiError::not_found("No published article has this slug."))?;
         let input = RawComment {
-            author_name: &body.0.author_name,
-            author_email: &body.0.author_email,
-            author_url: body.0.author_url.as_deref().unwrap_or(""),
-            body: &body.0.body,
+            author_name: &body.0.author_name.0,
+            author_email: &body.0.author_email.0,
+            author_url: body.0.author_url.as_ref().map_or("", |u| u.0.as_str()),
+            body: &body.0.body.0,
             parent_id: Ok(body.0.parent_id),
         };
         let client = ClientIp::of(req, &state.settings.trusted_proxies);

@@ -6,6 +6,7 @@ pub mod articles;
 pub mod cached;
 pub mod comments;
 pub mod docs;
+pub mod fields;
 pub mod moderation;
 pub mod objects;
 
@@ -122,9 +123,10 @@ pub enum ApiError {
     /// Something went wrong on the server.
     #[oai(status = 500)]
     Internal(Json<ErrorBody>),
-    /// The database does not answer; try again later.
+    /// The database does not answer or is out of connections; try again after
+    /// `Retry-After` seconds.
     #[oai(status = 503)]
-    Unavailable(Json<ErrorBody>),
+    Unavailable(Json<ErrorBody>, #[oai(header = "Retry-After")] u64),
 }
 
 fn body(code: &str, message: &str) -> Json<ErrorBody> {
@@ -167,16 +169,7 @@ impl ApiError {
         Self::ValidationFailed(Json(ErrorBody {
             error: "validation_failed".to_owned(),
             message: "One or more fields are invalid.".to_owned(),
-            details: Some(
-                errors
-                    .iter()
-                    .map(|(field, message)| FieldErrorBody {
-                        field: field.to_owned(),
-                        code: message.code.to_owned(),
-                        message: message.english.to_owned(),
-                    })
-                    .collect(),
-            ),
+            details: Some(details(errors)),
         }))
     }
 
@@ -190,6 +183,18 @@ impl ApiError {
             ))
         }
     }
+}
+
+/// One entry per invalid field: its code and its English message.
+fn details(errors: &FieldErrors) -> Vec<FieldErrorBody> {
+    errors
+        .iter()
+        .map(|(field, message)| FieldErrorBody {
+            field: field.to_owned(),
+            code: message.code.to_owned(),
+            message: message.english.to_owned(),
+        })
+        .collect()
 }
 
 /// The API's answer to any error: the status, code and message of the one answer table
@@ -212,7 +217,10 @@ impl From<AppError> for ApiError {
                 StatusCode::CONFLICT => Self::Conflict(json),
                 StatusCode::PAYLOAD_TOO_LARGE => Self::PayloadTooLarge(json),
                 StatusCode::UNSUPPORTED_MEDIA_TYPE => Self::UnsupportedMediaType(json),
-                StatusCode::SERVICE_UNAVAILABLE => Self::Unavailable(json),
+                StatusCode::SERVICE_UNAVAILABLE => {
+                    tracing::warn!(error = %crate::error::chain(&err), "API: database unavailable");
+                    Self::Unavailable(json, crate::error::UNAVAILABLE_RETRY_SECONDS)
+                }
                 status if status.is_client_error() => Self::BadRequest(json),
                 _ => {
                     tracing::error!(error = %crate::error::chain(&err), "API request failed");
