@@ -201,6 +201,37 @@ db_test! {
 }
 
 db_test! {
+    async fn staff_tokens_read_and_answer_drafts_like_staff_on_the_site(app) {
+        let editor = app.api_token(Role::Editor).await;
+        let draft = json!({ "title": "Nog niet af", "body": "Concept", "status": "draft" });
+        let (resp, created) = app.api(POST, "/api/v1/articles", Some(draft), Some(&editor)).await;
+        resp.assert_status(StatusCode::CREATED);
+        assert_eq!(created["published_at"], Value::Null, "a draft has no publication date: {created}");
+        let slug = created["slug"].as_str().unwrap().to_owned();
+        let article = format!("/api/v1/articles/{slug}");
+        let tree = format!("{article}/comments");
+
+        let (resp, shown) = app.api(GET, &article, None, Some(&editor)).await;
+        resp.assert_status(StatusCode::OK);
+        assert_eq!(shown["status"], "draft");
+        let (resp, posted) = app.api(POST, &tree, Some(comment("Intern commentaar")), Some(&editor)).await;
+        resp.assert_status(StatusCode::CREATED);
+        assert_eq!(posted["status"], "approved", "staff reactions are approved, as on the site");
+        let (resp, thread) = app.api(GET, &tree, None, Some(&editor)).await;
+        resp.assert_status(StatusCode::OK);
+        assert_eq!(thread["comments"][0]["by_staff"], true, "{thread}");
+
+        // Readers still see nothing, and the draft's tree never enters the shared cache.
+        for (method, path, body) in [(GET, &article, None), (GET, &tree, None), (POST, &tree, Some(comment("Hallo?")))] {
+            let (resp, json) = app.api(method, path, body, None).await;
+            assert_error(&resp, &json, StatusCode::NOT_FOUND, "not_found");
+        }
+        let (resp, json) = app.api(GET, &article, None, Some("klt_verzonnen")).await;
+        assert_error(&resp, &json, StatusCode::UNAUTHORIZED, "unauthorized");
+    }
+}
+
+db_test! {
     async fn every_cursor_the_spec_allows_is_a_position(app) {
         for n in 1..=3 {
             app.published_article(&format!("Stuk {n}")).await;

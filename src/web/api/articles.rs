@@ -1,6 +1,6 @@
 //! Articles: the public list and page, and editors' writes with a token.
 
-use poem::web::Data;
+use poem::{Request, web::Data};
 use poem_openapi::{
     ApiResponse, OpenApi,
     param::{Path, Query},
@@ -14,7 +14,7 @@ use crate::{
     entity::articles,
     store::{self, articles::Cursor},
     web::api::{
-        ApiError, ApiTags, TokenAuth, fields,
+        ApiError, ApiTags, MaybeToken, TokenAuth, fields,
         objects::{Article, ArticleInput, ArticleList, ArticleSummary},
         page_size,
     },
@@ -98,14 +98,17 @@ impl ArticlesApi {
         }))
     }
 
-    /// One published article.
+    /// One published article; with a staff token, drafts too.
     #[oai(path = "/articles/:slug", method = "get")]
     async fn show(
         &self,
         state: Data<&AppState>,
+        req: &Request,
+        auth: MaybeToken,
         slug: Path<String>,
     ) -> Result<Json<Article>, ApiError> {
-        let article = store::articles::find_readable(state.db.read(), &slug.0, false)
+        let staff = auth.user(req)?.is_some();
+        let article = store::articles::find_readable(state.db.read(), &slug.0, staff)
             .await?
             .ok_or_else(|| ApiError::not_found("No published article has this slug."))?;
         Ok(Json(to_api(&state, article).await?))

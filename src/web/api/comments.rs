@@ -1,6 +1,6 @@
 //! Reactions: the public tree of an article, and posting through the same path as the form.
 
-use std::{collections::HashMap, time::Instant};
+use std::{collections::HashMap, sync::Arc, time::Instant};
 
 use poem::{Request, web::Data};
 use poem_openapi::{
@@ -14,11 +14,13 @@ use crate::{
     app::AppState,
     discussion::{self, Outcome, RawComment, Submission},
     domain::{position::Position, thread},
+    entity::articles,
     error::AppError,
+    store,
     store::comments::ThreadComment,
     web::{
         api::{
-            ApiError, ApiTags,
+            ApiError, ApiTags, MaybeToken,
             cached::CachedJson,
             fields,
             objects::{CommentCreated, CommentState, CommentTree, NewComment, PublicComment},
@@ -135,6 +137,30 @@ fn page_after(
     (page, next_cursor)
 }
 
+/// The tree of a draft, for staff: read now, never kept in the page cache (which only
+/// ever holds what every reader may see).
+async fn draft_tree(
+    state: &AppState,
+    article: &articles::Model,
+    after: Option<Position>,
+    take: usize,
+) -> Result<TreeAnswer, ApiError> {
+    let laid = threads::lay_out(state.db.read(), article.id, &[]).await?;
+    let (page, next_cursor) = page_after(&laid.thread, after, take);
+    let contents = threads::contents(state.db.read(), article.id, &page, &[]).await?;
+    let tree = CommentTree {
+        article: article.slug.clone(),
+        count: laid.approved as i64,
+        comments: nest(page.rows, &contents),
+        next_cursor,
+    };
+    let response = poem::Response::builder()
+        .content_type(JSON)
+        .header(poem::http::header::CACHE_CONTROL, "no-store")
+        .body(tree.to_json_string());
+    Ok(TreeAnswer::Tree(CachedJson::new(response)))
+}
+
 #[OpenApi(tag = "ApiTags::Comments")]
 impl CommentsApi {
     /// The approved reactions of a published article, as a tree, oldest first, in pages
@@ -145,6 +171,7 @@ impl CommentsApi {
         state: Data<&AppState>,
         req: &Request,
         slug: Path<String>,
+        auth: MaybeToken,
         /// Continue after this cursor (`next_cursor` of the previous page).
         cursor: Query<Option<fields::Cursor>>,
         /// Top-level reactions per page: 50 when absent; below 1 counts as 1, above 100
@@ -153,6 +180,7 @@ impl CommentsApi {
         limit: Query<Option<u32>>,
     ) -> Result<TreeAnswer, ApiError> {
         let started = Instant::now();
+        let staff = auth.user(req)?.is_some();
         let after = match &cursor.0 {
             Some(text) => Some(
                 Position::decode(&text.0)
@@ -161,12 +189,19 @@ impl CommentsApi {
             None => None,
         };
         let take = limit.0.unwrap_or(thread::PAGE_SIZE as u32).clamp(1, 100) as usize;
-        let known = threads::index(&state, &slug.0)
-            .await
-            .map_err(|err| match err {
-                AppError::NotFound => ApiError::not_found("No published article has this slug."),
-                other => other.into(),
-            })?;
+        let known = match threads::index(&state, &slug.0).await {
+            Ok(known) => known,
+            Err(AppError::NotFound) if staff => {
+                let draft = store::articles::find_readable(state.db.read(), &slug.0, true)
+                    .await?
+                    .ok_or_else(|| ApiError::not_found("No article has this slug."))?;
+                return draft_tree(&state, &draft, after, take).await;
+            }
+            Err(AppError::NotFound) => {
+                return Err(ApiError::not_found("No published article has this slug."));
+            }
+            Err(other) => return Err(other.into()),
+        };
         let versions = state.db.versions();
         let key = Key::ApiTree(slug.0.clone(), after.map(Position::encode), take);
         let no_holes = Fills {
@@ -196,18 +231,25 @@ impl CommentsApi {
     }
 
     /// Post a reaction. The same validation, rules, rate limit and moderation log as
-    /// the site's form apply.
+    /// the site's form apply. With a staff token the reaction is the editorial team's
+    /// (approved at once, as on the site), and drafts take one too.
     #[oai(path = "/articles/:slug/comments", method = "post")]
     async fn create(
         &self,
         state: Data<&AppState>,
         req: &Request,
+        auth: MaybeToken,
         slug: Path<String>,
         body: Json<NewComment>,
     ) -> Result<CommentPosted, ApiError> {
-        let article = threads::published_article(&state, &slug.0)
-            .await?
-            .ok_or_else(|| ApiError::not_found("No published article has this slug."))?;
+        let staff = auth.user(req)?;
+        let article = match staff {
+            None => threads::published_article(&state, &slug.0).await?,
+            Some(_) => store::articles::find_readable(state.db.read(), &slug.0, true)
+                .await?
+                .map(Arc::new),
+        }
+        .ok_or_else(|| ApiError::not_found("No published article has this slug."))?;
         let input = RawComment {
             author_name: &body.0.author_name.0,
             author_email: &body.0.author_email.0,
@@ -219,7 +261,7 @@ impl CommentsApi {
         let submission = Submission {
             article: &article,
             input,
-            staff_user_id: None,
+            staff_user_id: staff.map(|user| user.id),
             ip_hash: state.keys.ip_hash(&client.key()),
             form: None,
         };

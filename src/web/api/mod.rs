@@ -73,6 +73,33 @@ pub struct ApiUser {
 #[oai(ty = "bearer", rename = "BearerToken", checker = "check_token")]
 pub struct TokenAuth(ApiUser);
 
+/// A bearer token if the request carries one: public reads and posts take it so that
+/// staff see drafts, as on the site.
+#[derive(SecurityScheme)]
+pub enum MaybeToken {
+    Token(TokenAuth),
+    #[oai(fallback)]
+    Anonymous,
+}
+
+impl MaybeToken {
+    /// The token's user; `None` without a token. A token that is not valid is a 401, not
+    /// a silent anonymous request.
+    pub fn user(self, req: &Request) -> Result<Option<ApiUser>, ApiError> {
+        match self {
+            Self::Token(TokenAuth(user)) => Ok(Some(user)),
+            Self::Anonymous
+                if req
+                    .headers()
+                    .contains_key(poem::http::header::AUTHORIZATION) =>
+            {
+                Err(AppError::LoginRequired.into())
+            }
+            Self::Anonymous => Ok(None),
+        }
+    }
+}
+
 async fn check_token(req: &Request, bearer: Bearer) -> poem::Result<ApiUser> {
     let state = req
         .data::<AppState>()
