@@ -278,6 +278,11 @@ impl CommentsApi {
                     status,
                 })))
             }
+            // Which ids are approved reactions here is no shape a spec can give: a
+            // well-formed request naming another one clashes with the thread as it is.
+            Outcome::Invalid(errors) if errors.iter().all(|(field, _)| field == "parent_id") => {
+                Err(ApiError::invalid_parent(&errors))
+            }
             Outcome::Invalid(errors) => Err(ApiError::validation(&errors)),
             Outcome::Banned => Err(ApiError::banned()),
             Outcome::Closed => Err(ApiError::reactions_closed()),

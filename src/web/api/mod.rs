@@ -200,6 +200,17 @@ impl ApiError {
         }))
     }
 
+    /// A 409 for a reply to something that is not an approved reaction on the article:
+    /// the request is well formed, the thread is not as it assumes.
+    pub fn invalid_parent(errors: &FieldErrors) -> Self {
+        Self::Conflict(Json(ErrorBody {
+            error: "invalid_parent".to_owned(),
+            message: "The reaction this replies to is not a published reaction on this article."
+                .to_owned(),
+            details: Some(details(errors)),
+        }))
+    }
+
     /// Checks a role for a staff endpoint.
     pub fn require(user: &ApiUser, allowed: fn(Role) -> bool) -> Result<(), Self> {
         if allowed(user.role) {

@@ -209,7 +209,8 @@ pub struct NewComment {
     /// Markdown, not blank, at most 5000 characters (a CR LF line break counts as one);
     /// raw HTML is shown as text.
     pub body: fields::CommentBody,
-    /// An approved reaction on the same article.
+    /// An approved reaction on the same article; any other id is answered with 409
+    /// `invalid_parent`.
     #[oai(nullable)]
     pub parent_id: Option<i32>,
 }
