@@ -14,9 +14,9 @@ use crate::{
 #[oai(example)]
 pub struct ErrorBody {
     /// `validation_failed`, `not_found`, `unauthorized`, `forbidden`, `rate_limited`,
-    /// `reactions_closed`, `banned`, `conflict`, `bad_request`, `payload_too_large`,
-    /// `unsupported_media_type`, `unavailable`, `internal_error` or
-    /// `cors_origin_not_allowed`.
+    /// `reactions_closed`, `banned`, `conflict`, `invalid_parent`, `bad_request`,
+    /// `method_not_allowed`, `payload_too_large`, `unsupported_media_type`,
+    /// `unavailable`, `internal_error` or `cors_origin_not_allowed`.
     pub error: String,
     /// What went wrong, for people.
     pub message: String,
