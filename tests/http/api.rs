@@ -263,7 +263,7 @@ db_test! {
 }
 
 db_test! {
-    async fn fields_take_strings_only_and_null_for_none(app) {
+    async fn fields_take_strings_only_and_a_title_without_letters_gets_a_slug(app) {
         let slug = app.published_article("Types").await;
         let path = format!("/api/v1/articles/{slug}/comments");
         let number = json!({ "author_name": 5, "author_email": "a@example.nl", "body": "x" });
@@ -272,6 +272,10 @@ db_test! {
         let nulls = json!({ "author_name": "A", "author_email": "a@example.nl", "body": "x", "author_url": null, "parent_id": null });
         app.api(POST, &path, Some(nulls), None).await.0.assert_status(StatusCode::CREATED);
 
+        let token = app.api_token(Role::Editor).await;
+        let (resp, created) = app.api(POST, "/api/v1/articles", Some(json!({ "title": "?!", "body": "x", "status": "draft", "slug": null })), Some(&token)).await;
+        resp.assert_status(StatusCode::CREATED);
+        assert_eq!(created["slug"], "artikel");
     }
 }
 

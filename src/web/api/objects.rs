@@ -20,7 +20,7 @@ pub struct ErrorBody {
     pub error: String,
     /// What went wrong, for people.
     pub message: String,
-    /// For `validation_failed`: one entry per invalid field.
+    /// For `validation_failed` and `invalid_parent`: one entry per invalid field.
     #[oai(skip_serializing_if_is_none)]
     pub details: Option<Vec<FieldErrorBody>>,
 }
@@ -128,7 +128,8 @@ pub struct ArticleInput {
     pub title: fields::Title,
     /// Lowercase letters, digits and single hyphens, at most 100. Absent or `null`:
     /// unchanged on an update, derived from the title on a new article. Blank: derived
-    /// from the title (diacritics folded). A taken slug gets `-2`, `-3`, ...
+    /// from the title (diacritics folded), or `artikel` when the title has no letter or
+    /// digit to make one from. A taken slug gets `-2`, `-3`, ...
     #[oai(nullable)]
     pub slug: Option<fields::Slug>,
     /// Plain text, at most 500 characters (white space around them is dropped).
