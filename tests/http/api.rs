@@ -484,6 +484,19 @@ db_test! {
         for (schema, field) in [("Article", "published_at"), ("ArticleSummary", "published_at"), ("PublicComment", "created_at"), ("QueueComment", "author_url")] {
             assert_eq!(schemas[schema]["properties"][field]["nullable"], true, "{schema}.{field}");
         }
+        // Each operation lists the statuses it can answer, and no others.
+        let statuses = |path: &str, method: &str| -> Vec<String> {
+            raw["paths"][path][method]["responses"].as_object().unwrap().keys().cloned().collect()
+        };
+        for (path, method) in [("/articles", "get"), ("/articles", "post"), ("/articles/{slug}", "get"), ("/articles/{slug}", "put"), ("/articles/{slug}/comments", "get"), ("/articles/{slug}/comments", "post"), ("/moderation/queue", "get"), ("/comments/{id}/moderation", "post")] {
+            let listed = statuses(path, method);
+            for status in ["413", "415", "429", "500", "503"] {
+                assert!(listed.iter().any(|s| s == status), "{method} {path} lists {status}: {listed:?}");
+            }
+        }
+        assert_eq!(statuses("/articles", "get"), ["200", "400", "413", "415", "429", "500", "503"]);
+        assert!(!statuses("/articles/{slug}", "get").contains(&"422".to_owned()));
+        assert!(statuses("/articles/{slug}/comments", "get").contains(&"304".to_owned()));
         let unavailable = &raw["paths"]["/articles"]["get"]["responses"]["503"];
         assert!(unavailable["headers"].as_object().is_some_and(|h| h.keys().any(|k| k.eq_ignore_ascii_case("retry-after"))), "{unavailable}");
         let docs = app.get("/api/docs").await;

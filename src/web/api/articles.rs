@@ -14,7 +14,8 @@ use crate::{
     entity::articles,
     store::{self, articles::Cursor},
     web::api::{
-        ApiError, ApiTags, MaybeToken, TokenAuth, fields,
+        Answers, ApiError, ApiTags, CreateArticle, ListArticles, MaybeToken, ShowArticle,
+        TokenAuth, UpdateArticle, fields,
         objects::{Article, ArticleInput, ArticleList, ArticleSummary},
         page_size,
     },
@@ -80,7 +81,7 @@ impl ArticlesApi {
         limit: Query<Option<u32>>,
         /// `next_cursor` of the previous page.
         cursor: Query<Option<fields::Cursor>>,
-    ) -> Result<Json<ArticleList>, ApiError> {
+    ) -> Result<Json<ArticleList>, Answers<ListArticles>> {
         let after = match &cursor.0 {
             Some(c) => Some(
                 Cursor::decode(&c.0)
@@ -118,7 +119,7 @@ impl ArticlesApi {
         req: &Request,
         auth: MaybeToken,
         slug: Path<String>,
-    ) -> Result<Json<Article>, ApiError> {
+    ) -> Result<Json<Article>, Answers<ShowArticle>> {
         let staff = auth.user(req)?.is_some();
         let article = store::articles::find_readable(state.db.read(), &slug.0, staff)
             .await?
@@ -133,7 +134,7 @@ impl ArticlesApi {
         state: Data<&AppState>,
         auth: TokenAuth,
         body: Json<ArticleInput>,
-    ) -> Result<ArticleCreated, ApiError> {
+    ) -> Result<ArticleCreated, Answers<CreateArticle>> {
         ApiError::require(&auth.0, Role::can_edit_articles)?;
         let article = editorial::create(&state.db, draft(&body.0, ""), auth.0.id)
             .await?
@@ -151,7 +152,7 @@ impl ArticlesApi {
         auth: TokenAuth,
         slug: Path<String>,
         body: Json<ArticleInput>,
-    ) -> Result<Json<Article>, ApiError> {
+    ) -> Result<Json<Article>, Answers<UpdateArticle>> {
         ApiError::require(&auth.0, Role::can_edit_articles)?;
         let existing = store::articles::find_by_slug(state.db.read(), &slug.0)
             .await?

@@ -20,7 +20,7 @@ use crate::{
     store::comments::ThreadComment,
     web::{
         api::{
-            ApiError, ApiTags, MaybeToken,
+            Answers, ApiError, ApiTags, MaybeToken, PostComment, ShowTree,
             cached::CachedJson,
             fields,
             objects::{CommentCreated, CommentState, CommentTree, NewComment, PublicComment},
@@ -178,7 +178,7 @@ impl CommentsApi {
         /// as 100.
         #[oai(validator(minimum(value = "0"), maximum(value = "4294967295")))]
         limit: Query<Option<u32>>,
-    ) -> Result<TreeAnswer, ApiError> {
+    ) -> Result<TreeAnswer, Answers<ShowTree>> {
         let started = Instant::now();
         let staff = auth.user(req)?.is_some();
         let after = match &cursor.0 {
@@ -195,10 +195,10 @@ impl CommentsApi {
                 let draft = store::articles::find_readable(state.db.read(), &slug.0, true)
                     .await?
                     .ok_or_else(|| ApiError::not_found("No article has this slug."))?;
-                return draft_tree(&state, &draft, after, take).await;
+                return Ok(draft_tree(&state, &draft, after, take).await?);
             }
             Err(AppError::NotFound) => {
-                return Err(ApiError::not_found("No published article has this slug."));
+                return Err(ApiError::not_found("No published article has this slug.").into());
             }
             Err(other) => return Err(other.into()),
         };
@@ -241,7 +241,7 @@ impl CommentsApi {
         auth: MaybeToken,
         slug: Path<String>,
         body: Json<NewComment>,
-    ) -> Result<CommentPosted, ApiError> {
+    ) -> Result<CommentPosted, Answers<PostComment>> {
         let staff = auth.user(req)?;
         let article = match staff {
             None => threads::published_article(&state, &slug.0).await?,
@@ -281,11 +281,11 @@ impl CommentsApi {
             // Which ids are approved reactions here is no shape a spec can give: a
             // well-formed request naming another one clashes with the thread as it is.
             Outcome::Invalid(errors) if errors.iter().all(|(field, _)| field == "parent_id") => {
-                Err(ApiError::invalid_parent(&errors))
+                Err(ApiError::invalid_parent(&errors).into())
             }
-            Outcome::Invalid(errors) => Err(ApiError::validation(&errors)),
-            Outcome::Banned => Err(ApiError::banned()),
-            Outcome::Closed => Err(ApiError::reactions_closed()),
+            Outcome::Invalid(errors) => Err(ApiError::validation(&errors).into()),
+            Outcome::Banned => Err(ApiError::banned().into()),
+            Outcome::Closed => Err(ApiError::reactions_closed().into()),
         }
     }
 }

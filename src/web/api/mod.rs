@@ -10,10 +10,15 @@ pub mod fields;
 pub mod moderation;
 pub mod objects;
 
+use std::marker::PhantomData;
+
 use chrono::Utc;
 use poem::{Request, http::StatusCode};
 use poem_openapi::{
-    ApiResponse, OpenApiService, SecurityScheme, Tags, auth::Bearer, payload::Json,
+    ApiResponse, OpenApiService, SecurityScheme, Tags,
+    auth::Bearer,
+    payload::Json,
+    registry::{MetaResponses, Registry},
 };
 
 use crate::{
@@ -154,6 +159,94 @@ pub enum ApiError {
     /// `Retry-After` seconds.
     #[oai(status = 503)]
     Unavailable(Json<ErrorBody>, #[oai(header = "Retry-After")] u64),
+}
+
+/// The statuses one operation can answer with besides its success, for its spec.
+pub trait Statuses: Send + Sync + 'static {
+    const LIST: &'static [u16];
+}
+
+/// What every operation can answer, whatever it does: a body over 64 KiB (413), a
+/// compressed body or a body that is not JSON (415), a rate limit (429), a failure (500)
+/// and the database being away (503).
+const EVERY_ROUTE: [u16; 5] = [413, 415, 429, 500, 503];
+
+macro_rules! statuses {
+    ($($(#[$doc:meta])* $name:ident: [$($status:literal),*];)+) => {
+        $(
+            $(#[$doc])*
+            pub struct $name;
+
+            impl Statuses for $name {
+                const LIST: &'static [u16] = &[$($status),*];
+            }
+        )+
+    };
+}
+
+statuses! {
+    /// `GET /articles`: 400 for a query that does not parse, as everywhere.
+    ListArticles: [400];
+    /// `GET /articles/{slug}`: 400 for a path that does not decode (`%FF`), as on every
+    /// route with a path parameter.
+    ShowArticle: [400, 401, 404];
+    /// `POST /articles`.
+    CreateArticle: [400, 401, 403, 409, 422];
+    /// `PUT /articles/{slug}`.
+    UpdateArticle: [400, 401, 403, 404, 409, 422];
+    /// `GET /articles/{slug}/comments`.
+    ShowTree: [400, 401, 404];
+    /// `POST /articles/{slug}/comments`.
+    PostComment: [400, 401, 403, 404, 409, 422];
+    /// `GET /moderation/queue`.
+    ShowQueue: [400, 401, 403];
+    /// `POST /comments/{id}/moderation`.
+    Moderate: [400, 401, 403, 404, 422];
+}
+
+/// An [`ApiError`] from an operation whose spec lists exactly the error statuses `S` and
+/// [`EVERY_ROUTE`]'s, not every status an API error can have.
+pub struct Answers<S>(pub ApiError, PhantomData<S>);
+
+impl<S: Statuses> ApiResponse for Answers<S> {
+    fn meta() -> MetaResponses {
+        let mut meta = ApiError::meta();
+        meta.responses.retain(|response| {
+            response
+                .status
+                .is_some_and(|status| S::LIST.contains(&status) || EVERY_ROUTE.contains(&status))
+        });
+        meta
+    }
+
+    fn register(registry: &mut Registry) {
+        ApiError::register(registry);
+    }
+}
+
+impl<S> From<Answers<S>> for poem::Error {
+    fn from(answer: Answers<S>) -> Self {
+        answer.0.into()
+    }
+}
+
+impl<S> From<ApiError> for Answers<S> {
+    fn from(err: ApiError) -> Self {
+        Self(err, PhantomData)
+    }
+}
+
+impl<S> From<AppError> for Answers<S> {
+    fn from(err: AppError) -> Self {
+        Self(ApiError::from(err), PhantomData)
+    }
+}
+
+impl<S> From<sea_orm::DbErr> for Answers<S> {
+    #[track_caller]
+    fn from(err: sea_orm::DbErr) -> Self {
+        Self(ApiError::from(err), PhantomData)
+    }
 }
 
 fn body(code: &str, message: &str) -> Json<ErrorBody> {

@@ -17,7 +17,7 @@ use crate::{
     },
     store,
     web::api::{
-        ApiError, ApiTags, TokenAuth, fields,
+        Answers, ApiError, ApiTags, Moderate, ShowQueue, TokenAuth, fields,
         objects::{CommentState, ModerationRequest, ModerationResult, QueueComment, QueueList},
         page_size,
     },
@@ -41,7 +41,7 @@ impl ModerationApi {
         limit: Query<Option<u32>>,
         /// `next_cursor` of the previous page.
         cursor: Query<Option<fields::IdCursor>>,
-    ) -> Result<Json<QueueList>, ApiError> {
+    ) -> Result<Json<QueueList>, Answers<ShowQueue>> {
         ApiError::require(&auth.0, Role::can_moderate)?;
         let status = status.0.map_or(CommentStatus::Pending, CommentStatus::from);
         let after = match &cursor.0 {
@@ -91,13 +91,13 @@ impl ModerationApi {
         auth: TokenAuth,
         id: Path<i32>,
         body: Json<ModerationRequest>,
-    ) -> Result<Json<ModerationResult>, ApiError> {
+    ) -> Result<Json<ModerationResult>, Answers<Moderate>> {
         ApiError::require(&auth.0, Role::can_moderate)?;
         if store::comments::find(state.db.read(), id.0)
             .await?
             .is_none()
         {
-            return Err(ApiError::not_found("No reaction has this id."));
+            return Err(ApiError::not_found("No reaction has this id.").into());
         }
         let action = Action::from(body.0.action);
         let mut errors = FieldErrors::default();
@@ -105,7 +105,7 @@ impl ModerationApi {
             "reason",
             ModerationReason::parse_optional(body.0.reason.as_ref().map_or("", |r| r.0.as_str())),
         ) else {
-            return Err(ApiError::validation(&errors));
+            return Err(ApiError::validation(&errors).into());
         };
         let changed =
             discussion::moderate(&state.db, &[id.0], action, auth.0.id, reason.as_ref()).await?;
