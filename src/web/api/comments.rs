@@ -163,8 +163,9 @@ async fn draft_tree(
 
 #[OpenApi(tag = "ApiTags::Comments")]
 impl CommentsApi {
-    /// The approved reactions of a published article, as a tree, oldest first, in pages
-    /// of top-level reactions (each with all its replies).
+    /// The approved reactions of a published article (with a staff token, of a draft
+    /// too), as a tree, oldest first, in pages of top-level reactions (each with all its
+    /// replies).
     #[oai(path = "/articles/:slug/comments", method = "get")]
     async fn tree(
         &self,
