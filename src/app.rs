@@ -130,6 +130,7 @@ const OTHER: RouteClass = RouteClass::page("other");
 /// Every route of the site, in one table, each with its class.
 fn table() -> Table {
     let api = web::api::service();
+    let allowed = web::api::allow::Allowed::from_spec(&api.spec(), "/api/v1");
     let spec = api.spec_endpoint();
     let docs = web::api::docs::endpoint(api.swagger_ui_html());
     let page = RouteClass::page;
@@ -237,7 +238,11 @@ fn table() -> Table {
             "/api/v1/comments/:id/moderation",
             RouteClass::api().private(),
         )
-        .nest("/api/v1", RouteClass::api(), api.into_endpoint())
+        .nest(
+            "/api/v1",
+            RouteClass::api(),
+            web::api::allow::with_allow(api.into_endpoint(), allowed),
+        )
         .at("/static/*path", page("static"), get(web::static_file))
 }
 
@@ -334,7 +339,8 @@ impl Declared {
 
 /// Wraps routes in what every request passes, outermost last: compression, CSRF,
 /// cookies, rate limits, the body cap, error pages, CORS for the API (outside the error
-/// pages, so that errors carry its headers too), panic catching, the request log, the
+/// pages, so that errors carry its headers too), panic catching (JSON under `/api`),
+/// the request log, the
 /// security headers and the state. The stack is boxed halfway: its full type nests
 /// deeper than the compiler's layout limit in release builds.
 pub fn with_middleware(routes: Route, state: AppState) -> BoxEndpoint<'static, Response> {
@@ -350,6 +356,7 @@ pub fn with_middleware(routes: Route, state: AppState) -> BoxEndpoint<'static, R
         .around(middleware::errors::render)
         .around(middleware::cors::api)
         .with(CatchPanic::new().with_handler(middleware::errors::panic_page))
+        .around(middleware::errors::api_panics_as_json)
         .around(middleware::request_log::trace)
         .around(middleware::security_headers::add)
         .data(state)

@@ -6,6 +6,7 @@ pub mod dates;
 pub mod limits;
 pub mod markdown;
 pub mod moderation;
+pub mod position;
 pub mod states;
 pub mod thread;
 pub mod validate;

@@ -107,6 +107,134 @@ fn has_stray_control_chars(value: &str) -> bool {
         .any(|c| c.is_control() && !matches!(c, '\n' | '\r' | '\t'))
 }
 
+// The patterns below say in the API spec what each `parse` takes, in the one regex
+// dialect that JSON Schema (ECMA 262), Python's `re` and Rust's `regex` read alike:
+// character classes written as `\uXXXX` ranges, no lookaround, `\s` only in `[\s\S]`. Rust's
+// `char::is_whitespace` and `char::is_control` are spelled out, since `trim` and the
+// checks use them. A test per newtype holds each pattern to its `parse`.
+
+/// Class body: every character `char::is_whitespace` takes (what `trim` removes).
+macro_rules! any_space {
+    () => {
+        r"\u0009-\u000d\u0020\u0085\u00a0\u1680\u2000-\u200a\u2028\u2029\u202f\u205f\u3000"
+    };
+}
+
+/// Class body: the white space of one line of text (no control characters).
+macro_rules! line_space {
+    () => {
+        r"\u0020\u00a0\u1680\u2000-\u200a\u2028\u2029\u202f\u205f\u3000"
+    };
+}
+
+/// Class body: the white space of a text (tab and line breaks too).
+macro_rules! text_space {
+    () => {
+        concat!(r"\u0009\u000a\u000d", line_space!())
+    };
+}
+
+/// A character that is neither white space nor a control character.
+macro_rules! visible {
+    () => {
+        r"[^\u0000-\u0020\u007f-\u00a0\u1680\u2000-\u200a\u2028\u2029\u202f\u205f\u3000]"
+    };
+}
+
+/// A character of one line: anything but a control character.
+macro_rules! line_char {
+    () => {
+        r"[^\u0000-\u001f\u007f-\u009f]"
+    };
+}
+
+/// A character of a text: anything but a control character other than tab and line breaks.
+macro_rules! text_char {
+    () => {
+        r"[^\u0000-\u0008\u000b\u000c\u000e-\u001f\u007f-\u009f]"
+    };
+}
+
+/// One line of 1 to `$inner + 2` characters once trimmed (`$inner` is written out
+/// because a pattern is a literal).
+macro_rules! trimmed_line {
+    (1, $inner:literal) => {
+        concat!(
+            "^[",
+            line_space!(),
+            "]*",
+            visible!(),
+            "(?:",
+            line_char!(),
+            "{0,",
+            $inner,
+            "}",
+            visible!(),
+            ")?[",
+            line_space!(),
+            "]*$"
+        )
+    };
+}
+
+/// A text of at most `$inner + 2` characters once trimmed, possibly empty.
+macro_rules! trimmed_text {
+    ($inner:literal) => {
+        concat!(
+            "^[",
+            text_space!(),
+            "]*(?:",
+            visible!(),
+            "(?:",
+            text_char!(),
+            "{0,",
+            $inner,
+            "}",
+            visible!(),
+            ")?)?[",
+            text_space!(),
+            "]*$"
+        )
+    };
+}
+
+/// A label of an e-mail domain: ASCII letters, digits, `-` and any non-ASCII character
+/// that is neither white space nor a control character.
+macro_rules! email_label {
+    () => {
+        r"(?:[A-Za-z0-9-]|[^\u0000-\u00a0\u1680\u2000-\u200a\u2028\u2029\u202f\u205f\u3000])+"
+    };
+}
+
+/// The rest of a host label after its first character: letters, digits and `-`.
+macro_rules! ldh_rest {
+    () => {
+        "[A-Za-z0-9-]*"
+    };
+}
+
+/// A host label that does not start with `xn--` (a Punycode label the URL parser would
+/// have to decode, and may refuse), given the class of its first character besides `x`.
+macro_rules! host_label {
+    ($first:literal) => {
+        concat!(
+            "(?:",
+            $first,
+            ldh_rest!(),
+            "|[Xx](?:[A-MO-Za-mo-z0-9-]",
+            ldh_rest!(),
+            "|[Nn](?:[A-Za-z0-9]",
+            ldh_rest!(),
+            "|-(?:[A-Za-z0-9]",
+            ldh_rest!(),
+            ")?)?)?)"
+        )
+    };
+}
+
+/// A text with something besides white space in it.
+const NOT_BLANK_TEXT: &str = concat!("^", text_char!(), "*", visible!(), text_char!(), "*$");
+
 const STRAY_CONTROL: FieldMessage = FieldMessage::new(
     "control_character",
     "De tekst bevat een onzichtbaar stuurteken dat we niet kunnen opslaan. Haal het weg en probeer het opnieuw.",
@@ -198,6 +326,22 @@ string_newtype!(Slug);
 
 impl Slug {
     pub const MAX_LEN: usize = 100;
+    /// What an editor may send as a slug: blank (derive it from the title) or a slug,
+    /// with white space around it; [`Slug::INPUT_LENGTH`] caps the slug itself.
+    pub const INPUT_PATTERN: &str = concat!(
+        "^[",
+        any_space!(),
+        "]*(?:[a-z0-9]+(?:-[a-z0-9]+)*)?[",
+        any_space!(),
+        "]*$"
+    );
+    pub const INPUT_LENGTH: &str = concat!(
+        "^[",
+        any_space!(),
+        "]*[a-z0-9-]{0,100}[",
+        any_space!(),
+        "]*$"
+    );
 
     /// Checks a slug typed by an editor.
     pub fn parse(value: &str) -> Result<Self, FieldMessage> {
@@ -255,6 +399,8 @@ pub struct Title(String);
 string_newtype!(Title);
 
 impl Title {
+    pub const PATTERN: &str = trimmed_line!(1, "198");
+
     pub fn parse(value: &str) -> Result<Self, FieldMessage> {
         if has_control_chars(value) {
             return Err(TITLE_ONE_LINE);
@@ -269,6 +415,8 @@ pub struct Summary(String);
 string_newtype!(Summary);
 
 impl Summary {
+    pub const PATTERN: &str = trimmed_text!("498");
+
     pub fn parse(value: &str) -> Result<Self, FieldMessage> {
         if has_stray_control_chars(value) {
             return Err(STRAY_CONTROL);
@@ -279,20 +427,24 @@ impl Summary {
     }
 }
 
-/// An article body in Markdown: 1..=50 000 characters.
+/// An article body in Markdown: not blank, at most 50 000 characters as sent.
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub struct ArticleBody(String);
 string_newtype!(ArticleBody);
 
 impl ArticleBody {
+    pub const MAX_CHARS: usize = 50_000;
+    pub const PATTERN: &str = NOT_BLANK_TEXT;
+
     pub fn parse(value: &str) -> Result<Self, FieldMessage> {
         if has_stray_control_chars(value) {
             return Err(STRAY_CONTROL);
         }
-        let count = value.trim().chars().count();
-        if count == 0 {
+        // The whole value counts, as `maxLength` counts it: a spec cannot say "once
+        // trimmed" for a limit this long.
+        if value.trim().is_empty() {
             Err(ARTICLE_BODY_EMPTY)
-        } else if count > 50_000 {
+        } else if value.chars().count() > Self::MAX_CHARS {
             Err(ARTICLE_BODY_TOO_LONG)
         } else {
             Ok(Self(value.replace("\r\n", "\n")))
@@ -357,6 +509,7 @@ string_newtype!(ModerationReason);
 
 impl ModerationReason {
     pub const MAX_CHARS: usize = 500;
+    pub const PATTERN: &str = trimmed_text!("498");
 
     /// An empty field is no reason (`Ok(None)`).
     pub fn parse_optional(value: &str) -> Result<Option<Self>, FieldMessage> {
@@ -406,6 +559,8 @@ pub struct AuthorName(String);
 string_newtype!(AuthorName);
 
 impl AuthorName {
+    pub const PATTERN: &str = trimmed_line!(1, "78");
+
     pub fn parse(value: &str) -> Result<Self, FieldMessage> {
         if has_control_chars(value) {
             return Err(NAME_ONE_LINE);
@@ -420,6 +575,34 @@ pub struct Email(String);
 string_newtype!(Email);
 
 impl Email {
+    /// `local@domain` with white space around it: the local part 1 to 64 characters
+    /// without white space, control characters or `@<>"(),;:\[]`; the domain two or more
+    /// dot-separated labels of ASCII letters, digits and `-`, or any other non-ASCII
+    /// character (internationalised names). [`Email::LENGTH`] caps the whole at 254.
+    pub const PATTERN: &str = concat!(
+        "^[",
+        any_space!(),
+        "]*",
+        r#"[^\u0000-\u0020\u007f-\u00a0\u1680\u2000-\u200a\u2028\u2029\u202f\u205f\u3000@<>"(),;:\\\[\]]{1,64}"#,
+        "@",
+        email_label!(),
+        r"(?:\.",
+        email_label!(),
+        ")+",
+        "[",
+        any_space!(),
+        "]*$"
+    );
+    pub const LENGTH: &str = concat!(
+        "^[",
+        any_space!(),
+        "]*[^",
+        any_space!(),
+        "]{0,254}[",
+        any_space!(),
+        "]*$"
+    );
+
     pub fn parse(value: &str) -> Result<Self, FieldMessage> {
         const MESSAGE: FieldMessage = FieldMessage::new(
             "invalid_email",
@@ -427,20 +610,23 @@ impl Email {
             "Fill in a valid e-mail address, for example name@example.nl.",
         );
         let value = value.trim();
-        if value.len() > 254 || value.chars().any(|c| c.is_whitespace() || c.is_control()) {
+        // Characters, not bytes: the limits the spec's patterns can say.
+        if value.chars().count() > 254 || value.chars().any(|c| c.is_whitespace() || c.is_control())
+        {
             return Err(MESSAGE);
         }
         let (local, domain) = value.rsplit_once('@').ok_or(MESSAGE)?;
-        let domain_ok = domain.len() >= 3
-            && domain.contains('.')
-            && !domain.starts_with('.')
-            && !domain.ends_with('.')
-            && !domain.contains("..")
-            && domain
-                .chars()
-                .all(|c| c.is_alphanumeric() || c == '-' || c == '.');
+        // Any non-ASCII character may stand in a label: internationalised names hold
+        // marks and signs that `is_alphanumeric` would refuse.
+        let domain_ok = domain.contains('.')
+            && domain.split('.').all(|label| {
+                !label.is_empty()
+                    && label
+                        .chars()
+                        .all(|c| c.is_ascii_alphanumeric() || c == '-' || !c.is_ascii())
+            });
         let local_ok = !local.is_empty()
-            && local.len() <= 64
+            && local.chars().count() <= 64
             && !local.contains('@')
             && !local.contains(['<', '>', '"', '(', ')', ',', ';', ':', '\\', '[', ']']);
         if domain_ok && local_ok {
@@ -456,7 +642,46 @@ impl Email {
 pub struct WebUrl(String);
 string_newtype!(WebUrl);
 
+/// The shape [`WebUrl::PATTERN`] describes, checked before the URL parser normalises.
+#[allow(clippy::expect_used, reason = "a constant, read by the tests")]
+static WEB_URL_SHAPE: std::sync::LazyLock<regex::Regex> = std::sync::LazyLock::new(|| {
+    regex::Regex::new(WebUrl::PATTERN).expect("WebUrl::PATTERN is a valid regex")
+});
+
 impl WebUrl {
+    pub const MAX_CHARS: usize = 2048;
+    /// Blank (no address), or `http://` or `https://` (any case), a host name of
+    /// dot-separated labels of ASCII letters, digits and `-` whose last label starts with
+    /// a letter (no IP addresses; no `xn--` labels: write the name itself), an optional
+    /// port up to 65535, and after `/`, `?` or `#` anything but control characters; with
+    /// white space around it. [`WebUrl::LENGTH`] caps the address at 2048 characters.
+    pub const PATTERN: &str = concat!(
+        "^[",
+        any_space!(),
+        "]*(?:[Hh][Tt][Tt][Pp][Ss]?://(?:",
+        host_label!("[A-WYZa-wyz0-9-]"),
+        r"\.)*",
+        host_label!("[A-WYZa-wyz]"),
+        r"\.?",
+        "(?::0*(?:[0-9]{1,4}|[1-5][0-9]{4}|6[0-4][0-9]{3}|65[0-4][0-9]{2}|655[0-2][0-9]|6553[0-5])?)?",
+        "(?:[/?#]",
+        line_char!(),
+        "*)?)?[",
+        any_space!(),
+        "]*$"
+    );
+    pub const LENGTH: &str = concat!(
+        "^[",
+        any_space!(),
+        r"]*(?:[^",
+        any_space!(),
+        r"](?:[\s\S]{0,2046}[^",
+        any_space!(),
+        "])?)?[",
+        any_space!(),
+        "]*$"
+    );
+
     /// An empty field is no URL at all (`Ok(None)`).
     pub fn parse_optional(value: &str) -> Result<Option<Self>, FieldMessage> {
         const MESSAGE: FieldMessage = FieldMessage::new(
@@ -468,7 +693,9 @@ impl WebUrl {
         if value.is_empty() {
             return Ok(None);
         }
-        if value.len() > 2048 {
+        // The URL parser alone takes far more than a spec can say ("http:x", hosts with
+        // `*`, numbers read as IPv4); the documented shape decides, the parser normalises.
+        if value.chars().count() > Self::MAX_CHARS || !WEB_URL_SHAPE.is_match(value) {
             return Err(MESSAGE);
         }
         let url = url::Url::parse(value).map_err(|_| MESSAGE)?;
@@ -491,6 +718,9 @@ string_newtype!(CommentBody);
 
 impl CommentBody {
     pub const MAX_CHARS: usize = 5000;
+    pub const PATTERN: &str = NOT_BLANK_TEXT;
+    /// At most 5000 characters, a CR LF line break counting as one.
+    pub const LENGTH: &str = r"^(?:\r\n|[\s\S]){0,5000}$";
 
     pub fn parse(value: &str) -> Result<Self, FieldMessage> {
         if has_stray_control_chars(value) {
@@ -721,5 +951,239 @@ mod tests {
         assert!(CommentBody::parse(&"x".repeat(5001)).is_err());
         assert!(CommentBody::parse(&"é".repeat(5000)).is_ok());
         assert_eq!(CommentBody::parse(" hoi\r\n").unwrap().as_ref(), "hoi");
+    }
+
+    /// The API spec's patterns take exactly what `parse` takes: values drawn from each
+    /// pattern pass, and strings made of the characters at the rules' edges pass the
+    /// patterns exactly when they pass `parse`.
+    mod spec_patterns {
+        use proptest::{collection::vec, prelude::*};
+        use regex::Regex;
+
+        use super::super::*;
+
+        fn all_match(patterns: &[&str], value: &str) -> bool {
+            patterns.iter().all(|p| compiled(p).is_match(value))
+        }
+
+        /// Each pattern compiled once: the long ones take a while.
+        fn compiled(pattern: &str) -> Regex {
+            static CACHE: std::sync::LazyLock<
+                std::sync::Mutex<std::collections::HashMap<String, Regex>>,
+            > = std::sync::LazyLock::new(Default::default);
+            CACHE
+                .lock()
+                .expect("regex cache")
+                .entry(pattern.to_owned())
+                .or_insert_with(|| Regex::new(pattern).expect("a valid pattern"))
+                .clone()
+        }
+
+        /// Values the first pattern describes (anchors dropped for the generator), kept
+        /// when they fit the others.
+        fn drawn(patterns: &'static [&'static str]) -> impl Strategy<Value = String> {
+            let first = patterns[0];
+            let inner = &first[1..first.len() - 1];
+            proptest::string::string_regex(inner)
+                .expect("a pattern proptest can draw from")
+                .prop_filter("fits every pattern", move |v| all_match(patterns, v))
+        }
+
+        fn edge_char() -> impl Strategy<Value = char> {
+            prop_oneof![
+                prop::sample::select(vec![
+                    ' ', '\t', '\n', '\r', '\u{b}', '\u{c}', '\u{1c}', '\u{85}', '\u{a0}',
+                    '\u{2028}', '\u{3000}', '\u{feff}', '\0', '\u{1b}', '\u{7f}', '\u{9f}', '@',
+                    '.', '-', ':', '/', '?', '#', '*', '<', '"', '\\', '[', 'x', 'X', 'n', 'h',
+                    't', 'p', 's', 'é', 'ß', '😀', '0', '9',
+                ]),
+                proptest::char::range('a', 'z'),
+                any::<char>(),
+            ]
+        }
+
+        fn edge_string(max: usize) -> impl Strategy<Value = String> {
+            vec(edge_char(), 0..max).prop_map(|chars| chars.into_iter().collect())
+        }
+
+        /// Strings near the shapes: a valid value with edge characters spliced in.
+        fn near(patterns: &'static [&'static str]) -> impl Strategy<Value = String> {
+            (
+                drawn(patterns),
+                edge_string(4),
+                any::<prop::sample::Index>(),
+            )
+                .prop_map(|(value, extra, at)| {
+                    let chars: Vec<char> = value.chars().collect();
+                    let at = at.index(chars.len() + 1);
+                    chars[..at]
+                        .iter()
+                        .chain(extra.chars().collect::<Vec<_>>().iter())
+                        .chain(chars[at..].iter())
+                        .collect()
+                })
+        }
+
+        macro_rules! agree {
+            ($name:ident, $patterns:expr, $accepts:expr) => {
+                proptest! {
+                    #![proptest_config(ProptestConfig::with_cases(300))]
+                    #[test]
+                    fn $name(
+                        valid in drawn($patterns),
+                        nearly in near($patterns),
+                        any in edge_string(12),
+                    ) {
+                        let accepts = $accepts;
+                        prop_assert!(accepts(&valid), "drawn from the pattern, refused: {valid:?}");
+                        for value in [nearly, any] {
+                            prop_assert_eq!(all_match($patterns, &value), accepts(&value), "{:?}", value);
+                        }
+                    }
+                }
+            };
+        }
+
+        agree!(author_name, &[AuthorName::PATTERN], |v: &str| {
+            AuthorName::parse(v).is_ok()
+        });
+        agree!(title, &[Title::PATTERN], |v: &str| Title::parse(v).is_ok());
+        agree!(summary, &[Summary::PATTERN], |v: &str| Summary::parse(v)
+            .is_ok());
+        agree!(reason, &[ModerationReason::PATTERN], |v: &str| {
+            ModerationReason::parse_optional(v).is_ok()
+        });
+        agree!(article_body, &[ArticleBody::PATTERN], |v: &str| {
+            ArticleBody::parse(v).is_ok()
+        });
+        agree!(
+            comment_body,
+            &[CommentBody::PATTERN, CommentBody::LENGTH],
+            |v: &str| CommentBody::parse(v).is_ok()
+        );
+        agree!(email, &[Email::PATTERN, Email::LENGTH], |v: &str| {
+            Email::parse(v).is_ok()
+        });
+        agree!(web_url, &[WebUrl::PATTERN, WebUrl::LENGTH], |v: &str| {
+            WebUrl::parse_optional(v).is_ok()
+        });
+        agree!(
+            slug_input,
+            &[Slug::INPUT_PATTERN, Slug::INPUT_LENGTH],
+            |v: &str| v.trim().is_empty() || Slug::parse(v).is_ok()
+        );
+
+        /// The limits themselves, where random values rarely land.
+        #[test]
+        fn lengths_on_both_sides_of_each_limit() {
+            let cases: Vec<(&[&str], String, bool)> = vec![
+                (
+                    &[AuthorName::PATTERN],
+                    format!(" {} ", "é".repeat(80)),
+                    true,
+                ),
+                (&[AuthorName::PATTERN], "é".repeat(81), false),
+                (
+                    &[Title::PATTERN],
+                    format!("\u{3000}{}", "x".repeat(200)),
+                    true,
+                ),
+                (&[Title::PATTERN], "x".repeat(201), false),
+                (
+                    &[Summary::PATTERN],
+                    format!("\n{}\t", "x".repeat(500)),
+                    true,
+                ),
+                (&[Summary::PATTERN], "x".repeat(501), false),
+                (&[ModerationReason::PATTERN], "x".repeat(501), false),
+                (
+                    &[CommentBody::PATTERN, CommentBody::LENGTH],
+                    "a\r\n".repeat(2500),
+                    true,
+                ),
+                (
+                    &[CommentBody::PATTERN, CommentBody::LENGTH],
+                    format!("{}b", "a\r\n".repeat(2500)),
+                    false,
+                ),
+                (
+                    &[Email::PATTERN, Email::LENGTH],
+                    format!("{}@example.nl", "é".repeat(64)),
+                    true,
+                ),
+                (
+                    &[Email::PATTERN, Email::LENGTH],
+                    format!("{}@example.nl", "a".repeat(65)),
+                    false,
+                ),
+                (
+                    &[Email::PATTERN, Email::LENGTH],
+                    format!("a@{}.nl", "b".repeat(249)),
+                    true,
+                ),
+                (
+                    &[Email::PATTERN, Email::LENGTH],
+                    format!("a@{}.nl", "b".repeat(250)),
+                    false,
+                ),
+                (
+                    &[WebUrl::PATTERN, WebUrl::LENGTH],
+                    format!("https://a.nl/{}", "x".repeat(2035)),
+                    true,
+                ),
+                (
+                    &[WebUrl::PATTERN, WebUrl::LENGTH],
+                    format!("https://a.nl/{}", "x".repeat(2036)),
+                    false,
+                ),
+                (
+                    &[WebUrl::PATTERN, WebUrl::LENGTH],
+                    "http://a.nl:65535".into(),
+                    true,
+                ),
+                (
+                    &[WebUrl::PATTERN, WebUrl::LENGTH],
+                    "http://a.nl:65536".into(),
+                    false,
+                ),
+                (
+                    &[WebUrl::PATTERN, WebUrl::LENGTH],
+                    "http://xn--a.nl".into(),
+                    false,
+                ),
+                (
+                    &[WebUrl::PATTERN, WebUrl::LENGTH],
+                    "http://1.2.3.4".into(),
+                    false,
+                ),
+                (
+                    &[WebUrl::PATTERN, WebUrl::LENGTH],
+                    "http:example.nl".into(),
+                    false,
+                ),
+                (
+                    &[WebUrl::PATTERN, WebUrl::LENGTH],
+                    "HTTPS://Example.NL./?q=1#x".into(),
+                    true,
+                ),
+                (
+                    &[Slug::INPUT_PATTERN, Slug::INPUT_LENGTH],
+                    "a".repeat(100),
+                    true,
+                ),
+                (
+                    &[Slug::INPUT_PATTERN, Slug::INPUT_LENGTH],
+                    "a".repeat(101),
+                    false,
+                ),
+            ];
+            for (patterns, value, valid) in cases {
+                assert_eq!(all_match(patterns, &value), valid, "{value:?}");
+            }
+            assert!(ArticleBody::parse(&"x".repeat(ArticleBody::MAX_CHARS)).is_ok());
+            assert!(
+                ArticleBody::parse(&format!(" {}", "x".repeat(ArticleBody::MAX_CHARS))).is_err()
+            );
+        }
     }
 }

@@ -1,6 +1,5 @@
 //! Articles: the public list and page, and the editors' writes.
 
-use base64::{Engine, engine::general_purpose::URL_SAFE_NO_PAD};
 use chrono::{DateTime, Utc};
 use sea_orm::{
     ActiveModelTrait, ActiveValue::Set, ColumnTrait, Condition, ConnectionTrait, DbErr,
@@ -10,6 +9,7 @@ use sea_orm::{
 use crate::{
     domain::{
         markdown::SafeHtml,
+        position::Position,
         states::{ArticleStatus, CommentStatus},
         validate::{ArticleBody, Slug, Summary, Title},
     },
@@ -64,7 +64,7 @@ fn approved_count_expr() -> Expr {
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub struct Cursor {
     pub published_at: DateTime<Utc>,
-    pub id: i32,
+    pub id: i64,
 }
 
 impl Cursor {
@@ -72,24 +72,23 @@ impl Cursor {
     pub fn after(last: &PublishedSummary) -> Option<Self> {
         last.published_at.map(|published_at| Self {
             published_at,
-            id: last.id,
+            id: last.id.into(),
         })
     }
 
-    /// An opaque, URL-safe form.
+    /// The text a client passes back (see [`Position`]).
     pub fn encode(self) -> String {
-        let at = self
-            .published_at
-            .to_rfc3339_opts(chrono::SecondsFormat::Nanos, true);
-        URL_SAFE_NO_PAD.encode(format!("{at}|{}", self.id))
+        Position {
+            at: self.published_at,
+            id: self.id,
+        }
+        .encode()
     }
 
     pub fn decode(text: &str) -> Option<Self> {
-        let text = String::from_utf8(URL_SAFE_NO_PAD.decode(text).ok()?).ok()?;
-        let (at, id) = text.split_once('|')?;
-        Some(Self {
-            published_at: DateTime::parse_from_rfc3339(at).ok()?.with_timezone(&Utc),
-            id: id.parse().ok()?,
+        Position::decode(text).map(|p| Self {
+            published_at: p.at,
+            id: p.id,
         })
     }
 }

@@ -355,7 +355,7 @@ pub async fn queue(
     db: &impl ConnectionTrait,
     status: CommentStatus,
     article_id: Option<i32>,
-    after_id: Option<i32>,
+    after_id: Option<i64>,
     limit: u64,
 ) -> Result<Vec<QueueComment>, DbErr> {
     let mut query = comments::Entity::find()

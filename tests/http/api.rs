@@ -176,13 +176,17 @@ db_test! {
         assert_eq!(detail("body")["code"], "required");
         assert_eq!(detail("author_url")["code"], "invalid_url");
         assert_eq!(detail("author_name")["code"], "invalid_length");
+        // A well-formed reply to something that is not an approved reaction here clashes
+        // with the thread (409): no spec can say which ids those are.
         let pending = app.comment(&slug, &[]).await;
-        let reply = json!({ "author_name": "A", "author_email": "a@example.nl", "body": "x", "parent_id": pending });
-        let (resp, json) = app.api(POST, &path, Some(reply), None).await;
-        assert_error(&resp, &json, StatusCode::UNPROCESSABLE_ENTITY, "validation_failed");
-        assert_eq!(json["details"][0]["field"], "parent_id");
-        assert_eq!(json["details"][0]["code"], "invalid_parent");
-        assert_eq!(json["details"][0]["message"], "A reply can only answer a published reaction on this article.");
+        for parent in [json!(pending), json!(987_654)] {
+            let reply = json!({ "author_name": "A", "author_email": "a@example.nl", "body": "x", "parent_id": parent });
+            let (resp, json) = app.api(POST, &path, Some(reply), None).await;
+            assert_error(&resp, &json, StatusCode::CONFLICT, "invalid_parent");
+            assert_eq!(json["details"][0]["field"], "parent_id");
+            assert_eq!(json["details"][0]["code"], "invalid_parent");
+            assert_eq!(json["details"][0]["message"], "A reply can only answer a published reaction on this article.");
+        }
 
         let (resp, json) = app.send_with(POST, &path, Some("{niet json".into()), &[("content-type", "application/json")]).await.pipe_json();
         assert_error(&resp, &json, StatusCode::BAD_REQUEST, "bad_request");
@@ -197,6 +201,96 @@ db_test! {
         assert_error(&resp, &json, StatusCode::FORBIDDEN, "reactions_closed");
         let before = store::comments::count(app.db.read()).await.unwrap();
         assert_eq!(before, 1, "nothing but the one pending reaction was stored");
+    }
+}
+
+db_test! {
+    async fn staff_tokens_read_and_answer_drafts_like_staff_on_the_site(app) {
+        let editor = app.api_token(Role::Editor).await;
+        let draft = json!({ "title": "Nog niet af", "body": "Concept", "status": "draft" });
+        let (resp, created) = app.api(POST, "/api/v1/articles", Some(draft), Some(&editor)).await;
+        resp.assert_status(StatusCode::CREATED);
+        assert_eq!(created["published_at"], Value::Null, "a draft has no publication date: {created}");
+        let slug = created["slug"].as_str().unwrap().to_owned();
+        let article = format!("/api/v1/articles/{slug}");
+        let tree = format!("{article}/comments");
+
+        let (resp, shown) = app.api(GET, &article, None, Some(&editor)).await;
+        resp.assert_status(StatusCode::OK);
+        assert_eq!(shown["status"], "draft");
+        let (resp, posted) = app.api(POST, &tree, Some(comment("Intern commentaar")), Some(&editor)).await;
+        resp.assert_status(StatusCode::CREATED);
+        assert_eq!(posted["status"], "approved", "staff reactions are approved, as on the site");
+        let (resp, thread) = app.api(GET, &tree, None, Some(&editor)).await;
+        resp.assert_status(StatusCode::OK);
+        assert_eq!(thread["comments"][0]["by_staff"], true, "{thread}");
+
+        // Readers still see nothing, and the draft's tree never enters the shared cache.
+        for (method, path, body) in [(GET, &article, None), (GET, &tree, None), (POST, &tree, Some(comment("Hallo?")))] {
+            let (resp, json) = app.api(method, path, body, None).await;
+            assert_error(&resp, &json, StatusCode::NOT_FOUND, "not_found");
+        }
+        let (resp, json) = app.api(GET, &article, None, Some("klt_verzonnen")).await;
+        assert_error(&resp, &json, StatusCode::UNAUTHORIZED, "unauthorized");
+    }
+}
+
+db_test! {
+    async fn every_cursor_the_spec_allows_is_a_position(app) {
+        for n in 1..=3 {
+            app.published_article(&format!("Stuk {n}")).await;
+        }
+        let token = app.api_token(Role::Admin).await;
+        let cases = [
+            ("/api/v1/articles?cursor=0.000000000_0", 0),
+            ("/api/v1/articles?cursor=999999999999.999999999_9999999999", 3),
+            ("/api/v1/articles?cursor=-999999999999.000000000_1", 0),
+            ("/api/v1/moderation/queue?status=approved&cursor=9999999999", 0),
+        ];
+        for (path, count) in cases {
+            let (resp, page) = app.api(GET, path, None, Some(&token)).await;
+            resp.assert_status(StatusCode::OK);
+            assert_eq!(page["items"].as_array().unwrap().len(), count, "{path}: {page}");
+        }
+        let slug = app.published_article("Boom met plaats").await;
+        let (resp, _) = app.api(GET, &format!("/api/v1/articles/{slug}/comments?cursor=1.000000000_1"), None, None).await;
+        resp.assert_status(StatusCode::OK);
+        for path in ["/api/v1/articles?cursor=1.5_3", "/api/v1/moderation/queue?cursor=-1", "/api/v1/moderation/queue?cursor=%2B1"] {
+            let (resp, json) = app.api(GET, path, None, Some(&token)).await;
+            assert_error(&resp, &json, StatusCode::BAD_REQUEST, "bad_request");
+        }
+    }
+}
+
+db_test! {
+    async fn fields_take_strings_only_and_a_title_without_letters_gets_a_slug(app) {
+        let slug = app.published_article("Types").await;
+        let path = format!("/api/v1/articles/{slug}/comments");
+        let number = json!({ "author_name": 5, "author_email": "a@example.nl", "body": "x" });
+        let (resp, json) = app.api(POST, &path, Some(number), None).await;
+        assert_error(&resp, &json, StatusCode::BAD_REQUEST, "bad_request");
+        let nulls = json!({ "author_name": "A", "author_email": "a@example.nl", "body": "x", "author_url": null, "parent_id": null });
+        app.api(POST, &path, Some(nulls), None).await.0.assert_status(StatusCode::CREATED);
+
+        let token = app.api_token(Role::Editor).await;
+        let (resp, created) = app.api(POST, "/api/v1/articles", Some(json!({ "title": "?!", "body": "x", "status": "draft", "slug": null })), Some(&token)).await;
+        resp.assert_status(StatusCode::CREATED);
+        assert_eq!(created["slug"], "artikel");
+    }
+}
+
+db_test! {
+    async fn an_undeclared_method_gets_405_with_the_declared_ones(app) {
+        let cases = [
+            ("/api/v1/articles", "GET, POST, HEAD"),
+            ("/api/v1/articles/iets", "GET, PUT, HEAD"),
+            ("/api/v1/comments/3/moderation", "POST"),
+        ];
+        for (path, allow) in cases {
+            let (resp, json) = app.send_with(Method::DELETE, path, None, &[]).await.pipe_json();
+            assert_error(&resp, &json, StatusCode::METHOD_NOT_ALLOWED, "method_not_allowed");
+            assert_eq!(resp.header("allow"), allow, "{path}");
+        }
     }
 }
 
@@ -379,6 +473,32 @@ db_test! {
         for schema in ["ErrorBody", "NewComment", "PublicComment", "CommentTree", "QueueComment"] {
             assert!(components.schemas.contains_key(schema), "{schema}");
         }
+        // The rules the server checks are in the spec, and what may be null says so.
+        let raw: Value = serde_json::from_str(&resp.body).unwrap();
+        let schemas = &raw["components"]["schemas"];
+        let new_comment = &schemas["NewComment"]["properties"];
+        assert_eq!(new_comment["author_name"]["pattern"], kantlijn::domain::validate::AuthorName::PATTERN);
+        assert_eq!(new_comment["body"]["allOf"][0]["pattern"], kantlijn::domain::validate::CommentBody::LENGTH);
+        assert_eq!(new_comment["author_url"]["nullable"], true);
+        assert_eq!(schemas["ArticleInput"]["properties"]["body"]["maxLength"], 50_000);
+        for (schema, field) in [("Article", "published_at"), ("ArticleSummary", "published_at"), ("PublicComment", "created_at"), ("QueueComment", "author_url")] {
+            assert_eq!(schemas[schema]["properties"][field]["nullable"], true, "{schema}.{field}");
+        }
+        // Each operation lists the statuses it can answer, and no others.
+        let statuses = |path: &str, method: &str| -> Vec<String> {
+            raw["paths"][path][method]["responses"].as_object().unwrap().keys().cloned().collect()
+        };
+        for (path, method) in [("/articles", "get"), ("/articles", "post"), ("/articles/{slug}", "get"), ("/articles/{slug}", "put"), ("/articles/{slug}/comments", "get"), ("/articles/{slug}/comments", "post"), ("/moderation/queue", "get"), ("/comments/{id}/moderation", "post")] {
+            let listed = statuses(path, method);
+            for status in ["413", "415", "429", "500", "503"] {
+                assert!(listed.iter().any(|s| s == status), "{method} {path} lists {status}: {listed:?}");
+            }
+        }
+        assert_eq!(statuses("/articles", "get"), ["200", "400", "413", "415", "429", "500", "503"]);
+        assert!(!statuses("/articles/{slug}", "get").contains(&"422".to_owned()));
+        assert!(statuses("/articles/{slug}/comments", "get").contains(&"304".to_owned()));
+        let unavailable = &raw["paths"]["/articles"]["get"]["responses"]["503"];
+        assert!(unavailable["headers"].as_object().is_some_and(|h| h.keys().any(|k| k.eq_ignore_ascii_case("retry-after"))), "{unavailable}");
         let docs = app.get("/api/docs").await;
         docs.assert_status(StatusCode::OK).assert_contains("SwaggerUIBundle");
         let csp = docs.header("content-security-policy");

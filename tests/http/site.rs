@@ -109,6 +109,7 @@ db_test! {
     async fn the_site_answers_503_while_the_database_is_away(app) {
         let slug = app.published_article("Even weg").await;
         let csrf = app.csrf_token().await;
+        let token = app.api_token(Role::Editor).await;
         app.get("/healthz").await.assert_status(StatusCode::OK);
         app.db.close().await.unwrap();
 
@@ -129,11 +130,17 @@ db_test! {
         assert_eq!(form.header("retry-after"), "5");
 
         let body = serde_json::json!({ "author_name": "Lezer", "author_email": "l@example.nl", "body": "Hallo" });
-        for (method, path, body) in [
-            (Method::GET, "/api/v1/articles/bestaat-niet".to_owned(), None),
-            (Method::POST, format!("/api/v1/articles/{slug}/comments"), Some(body.to_string())),
+        let bearer = format!("Bearer {token}");
+        for (method, path, body, bearer) in [
+            (Method::GET, "/api/v1/articles/bestaat-niet".to_owned(), None, None),
+            (Method::POST, format!("/api/v1/articles/{slug}/comments"), Some(body.to_string()), None),
+            // A token that cannot be checked now is not a wrong token (401).
+            (Method::GET, format!("/api/v1/articles/{slug}"), None, Some(bearer.as_str())),
+            (Method::GET, "/api/v1/moderation/queue".to_owned(), None, Some(bearer.as_str())),
         ] {
-            let resp = app.send_with(method, &path, body, &[("content-type", "application/json")]).await;
+            let mut headers = vec![("content-type", "application/json")];
+            headers.extend(bearer.map(|b| ("authorization", b)));
+            let resp = app.send_with(method, &path, body, &headers).await;
             resp.assert_status(StatusCode::SERVICE_UNAVAILABLE);
             assert_eq!(resp.header("retry-after"), "5", "{path}");
             let json: serde_json::Value = serde_json::from_str(&resp.body).unwrap();
@@ -169,7 +176,7 @@ db_test! {
             panic!("deliberate test panic")
         }
         let endpoint = kantlijn::app::with_middleware(
-            kantlijn::app::routes().at("/boom", poem::get(boom)),
+            kantlijn::app::routes().at("/boom", poem::get(boom)).at("/api/v1/boom", poem::get(boom)),
             app.state.clone(),
         );
         let client = poem::test::TestClient::new(endpoint);
@@ -178,6 +185,12 @@ db_test! {
         resp.assert_header("referrer-policy", "strict-origin-when-cross-origin");
         let body = resp.0.into_body().into_string().await.unwrap();
         assert!(body.contains("Er ging aan onze kant iets mis"), "{body}");
+        // Under /api a panic is a JSON error like any other.
+        let resp = client.get("/api/v1/boom").send().await;
+        resp.assert_status(StatusCode::INTERNAL_SERVER_ERROR);
+        resp.assert_content_type("application/json");
+        let body = resp.0.into_body().into_string().await.unwrap();
+        assert!(body.contains("\"error\":\"internal_error\""), "{body}");
         client.get("/").send().await.assert_status_is_ok();
     }
 }

@@ -1,9 +1,7 @@
 //! Reactions: the public tree of an article, and posting through the same path as the form.
 
-use std::{collections::HashMap, time::Instant};
+use std::{collections::HashMap, sync::Arc, time::Instant};
 
-use base64::{Engine, engine::general_purpose::URL_SAFE_NO_PAD};
-use chrono::{DateTime, Utc};
 use poem::{Request, web::Data};
 use poem_openapi::{
     ApiResponse, OpenApi,
@@ -15,13 +13,16 @@ use poem_openapi::{
 use crate::{
     app::AppState,
     discussion::{self, Outcome, RawComment, Submission},
-    domain::thread,
+    domain::{position::Position, thread},
+    entity::articles,
     error::AppError,
+    store,
     store::comments::ThreadComment,
     web::{
         api::{
-            ApiError, ApiTags,
+            Answers, ApiError, ApiTags, MaybeToken, PostComment, ShowTree,
             cached::CachedJson,
+            fields,
             objects::{CommentCreated, CommentState, CommentTree, NewComment, PublicComment},
         },
         middleware::client_ip::ClientIp,
@@ -65,32 +66,6 @@ pub enum CommentPosted {
     /// Stored; `status` says whether it is visible yet.
     #[oai(status = 201)]
     Created(Json<CommentCreated>),
-}
-
-/// Where a page of the tree continues: after the top-level reaction with this
-/// `(created_at, id)`. Opaque to clients.
-#[derive(Clone, Copy, Debug, PartialEq, Eq)]
-struct RootCursor {
-    created_at: DateTime<Utc>,
-    id: i32,
-}
-
-impl RootCursor {
-    fn encode(self) -> String {
-        let at = self
-            .created_at
-            .to_rfc3339_opts(chrono::SecondsFormat::Nanos, true);
-        URL_SAFE_NO_PAD.encode(format!("{at}|{}", self.id))
-    }
-
-    fn decode(text: &str) -> Option<Self> {
-        let text = String::from_utf8(URL_SAFE_NO_PAD.decode(text).ok()?).ok()?;
-        let (at, id) = text.split_once('|')?;
-        Some(Self {
-            created_at: DateTime::parse_from_rfc3339(at).ok()?.with_timezone(&Utc),
-            id: id.parse().ok()?,
-        })
-    }
 }
 
 /// Nests the laid-out rows (approved reactions and placeholders, parents first).
@@ -137,7 +112,7 @@ fn nest(
 /// the page after it, if any.
 fn page_after(
     thread: &thread::Thread<Slot>,
-    after: Option<RootCursor>,
+    after: Option<Position>,
     take: usize,
 ) -> (thread::Thread<Slot>, Option<String>) {
     let skip = after.map_or(0, |after| {
@@ -145,7 +120,7 @@ fn page_after(
             .rows
             .iter()
             .filter(|r| r.depth == 1)
-            .take_while(|r| (r.item.created_at, r.item.id) <= (after.created_at, after.id))
+            .take_while(|r| (r.item.created_at, i64::from(r.item.id)) <= (after.at, after.id))
             .count()
     });
     let page = thread.roots(skip, take);
@@ -153,47 +128,83 @@ fn page_after(
         .then(|| page.rows.iter().rev().find(|r| r.depth == 1))
         .flatten()
         .map(|r| {
-            RootCursor {
-                created_at: r.item.created_at,
-                id: r.item.id,
+            Position {
+                at: r.item.created_at,
+                id: r.item.id.into(),
             }
             .encode()
         });
     (page, next_cursor)
 }
 
+/// The tree of a draft, for staff: read now, never kept in the page cache (which only
+/// ever holds what every reader may see).
+async fn draft_tree(
+    state: &AppState,
+    article: &articles::Model,
+    after: Option<Position>,
+    take: usize,
+) -> Result<TreeAnswer, ApiError> {
+    let laid = threads::lay_out(state.db.read(), article.id, &[]).await?;
+    let (page, next_cursor) = page_after(&laid.thread, after, take);
+    let contents = threads::contents(state.db.read(), article.id, &page, &[]).await?;
+    let tree = CommentTree {
+        article: article.slug.clone(),
+        count: laid.approved as i64,
+        comments: nest(page.rows, &contents),
+        next_cursor,
+    };
+    let response = poem::Response::builder()
+        .content_type(JSON)
+        .header(poem::http::header::CACHE_CONTROL, "no-store")
+        .body(tree.to_json_string());
+    Ok(TreeAnswer::Tree(CachedJson::new(response)))
+}
+
 #[OpenApi(tag = "ApiTags::Comments")]
 impl CommentsApi {
-    /// The approved reactions of a published article, as a tree, oldest first, in pages
-    /// of top-level reactions (each with all its replies).
+    /// The approved reactions of a published article (with a staff token, of a draft
+    /// too), as a tree, oldest first, in pages of top-level reactions (each with all its
+    /// replies).
     #[oai(path = "/articles/:slug/comments", method = "get")]
     async fn tree(
         &self,
         state: Data<&AppState>,
         req: &Request,
         slug: Path<String>,
+        auth: MaybeToken,
         /// Continue after this cursor (`next_cursor` of the previous page).
-        cursor: Query<Option<String>>,
-        /// Top-level reactions per page: 1 to 100, 50 when absent.
+        cursor: Query<Option<fields::Cursor>>,
+        /// Top-level reactions per page: 50 when absent; below 1 counts as 1, above 100
+        /// as 100.
+        #[oai(validator(minimum(value = "0"), maximum(value = "4294967295")))]
         limit: Query<Option<u32>>,
-    ) -> Result<TreeAnswer, ApiError> {
+    ) -> Result<TreeAnswer, Answers<ShowTree>> {
         let started = Instant::now();
-        let after = match cursor.0.as_deref() {
+        let staff = auth.user(req).await?.is_some();
+        let after = match &cursor.0 {
             Some(text) => Some(
-                RootCursor::decode(text)
+                Position::decode(&text.0)
                     .ok_or_else(|| ApiError::bad_request("This cursor was not given out here."))?,
             ),
             None => None,
         };
         let take = limit.0.unwrap_or(thread::PAGE_SIZE as u32).clamp(1, 100) as usize;
-        let known = threads::index(&state, &slug.0)
-            .await
-            .map_err(|err| match err {
-                AppError::NotFound => ApiError::not_found("No published article has this slug."),
-                other => other.into(),
-            })?;
+        let known = match threads::index(&state, &slug.0).await {
+            Ok(known) => known,
+            Err(AppError::NotFound) if staff => {
+                let draft = store::articles::find_readable(state.db.read(), &slug.0, true)
+                    .await?
+                    .ok_or_else(|| ApiError::not_found("No article has this slug."))?;
+                return Ok(draft_tree(&state, &draft, after, take).await?);
+            }
+            Err(AppError::NotFound) => {
+                return Err(ApiError::not_found("No published article has this slug.").into());
+            }
+            Err(other) => return Err(other.into()),
+        };
         let versions = state.db.versions();
-        let key = Key::ApiTree(slug.0.clone(), after.map(RootCursor::encode), take);
+        let key = Key::ApiTree(slug.0.clone(), after.map(Position::encode), take);
         let no_holes = Fills {
             csrf: "",
             form_token: "",
@@ -221,30 +232,37 @@ impl CommentsApi {
     }
 
     /// Post a reaction. The same validation, rules, rate limit and moderation log as
-    /// the site's form apply.
+    /// the site's form apply. With a staff token the reaction is the editorial team's
+    /// (approved at once, as on the site), and drafts take one too.
     #[oai(path = "/articles/:slug/comments", method = "post")]
     async fn create(
         &self,
         state: Data<&AppState>,
         req: &Request,
+        auth: MaybeToken,
         slug: Path<String>,
         body: Json<NewComment>,
-    ) -> Result<CommentPosted, ApiError> {
-        let article = threads::published_article(&state, &slug.0)
-            .await?
-            .ok_or_else(|| ApiError::not_found("No published article has this slug."))?;
+    ) -> Result<CommentPosted, Answers<PostComment>> {
+        let staff = auth.user(req).await?;
+        let article = match staff {
+            None => threads::published_article(&state, &slug.0).await?,
+            Some(_) => store::articles::find_readable(state.db.read(), &slug.0, true)
+                .await?
+                .map(Arc::new),
+        }
+        .ok_or_else(|| ApiError::not_found("No published article has this slug."))?;
         let input = RawComment {
-            author_name: &body.0.author_name,
-            author_email: &body.0.author_email,
-            author_url: body.0.author_url.as_deref().unwrap_or(""),
-            body: &body.0.body,
+            author_name: &body.0.author_name.0,
+            author_email: &body.0.author_email.0,
+            author_url: body.0.author_url.as_ref().map_or("", |u| u.0.as_str()),
+            body: &body.0.body.0,
             parent_id: Ok(body.0.parent_id),
         };
         let client = ClientIp::of(req, &state.settings.trusted_proxies);
         let submission = Submission {
             article: &article,
             input,
-            staff_user_id: None,
+            staff_user_id: staff.map(|user| user.id),
             address: client.address_hash(&state.keys),
             form: None,
         };
@@ -261,9 +279,14 @@ impl CommentsApi {
                     status,
                 })))
             }
-            Outcome::Invalid(errors) => Err(ApiError::validation(&errors)),
-            Outcome::Banned => Err(ApiError::banned()),
-            Outcome::Closed => Err(ApiError::reactions_closed()),
+            // Which ids are approved reactions here is no shape a spec can give: a
+            // well-formed request naming another one clashes with the thread as it is.
+            Outcome::Invalid(errors) if errors.iter().all(|(field, _)| field == "parent_id") => {
+                Err(ApiError::invalid_parent(&errors).into())
+            }
+            Outcome::Invalid(errors) => Err(ApiError::validation(&errors).into()),
+            Outcome::Banned => Err(ApiError::banned().into()),
+            Outcome::Closed => Err(ApiError::reactions_closed().into()),
         }
     }
 }

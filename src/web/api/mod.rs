@@ -1,17 +1,24 @@
 //! The JSON API under `/api/v1`, typed end to end with poem-openapi. The public objects
 //! are views of their own (never entities), so e-mail and address hashes cannot leak.
 
+pub mod allow;
 pub mod articles;
 pub mod cached;
 pub mod comments;
 pub mod docs;
+pub mod fields;
 pub mod moderation;
 pub mod objects;
+
+use std::marker::PhantomData;
 
 use chrono::Utc;
 use poem::{Request, http::StatusCode};
 use poem_openapi::{
-    ApiResponse, OpenApiService, SecurityScheme, Tags, auth::Bearer, payload::Json,
+    ApiResponse, OpenApiService, SecurityScheme, Tags,
+    auth::Bearer,
+    payload::Json,
+    registry::{MetaResponses, Registry},
 };
 
 use crate::{
@@ -71,6 +78,45 @@ pub struct ApiUser {
 #[oai(ty = "bearer", rename = "BearerToken", checker = "check_token")]
 pub struct TokenAuth(ApiUser);
 
+/// A bearer token if the request carries one: public reads and posts take it so that
+/// staff see drafts, as on the site.
+#[derive(SecurityScheme)]
+pub enum MaybeToken {
+    Token(TokenAuth),
+    #[oai(fallback)]
+    Anonymous,
+}
+
+impl MaybeToken {
+    /// The token's user; `None` without a token. A token that is not valid is a 401, not
+    /// a silent anonymous request, and one that could not be checked (the database is
+    /// away) a 503.
+    pub async fn user(self, req: &Request) -> Result<Option<ApiUser>, ApiError> {
+        if let Self::Token(TokenAuth(user)) = self {
+            return Ok(Some(user));
+        }
+        let Some(header) = req.headers().get(poem::http::header::AUTHORIZATION) else {
+            return Ok(None);
+        };
+        // The fallback does not say why the check failed: asked again, it does.
+        let token = header
+            .to_str()
+            .ok()
+            .and_then(|value| value.strip_prefix("Bearer "))
+            .ok_or(AppError::LoginRequired)?;
+        let bearer = Bearer {
+            token: token.to_owned(),
+        };
+        match check_token(req, bearer).await {
+            Ok(user) => Ok(Some(user)),
+            Err(err) => Err(match err.downcast::<AppError>() {
+                Ok(app) => app.into(),
+                Err(_) => AppError::LoginRequired.into(),
+            }),
+        }
+    }
+}
+
 async fn check_token(req: &Request, bearer: Bearer) -> poem::Result<ApiUser> {
     let state = state_of(req)?;
     let found =
@@ -125,6 +171,94 @@ pub enum ApiError {
     Unavailable(Json<ErrorBody>, #[oai(header = "Retry-After")] u64),
 }
 
+/// The statuses one operation can answer with besides its success, for its spec.
+pub trait Statuses: Send + Sync + 'static {
+    const LIST: &'static [u16];
+}
+
+/// What every operation can answer, whatever it does: a body over 64 KiB (413), a
+/// compressed body or a body that is not JSON (415), a rate limit (429), a failure (500)
+/// and the database being away (503).
+const EVERY_ROUTE: [u16; 5] = [413, 415, 429, 500, 503];
+
+macro_rules! statuses {
+    ($($(#[$doc:meta])* $name:ident: [$($status:literal),*];)+) => {
+        $(
+            $(#[$doc])*
+            pub struct $name;
+
+            impl Statuses for $name {
+                const LIST: &'static [u16] = &[$($status),*];
+            }
+        )+
+    };
+}
+
+statuses! {
+    /// `GET /articles`: 400 for a query that does not parse, as everywhere.
+    ListArticles: [400];
+    /// `GET /articles/{slug}`: 400 for a path that does not decode (`%FF`), as on every
+    /// route with a path parameter.
+    ShowArticle: [400, 401, 404];
+    /// `POST /articles`.
+    CreateArticle: [400, 401, 403, 409, 422];
+    /// `PUT /articles/{slug}`.
+    UpdateArticle: [400, 401, 403, 404, 409, 422];
+    /// `GET /articles/{slug}/comments`.
+    ShowTree: [400, 401, 404];
+    /// `POST /articles/{slug}/comments`.
+    PostComment: [400, 401, 403, 404, 409, 422];
+    /// `GET /moderation/queue`.
+    ShowQueue: [400, 401, 403];
+    /// `POST /comments/{id}/moderation`.
+    Moderate: [400, 401, 403, 404, 422];
+}
+
+/// An [`ApiError`] from an operation whose spec lists exactly the error statuses `S` and
+/// [`EVERY_ROUTE`]'s, not every status an API error can have.
+pub struct Answers<S>(pub ApiError, PhantomData<S>);
+
+impl<S: Statuses> ApiResponse for Answers<S> {
+    fn meta() -> MetaResponses {
+        let mut meta = ApiError::meta();
+        meta.responses.retain(|response| {
+            response
+                .status
+                .is_some_and(|status| S::LIST.contains(&status) || EVERY_ROUTE.contains(&status))
+        });
+        meta
+    }
+
+    fn register(registry: &mut Registry) {
+        ApiError::register(registry);
+    }
+}
+
+impl<S> From<Answers<S>> for poem::Error {
+    fn from(answer: Answers<S>) -> Self {
+        answer.0.into()
+    }
+}
+
+impl<S> From<ApiError> for Answers<S> {
+    fn from(err: ApiError) -> Self {
+        Self(err, PhantomData)
+    }
+}
+
+impl<S> From<AppError> for Answers<S> {
+    fn from(err: AppError) -> Self {
+        Self(ApiError::from(err), PhantomData)
+    }
+}
+
+impl<S> From<sea_orm::DbErr> for Answers<S> {
+    #[track_caller]
+    fn from(err: sea_orm::DbErr) -> Self {
+        Self(ApiError::from(err), PhantomData)
+    }
+}
+
 fn body(code: &str, message: &str) -> Json<ErrorBody> {
     Json(ErrorBody {
         error: code.to_owned(),
@@ -165,16 +299,18 @@ impl ApiError {
         Self::ValidationFailed(Json(ErrorBody {
             error: "validation_failed".to_owned(),
             message: "One or more fields are invalid.".to_owned(),
-            details: Some(
-                errors
-                    .iter()
-                    .map(|(field, message)| FieldErrorBody {
-                        field: field.to_owned(),
-                        code: message.code.to_owned(),
-                        message: message.english.to_owned(),
-                    })
-                    .collect(),
-            ),
+            details: Some(details(errors)),
+        }))
+    }
+
+    /// A 409 for a reply to something that is not an approved reaction on the article:
+    /// the request is well formed, the thread is not as it assumes.
+    pub fn invalid_parent(errors: &FieldErrors) -> Self {
+        Self::Conflict(Json(ErrorBody {
+            error: "invalid_parent".to_owned(),
+            message: "The reaction this replies to is not a published reaction on this article."
+                .to_owned(),
+            details: Some(details(errors)),
         }))
     }
 
@@ -188,6 +324,18 @@ impl ApiError {
             ))
         }
     }
+}
+
+/// One entry per invalid field: its code and its English message.
+fn details(errors: &FieldErrors) -> Vec<FieldErrorBody> {
+    errors
+        .iter()
+        .map(|(field, message)| FieldErrorBody {
+            field: field.to_owned(),
+            code: message.code.to_owned(),
+            message: message.english.to_owned(),
+        })
+        .collect()
 }
 
 /// The API's answer to any error: the status, code and message of the one answer table

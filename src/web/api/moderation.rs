@@ -11,13 +11,14 @@ use crate::{
     app::AppState,
     discussion::{self, Action},
     domain::{
+        position::IdPosition,
         states::{CommentStatus, Role},
         validate::{FieldErrors, ModerationReason},
     },
     store,
     web::api::{
-        ApiError, ApiTags, TokenAuth,
-        objects::{ModerationRequest, ModerationResult, QueueComment, QueueList},
+        Answers, ApiError, ApiTags, Moderate, ShowQueue, TokenAuth, fields,
+        objects::{CommentState, ModerationRequest, ModerationResult, QueueComment, QueueList},
         page_size,
     },
 };
@@ -33,24 +34,20 @@ impl ModerationApi {
         &self,
         state: Data<&AppState>,
         auth: TokenAuth,
-        /// `pending` (default), `approved`, `rejected`, `spam` or `deleted`.
-        status: Query<Option<String>>,
-        /// Page size, 1 to 100 (default 20).
+        /// `pending` when absent.
+        status: Query<Option<CommentState>>,
+        /// Page size: 20 when absent; below 1 counts as 1, above 100 as 100.
+        #[oai(validator(minimum(value = "0"), maximum(value = "4294967295")))]
         limit: Query<Option<u32>>,
         /// `next_cursor` of the previous page.
-        cursor: Query<Option<String>>,
-    ) -> Result<Json<QueueList>, ApiError> {
+        cursor: Query<Option<fields::IdCursor>>,
+    ) -> Result<Json<QueueList>, Answers<ShowQueue>> {
         ApiError::require(&auth.0, Role::can_moderate)?;
-        let status = match status.0.as_deref() {
-            None => CommentStatus::Pending,
-            Some(s) => {
-                CommentStatus::parse(s).ok_or_else(|| ApiError::bad_request("Unknown status."))?
-            }
-        };
-        let after = match cursor.0.as_deref() {
+        let status = status.0.map_or(CommentStatus::Pending, CommentStatus::from);
+        let after = match &cursor.0 {
             Some(c) => Some(
-                c.parse::<i32>()
-                    .map_err(|_| ApiError::bad_request("The cursor is not valid."))?,
+                IdPosition::decode(&c.0)
+                    .ok_or_else(|| ApiError::bad_request("The cursor is not valid."))?,
             ),
             None => None,
         };
@@ -94,21 +91,21 @@ impl ModerationApi {
         auth: TokenAuth,
         id: Path<i32>,
         body: Json<ModerationRequest>,
-    ) -> Result<Json<ModerationResult>, ApiError> {
+    ) -> Result<Json<ModerationResult>, Answers<Moderate>> {
         ApiError::require(&auth.0, Role::can_moderate)?;
         if store::comments::find(state.db.read(), id.0)
             .await?
             .is_none()
         {
-            return Err(ApiError::not_found("No reaction has this id."));
+            return Err(ApiError::not_found("No reaction has this id.").into());
         }
         let action = Action::from(body.0.action);
         let mut errors = FieldErrors::default();
         let Some(reason) = errors.check(
             "reason",
-            ModerationReason::parse_optional(body.0.reason.as_deref().unwrap_or("")),
+            ModerationReason::parse_optional(body.0.reason.as_ref().map_or("", |r| r.0.as_str())),
         ) else {
-            return Err(ApiError::validation(&errors));
+            return Err(ApiError::validation(&errors).into());
         };
         let changed =
             discussion::moderate(&state.db, &[id.0], action, auth.0.id, reason.as_ref()).await?;

@@ -3,6 +3,7 @@
 use chrono::{DateTime, Utc};
 use poem_openapi::{Enum, Object, types::Example};
 
+use super::fields;
 use crate::{
     discussion::Action,
     domain::states::{ArticleStatus, CommentStatus},
@@ -13,13 +14,13 @@ use crate::{
 #[oai(example)]
 pub struct ErrorBody {
     /// `validation_failed`, `not_found`, `unauthorized`, `forbidden`, `rate_limited`,
-    /// `reactions_closed`, `banned`, `conflict`, `bad_request`, `payload_too_large`,
-    /// `unsupported_media_type`, `unavailable`, `internal_error` or
-    /// `cors_origin_not_allowed`.
+    /// `reactions_closed`, `banned`, `conflict`, `invalid_parent`, `bad_request`,
+    /// `method_not_allowed`, `payload_too_large`, `unsupported_media_type`,
+    /// `unavailable`, `internal_error` or `cors_origin_not_allowed`.
     pub error: String,
     /// What went wrong, for people.
     pub message: String,
-    /// For `validation_failed`: one entry per invalid field.
+    /// For `validation_failed` and `invalid_parent`: one entry per invalid field.
     #[oai(skip_serializing_if_is_none)]
     pub details: Option<Vec<FieldErrorBody>>,
 }
@@ -59,6 +60,8 @@ pub struct ArticleSummary {
     pub slug: String,
     pub title: String,
     pub summary: String,
+    /// Always set on a published article.
+    #[oai(nullable)]
     pub published_at: Option<DateTime<Utc>>,
     /// Approved reactions only.
     pub reaction_count: i64,
@@ -108,6 +111,8 @@ pub struct Article {
     /// HTML rendered from Markdown and sanitised when the article was saved.
     pub body_html: String,
     pub status: ArticleState,
+    /// `null` while a draft has never been published.
+    #[oai(nullable)]
     pub published_at: Option<DateTime<Utc>>,
     pub updated_at: DateTime<Utc>,
     pub reactions_open: bool,
@@ -119,17 +124,22 @@ pub struct Article {
 #[derive(Object, Debug)]
 #[oai(example)]
 pub struct ArticleInput {
-    /// 1 to 200 characters.
-    pub title: String,
-    /// Lowercase letters, digits and single hyphens, at most 100; derived from the
-    /// title when absent (diacritics folded); a taken slug gets `-2`, `-3`, ...
-    pub slug: Option<String>,
-    /// Plain text, at most 500 characters.
-    pub summary: Option<String>,
-    /// Markdown, 1 to 50 000 characters.
-    pub body: String,
+    /// 1 to 200 characters on one line (white space around them is dropped).
+    pub title: fields::Title,
+    /// Lowercase letters, digits and single hyphens, at most 100. Absent or `null`:
+    /// unchanged on an update, derived from the title on a new article. Blank: derived
+    /// from the title (diacritics folded), or `artikel` when the title has no letter or
+    /// digit to make one from. A taken slug gets `-2`, `-3`, ...
+    #[oai(nullable)]
+    pub slug: Option<fields::Slug>,
+    /// Plain text, at most 500 characters (white space around them is dropped).
+    #[oai(nullable)]
+    pub summary: Option<fields::Summary>,
+    /// Markdown, not blank, at most 50 000 characters.
+    pub body: fields::ArticleBody,
     pub status: ArticleState,
     /// Default: true.
+    #[oai(nullable)]
     pub reactions_open: Option<bool>,
 }
 
@@ -151,14 +161,17 @@ impl Example for ArticleInput {
 #[derive(Object, Debug)]
 pub struct PublicComment {
     pub id: i32,
-    /// The reaction this replies to.
+    /// The reaction this replies to; `null` at the top level.
+    #[oai(nullable)]
     pub parent_id: Option<i32>,
     pub author_name: String,
-    /// The author's website (http or https), if given.
+    /// The author's website (http or https), `null` if not given.
+    #[oai(nullable)]
     pub author_url: Option<String>,
     /// Sanitised HTML; empty when `deleted`.
     pub body_html: String,
-    /// Absent when `deleted`: a removed reaction shows nothing of its author.
+    /// `null` when `deleted`: a removed reaction shows nothing of its author.
+    #[oai(nullable)]
     pub created_at: Option<DateTime<Utc>>,
     /// Posted by the editorial team.
     pub by_staff: bool,
@@ -186,15 +199,20 @@ pub struct CommentTree {
 #[derive(Object, Debug)]
 #[oai(example)]
 pub struct NewComment {
-    /// 1 to 80 characters.
-    pub author_name: String,
-    /// Required; never shown or returned publicly.
-    pub author_email: String,
-    /// http or https only.
-    pub author_url: Option<String>,
-    /// Markdown, 1 to 5000 characters; raw HTML is shown as text.
-    pub body: String,
-    /// An approved reaction on the same article.
+    /// 1 to 80 characters on one line (white space around them is dropped).
+    pub author_name: fields::AuthorName,
+    /// Required; never shown or returned publicly. At most 254 characters, the part
+    /// before the `@` at most 64.
+    pub author_email: fields::Email,
+    /// http or https, with a host name; blank or `null` for none. At most 2048 characters.
+    #[oai(nullable)]
+    pub author_url: Option<fields::Url>,
+    /// Markdown, not blank, at most 5000 characters (a CR LF line break counts as one);
+    /// raw HTML is shown as text.
+    pub body: fields::CommentBody,
+    /// An approved reaction on the same article; any other id is answered with 409
+    /// `invalid_parent`.
+    #[oai(nullable)]
     pub parent_id: Option<i32>,
 }
 
@@ -219,6 +237,18 @@ pub enum CommentState {
     Rejected,
     Spam,
     Deleted,
+}
+
+impl From<CommentState> for CommentStatus {
+    fn from(state: CommentState) -> Self {
+        match state {
+            CommentState::Pending => Self::Pending,
+            CommentState::Approved => Self::Approved,
+            CommentState::Rejected => Self::Rejected,
+            CommentState::Spam => Self::Spam,
+            CommentState::Deleted => Self::Deleted,
+        }
+    }
 }
 
 impl From<CommentStatus> for CommentState {
@@ -266,8 +296,10 @@ impl From<ModerationAction> for Action {
 #[derive(Object, Debug)]
 pub struct ModerationRequest {
     pub action: ModerationAction,
-    /// Kept in the moderation log; at most 500 characters.
-    pub reason: Option<String>,
+    /// Kept in the moderation log; at most 500 characters (white space around them is
+    /// dropped; blank is no reason).
+    #[oai(nullable)]
+    pub reason: Option<fields::Reason>,
 }
 
 /// The reaction after the decision.
@@ -283,16 +315,19 @@ pub struct QueueComment {
     pub id: i32,
     pub article_slug: String,
     pub article_title: String,
+    #[oai(nullable)]
     pub parent_id: Option<i32>,
     pub author_name: String,
     pub author_email: String,
+    #[oai(nullable)]
     pub author_url: Option<String>,
     /// The first 10 characters of the HMAC of the client address.
     pub ip_hash_prefix: String,
     pub body_html: String,
     pub status: CommentState,
     pub created_at: DateTime<Utc>,
-    /// The rule behind the latest automatic decision, e.g. `links`.
+    /// The rule behind the latest automatic decision, e.g. `links`; `null` if none.
+    #[oai(nullable)]
     pub rule: Option<String>,
 }
 

@@ -119,6 +119,22 @@ pub fn page(status: StatusCode, message: &str) -> Response {
         .body(html)
 }
 
+/// Marks the answer to a panic, for [`api_panics_as_json`].
+#[derive(Clone, Copy, Debug)]
+struct Panicked;
+
+/// A panic under `/api` is answered in JSON like every API error: the panic handler sees
+/// only the panic, so it marks its page and this, outside it, swaps the page for JSON.
+pub async fn api_panics_as_json<E: Endpoint>(next: E, req: Request) -> Result<Response> {
+    let api = app::class_of_request(&req).surface == Surface::Api;
+    let response = next.call(req).await?.into_response();
+    if api && response.extensions().get::<Panicked>().is_some() {
+        let answer = answer_for(StatusCode::INTERNAL_SERVER_ERROR);
+        return Ok(api_error(Response::default(), &answer));
+    }
+    Ok(response)
+}
+
 /// The answer for a handler that panicked: the cause goes to the log, the reader gets a page.
 pub fn panic_page(cause: Box<dyn Any + Send + 'static>) -> Response {
     let cause = cause
@@ -127,10 +143,12 @@ pub fn panic_page(cause: Box<dyn Any + Send + 'static>) -> Response {
         .or_else(|| cause.downcast_ref::<String>().cloned())
         .unwrap_or_else(|| "unknown panic".to_owned());
     tracing::error!(%cause, "handler panicked");
-    page(
+    let mut response = page(
         StatusCode::INTERNAL_SERVER_ERROR,
         &answer_for(StatusCode::INTERNAL_SERVER_ERROR).dutch,
-    )
+    );
+    response.extensions_mut().insert(Panicked);
+    response
 }
 
 fn chain(err: &poem::Error) -> String {
