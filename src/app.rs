@@ -50,7 +50,6 @@ impl AppState {
     }
 }
 
-/// The whole site: every route, wrapped in the middleware every request passes.
 /// The site's state, which [`build`] gives every request before any middleware or
 /// handler sees it; a request without it is a bug, answered 500.
 pub fn state_of(req: &poem::Request) -> Result<&AppState, crate::error::AppError> {
@@ -59,6 +58,7 @@ pub fn state_of(req: &poem::Request) -> Result<&AppState, crate::error::AppError
     })
 }
 
+/// The whole site: every route, wrapped in the middleware every request passes.
 pub fn build(state: AppState) -> BoxEndpoint<'static, Response> {
     with_middleware(routes(), state)
 }

@@ -114,6 +114,15 @@ fn derive_key(secret: &Secret, purpose: &[u8]) -> [u8; 32] {
     hmac(secret.expose(), purpose)
 }
 
+/// The token of an `Authorization: Bearer <token>` header (the scheme in any case).
+pub fn bearer_token(header: &str) -> Option<&str> {
+    let (scheme, token) = header.split_once(' ')?;
+    scheme
+        .eq_ignore_ascii_case("bearer")
+        .then(|| token.trim())
+        .filter(|token| !token.is_empty())
+}
+
 /// Whether two secrets are equal, in time that does not depend on where they differ
 /// (their SHA-256 digests are compared, so not even on their lengths).
 pub fn same_secret(expected: &[u8], given: &[u8]) -> bool {
@@ -124,6 +133,12 @@ pub fn same_secret(expected: &[u8], given: &[u8]) -> bool {
         .zip(given.iter())
         .fold(0u8, |diff, (a, b)| diff | (a ^ b))
         == 0
+}
+
+/// The check of a site secret kept in the database: a key derived from it for no other
+/// use, so it tells whether a secret is the same without saying anything of it.
+pub fn secret_check(secret: &Secret) -> String {
+    hex::encode(derive_key(secret, b"kantlijn/secret-check/v1"))
 }
 
 /// A fresh random token of 256 bits, URL-safe.
@@ -160,12 +175,13 @@ pub fn hash_password(password: &str) -> anyhow::Result<String> {
 /// How many password hashes may be computed at once: one per core, at most four. Each
 /// takes 19 MiB and a core for tens of milliseconds; a crowd of failed logins from many
 /// addresses queues here instead of taking the memory and every core of the site.
-fn hashing_slots() -> &'static tokio::sync::Semaphore {
-    static SLOTS: std::sync::LazyLock<tokio::sync::Semaphore> = std::sync::LazyLock::new(|| {
-        let cores = std::thread::available_parallelism().map_or(1, std::num::NonZero::get);
-        tokio::sync::Semaphore::new(cores.clamp(1, 4))
-    });
-    &SLOTS
+fn hashing_slots() -> std::sync::Arc<tokio::sync::Semaphore> {
+    static SLOTS: std::sync::LazyLock<std::sync::Arc<tokio::sync::Semaphore>> =
+        std::sync::LazyLock::new(|| {
+            let cores = std::thread::available_parallelism().map_or(1, std::num::NonZero::get);
+            std::sync::Arc::new(tokio::sync::Semaphore::new(cores.clamp(1, 4)))
+        });
+    std::sync::Arc::clone(&SLOTS)
 }
 
 /// Makes glibc give memory blocks of 4 MiB and more back to the system when they are
@@ -184,13 +200,19 @@ pub fn return_large_blocks() {
 pub async fn with_hashing_slot<T: Send + 'static>(
     work: impl FnOnce() -> T + Send + 'static,
 ) -> anyhow::Result<T> {
-    let _slot = hashing_slots()
-        .acquire()
+    let slot = hashing_slots()
+        .acquire_owned()
         .await
         .map_err(|e| anyhow::anyhow!("the password hashing slots are closed: {e}"))?;
-    tokio::task::spawn_blocking(work)
-        .await
-        .map_err(|e| anyhow::anyhow!("password hashing stopped: {e}"))
+    // The slot goes with the work: a client that hangs up drops this future, not the
+    // hash already running, so the slot must stay taken until the hash is done.
+    tokio::task::spawn_blocking(move || {
+        let done = work();
+        drop(slot);
+        done
+    })
+    .await
+    .map_err(|e| anyhow::anyhow!("password hashing stopped: {e}"))
 }
 
 /// Checks a password against a stored hash; a malformed hash never matches.
@@ -282,8 +304,17 @@ mod tests {
                 }))
             })
             .collect();
-        for task in tasks {
-            task.await.unwrap().unwrap();
+        // Half the callers give up at once, as clients that hang up do; their hashes
+        // run on and keep their slots.
+        for (n, task) in tasks.into_iter().enumerate() {
+            if n % 2 == 0 {
+                task.abort();
+            } else {
+                let _ = task.await;
+            }
+        }
+        while running.load(Ordering::SeqCst) > 0 {
+            tokio::time::sleep(std::time::Duration::from_millis(5)).await;
         }
         let slots = std::thread::available_parallelism().map_or(1, std::num::NonZero::get);
         assert_eq!(most.load(Ordering::SeqCst), slots.clamp(1, 4));

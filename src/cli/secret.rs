@@ -21,7 +21,10 @@ use super::{database::Target, usage};
 use crate::{
     config::Secret,
     security,
-    store::{self, Db},
+    store::{
+        self, Db,
+        settings::{SITE_SECRET, SITE_SECRET_CHECK},
+    },
 };
 
 /// Where the secret of one run comes from.
@@ -66,17 +69,49 @@ impl Source {
     }
 
     /// The secret, from the flag or the file (made on the first start); a secret still
-    /// kept in the database moves out of it.
+    /// kept in the database moves out of it. A secret other than the one the database
+    /// was used with is refused: its address hashes, bans and readers' edit cookies would
+    /// silently stop matching (a database restored without its secret file, say).
     pub async fn load(self, db: &Db) -> anyhow::Result<Secret> {
-        let stored = store::settings::get(db.write(), store::settings::SITE_SECRET)
+        let setting = |key| store::settings::get(db.write(), key);
+        let stored = setting(SITE_SECRET)
             .await
             .context("reading the settings failed")?;
+        let known = setting(SITE_SECRET_CHECK)
+            .await
+            .context("reading the settings failed")?;
+        let differs = |secret: &Secret| {
+            stored
+                .as_ref()
+                .is_some_and(|s| s.as_bytes() != secret.expose())
+        };
         let secret = match self {
-            Self::Given(secret) => secret,
             Self::Fresh => Secret::parse(&security::random_token())?,
+            Self::Given(secret) => {
+                anyhow::ensure!(
+                    !differs(&secret),
+                    "the database still holds the site secret it was used with, and --secret \
+                     gives another; start once with --secret-file instead (the stored secret \
+                     moves into that file), or give the stored one"
+                );
+                secret
+            }
             Self::File(path) => {
+                anyhow::ensure!(
+                    path.exists() || stored.is_some() || known.is_none(),
+                    "the site secret file {} is missing, but this database was used with a \
+                     site secret: put the file back (back it up with the database), or give \
+                     the secret with --secret",
+                    path.display()
+                );
                 let candidate = stored.clone().unwrap_or_else(security::random_token);
                 let (secret, created) = read_or_create(&path, &candidate)?;
+                anyhow::ensure!(
+                    !differs(&secret),
+                    "{} holds another site secret than the one the database still holds; \
+                     move the file aside and start again to move the stored one into it",
+                    path.display()
+                );
                 if created {
                     let origin = if stored.is_some() {
                         "moved from the database"
@@ -88,14 +123,20 @@ impl Source {
                 secret
             }
         };
-        if let Some(stored) = stored {
-            if stored.as_bytes() != secret.expose() {
-                tracing::warn!(
-                    "the database held a site secret other than the one in use; it was not \
-                     used and is deleted"
-                );
-            }
-            store::settings::delete(db.write(), store::settings::SITE_SECRET)
+        let check = security::secret_check(&secret);
+        match known {
+            Some(known) => anyhow::ensure!(
+                known == check,
+                "this is not the site secret the database was used with: its address hashes, \
+                 bans and readers' edit links would stop matching. Give the right one; to \
+                 change the secret on purpose, delete the setting {SITE_SECRET_CHECK} first"
+            ),
+            None => store::settings::set(db.write(), SITE_SECRET_CHECK, &check)
+                .await
+                .context("storing the site secret's check failed")?,
+        }
+        if stored.is_some() {
+            store::settings::erase(db, SITE_SECRET)
                 .await
                 .context("deleting the site secret from the database failed")?;
         }
@@ -112,8 +153,13 @@ fn read_or_create(path: &Path, candidate: &str) -> anyhow::Result<(Secret, bool)
         .open(path)
     {
         Ok(mut file) => {
+            // The file and its name on disk before the database lets go of its copy.
             writeln!(file, "{candidate}")
                 .and_then(|()| file.sync_all())
+                .and_then(|()| match path.parent() {
+                    Some(dir) => fs::File::open(dir)?.sync_all(),
+                    None => Ok(()),
+                })
                 .with_context(|| format!("cannot write the site secret to {}", path.display()))?;
             true
         }

@@ -182,10 +182,12 @@ fn flatten_deep_nesting<'a>(
 /// sanitiser's cost grows with the square of the depth (8,000 nested `<div>`s: 1.3 s).
 const MAX_RAW_HTML_DEPTH: usize = 64;
 
-/// Elements that never hold others, so never deepen the nesting.
-const VOID_ELEMENTS: &[&str] = &[
+/// Elements that never deepen the nesting: void ones, and those whose end tag may be
+/// left out because the next of their kind closes them (`<p>`, `<li>`, `<td>`, ...).
+const FLAT_ELEMENTS: &[&str] = &[
     "area", "base", "br", "col", "embed", "hr", "img", "input", "link", "meta", "source", "track",
-    "wbr",
+    "wbr", "p", "li", "dt", "dd", "tr", "td", "th", "thead", "tbody", "tfoot", "option",
+    "optgroup", "rt", "rp", "colgroup", "caption", "html", "head", "body",
 ];
 
 /// The deepest nesting of the raw HTML among `events`, by counting start and end tags:
@@ -212,7 +214,7 @@ fn raw_html_depth(events: &[Event<'_>]) -> usize {
                 .is_some_and(|inside| inside.ends_with('/'));
             if name.is_empty()
                 || self_closing
-                || VOID_ELEMENTS.iter().any(|v| v.eq_ignore_ascii_case(name))
+                || FLAT_ELEMENTS.iter().any(|v| v.eq_ignore_ascii_case(name))
             {
                 continue;
             }
@@ -499,6 +501,15 @@ mod tests {
         );
         let html = render_article(&flat);
         assert_eq!(html.as_str().matches("<strong>").count(), 500);
+        assert!(!html.as_str().contains("&lt;"));
+        // End tags that HTML lets one leave out (imported articles do) are no nesting.
+        let unclosed = format!(
+            "<ul>{}</ul>\n\n{}",
+            "<li>punt".repeat(200),
+            "<p>alinea".repeat(200)
+        );
+        let html = render_article(&unclosed);
+        assert_eq!(html.as_str().matches("<li>").count(), 200);
         assert!(!html.as_str().contains("&lt;"));
     }
 

@@ -222,6 +222,8 @@ pub fn build<T: Threaded>(items: Vec<T>) -> Thread<T> {
         let depth = true_depth.min(MAX_DEPTH);
         // Each item is laid out once: its slot is always full here.
         let Some(item) = slots[index].take() else {
+            debug_assert!(false, "item {index} laid out twice");
+            tracing::error!(index, "a thread item was laid out twice; skipped");
             continue;
         };
         let tombstone = !item.is_visible();

@@ -267,9 +267,10 @@ pub async fn ping(db: &impl ConnectionTrait) -> Result<(), DbErr> {
     db.execute_unprepared("SELECT 1").await.map(|_| ())
 }
 
-/// Whether an error says the database cannot be reached or is too busy right now (down,
-/// restarting, out of connections, locked), as opposed to a query that is wrong: the
-/// request may be tried again later, and is answered 503 with `Retry-After`.
+/// Whether an error says the database cannot be reached right now (down, restarting, out
+/// of connections), as opposed to a query that is wrong: the request may be tried again
+/// later, and is answered 503 with `Retry-After`. SQLite's "busy" stays a 500: after its
+/// 10-second timeout it means writers contend, which is a bug to fix, not a pause.
 pub fn is_unavailable(err: &DbErr) -> bool {
     use sea_orm::{RuntimeErr, sqlx::Error as Sqlx};
     let runtime = match err {
@@ -286,28 +287,20 @@ pub fn is_unavailable(err: &DbErr) -> bool {
         | Sqlx::Protocol(_)
         | Sqlx::PoolTimedOut
         | Sqlx::PoolClosed
-        | Sqlx::WorkerCrashed
-        | Sqlx::BeginFailed => true,
+        | Sqlx::WorkerCrashed => true,
         Sqlx::Database(db) => {
-            let sqlite = db.try_downcast_ref::<sea_orm::SqlxSqliteError>().is_some();
-            db.code()
-                .is_some_and(|code| is_transient_code(&code, sqlite))
+            let postgres = db
+                .try_downcast_ref::<sea_orm::SqlxPostgresError>()
+                .is_some();
+            postgres && db.code().is_some_and(|code| is_transient_sqlstate(&code))
         }
         _ => false,
     }
 }
 
 /// PostgreSQL's SQLSTATEs for a lost or refused connection, a server shutting down or
-/// starting up, and too many connections; SQLite's result codes for a busy or locked
-/// database (the extended codes keep the primary one in their low byte).
-fn is_transient_code(code: &str, sqlite: bool) -> bool {
-    const SQLITE_BUSY: u32 = 5;
-    const SQLITE_LOCKED: u32 = 6;
-    if sqlite {
-        return code
-            .parse::<u32>()
-            .is_ok_and(|code| matches!(code & 0xff, SQLITE_BUSY | SQLITE_LOCKED));
-    }
+/// starting up, and too many connections.
+fn is_transient_sqlstate(code: &str) -> bool {
     code.starts_with("08") || code.starts_with("53") || code.starts_with("57P")
 }
 
@@ -333,7 +326,7 @@ mod tests {
 
     /// What a request may try again later (503) against what is a bug (500).
     #[test]
-    fn a_lost_or_busy_database_is_unavailable_a_bad_query_is_not() {
+    fn a_lost_database_is_unavailable_a_bad_query_is_not() {
         let unavailable = [
             DbErr::ConnectionAcquire(ConnAcquireErr::Timeout),
             sqlx_error(sqlx::Error::PoolTimedOut),
@@ -355,16 +348,10 @@ mod tests {
             assert!(!is_unavailable(err), "{err}");
         }
         for code in ["08006", "57P01", "57P03", "53300"] {
-            assert!(is_transient_code(code, false), "PostgreSQL {code}");
+            assert!(is_transient_sqlstate(code), "{code}");
         }
         for code in ["23505", "42601", "40001"] {
-            assert!(!is_transient_code(code, false), "PostgreSQL {code}");
-        }
-        for code in ["5", "517", "6", "262"] {
-            assert!(is_transient_code(code, true), "SQLite {code}");
-        }
-        for code in ["19", "2067", "1", "11"] {
-            assert!(!is_transient_code(code, true), "SQLite {code}");
+            assert!(!is_transient_sqlstate(code), "{code}");
         }
     }
 }

@@ -51,12 +51,31 @@ pub async fn set(db: &impl ConnectionTrait, key: &str, value: &str) -> Result<()
         .map(|_| ())
 }
 
-/// Deletes one setting, if it is there.
-pub async fn delete(db: &impl ConnectionTrait, key: &str) -> Result<(), DbErr> {
+/// A check of the site secret the database is used with (an HMAC under it, which says
+/// nothing of the secret), so that another one is refused (`cli::secret`).
+pub const SITE_SECRET_CHECK: &str = "site_secret_check";
+
+/// Deletes one setting so that its value is gone from the files too: SQLite overwrites
+/// the deleted row and empties its journal, PostgreSQL rewrites the table.
+pub async fn erase(db: &crate::store::Db, key: &str) -> Result<(), DbErr> {
+    let write = db.write();
+    let sqlite = write.get_database_backend() == sea_orm::DbBackend::Sqlite;
+    if sqlite {
+        write
+            .execute_unprepared("PRAGMA secure_delete = ON")
+            .await?;
+    }
     settings::Entity::delete_by_id(key.to_owned())
-        .exec(db)
-        .await
-        .map(|_| ())
+        .exec(write)
+        .await?;
+    if sqlite {
+        write
+            .execute_unprepared("PRAGMA wal_checkpoint(TRUNCATE)")
+            .await?;
+    } else {
+        write.execute_unprepared("VACUUM FULL settings").await?;
+    }
+    Ok(())
 }
 
 /// Setting keys of the moderation rules.

@@ -424,7 +424,7 @@ fn reaction_view(
 pub async fn metrics(Data(state): Data<&AppState>, req: &Request) -> Response {
     let given = req
         .header(header::AUTHORIZATION)
-        .and_then(|value| value.strip_prefix("Bearer "));
+        .and_then(security::bearer_token);
     let allowed = match (&state.settings.metrics_token, given) {
         (Some(token), Some(given)) => security::same_secret(token.expose(), given.as_bytes()),
         _ => false,

@@ -392,17 +392,7 @@ fn a_crowd_of_failed_logins_stays_small() {
         return;
     }
     let server = std::sync::Arc::new(crate::helpers::Server::start(&[]));
-    let (_, login) = server.request("GET", "/beheer/inloggen", &[], &[]);
-    let cookie = login
-        .lines()
-        .find_map(|l| {
-            l.strip_prefix("set-cookie: ")
-                .or_else(|| l.strip_prefix("Set-Cookie: "))
-        })
-        .and_then(|c| c.split(';').next())
-        .unwrap()
-        .to_owned();
-    let csrf = crate::helpers::hidden_value(&login, "csrf_token").unwrap();
+    let (cookie, csrf) = server.login_page();
     let form = serde_html_form::to_string([
         ("username", "niemand"),
         ("password", "fout"),

@@ -129,17 +129,7 @@ fn the_server_refuses_compressed_bombs_without_growing() {
         zstd_bomb.len(),
         gzip_bomb.len()
     );
-    let (_, login) = server.request("GET", "/beheer/inloggen", &[], &[]);
-    let cookie = login
-        .lines()
-        .find_map(|l| {
-            l.strip_prefix("set-cookie: ")
-                .or_else(|| l.strip_prefix("Set-Cookie: "))
-        })
-        .and_then(|c| c.split(';').next())
-        .unwrap()
-        .to_owned();
-    let csrf = crate::helpers::hidden_value(&login, "csrf_token").unwrap();
+    let (cookie, csrf) = server.login_page();
     let before = server.peak_rss();
     let mut accepted = Vec::new();
     for (encoding, bomb) in [("zstd", &zstd_bomb), ("gzip", &gzip_bomb)] {

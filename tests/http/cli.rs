@@ -711,6 +711,58 @@ async fn a_secret_kept_in_the_database_moves_into_its_file() {
             .unwrap(),
         None
     );
+    db.close().await.unwrap();
+    // Gone from the files too, not only from the table.
+    for file in ["site.db", "site.db-wal"] {
+        let bytes = std::fs::read(dir.path().join(file)).unwrap_or_default();
+        let found = bytes
+            .windows(earlier.len())
+            .any(|w| w == earlier.as_bytes());
+        assert!(!found, "the old secret is still in {file}");
+    }
+}
+
+/// A database remembers which secret it was used with: started with another one (its
+/// file lost or swapped, another --secret), it refuses instead of silently breaking its
+/// address hashes, bans and readers' edit links.
+#[tokio::test]
+async fn a_database_refuses_a_secret_it_was_not_used_with() {
+    let dir = tempfile::tempdir().unwrap();
+    let url = format!("sqlite://{}?mode=rwc", dir.path().join("site.db").display());
+    let serve = [
+        "serve",
+        "--bind",
+        "127.0.0.1:0",
+        "--database-url",
+        url.as_str(),
+    ];
+    let mut first = Serving::start(dir.path(), &serve, &[]);
+    first.wait_serving();
+    first.stop();
+    let file = dir.path().join("site.db.secret");
+    let kept = dir.path().join("kept.secret");
+    std::fs::rename(&file, &kept).unwrap();
+
+    kantlijn(dir.path(), &serve, &[], "")
+        .refused(1, &["site.db.secret is missing", "put the file back"]);
+    assert!(!file.exists(), "no new secret was made");
+    std::fs::write(&file, format!("{}\n", "x".repeat(40))).unwrap();
+    std::fs::set_permissions(&file, std::os::unix::fs::PermissionsExt::from_mode(0o600)).unwrap();
+    kantlijn(dir.path(), &serve, &[], "")
+        .refused(1, &["not the site secret the database was used with"]);
+    let other = "y".repeat(40);
+    kantlijn(
+        dir.path(),
+        &[&serve[..], &["--secret", other.as_str()]].concat(),
+        &[],
+        "",
+    )
+    .refused(1, &["not the site secret the database was used with"]);
+
+    std::fs::rename(&kept, &file).unwrap();
+    let mut again = Serving::start(dir.path(), &serve, &[]);
+    again.wait_serving();
+    again.stop();
 }
 
 /// PostgreSQL has no file to put a generated secret beside: the operator says where.

@@ -723,6 +723,23 @@ impl Server {
         crate::net::request(&self.addr, method, path, headers, body)
     }
 
+    /// Opens the login page as a new browser would: its CSRF cookie (`name=value`, for a
+    /// `Cookie` header) and the form's token.
+    pub fn login_page(&self) -> (String, String) {
+        let (_, login) = self.request("GET", "/beheer/inloggen", &[], &[]);
+        let cookie = login
+            .lines()
+            .find_map(|l| {
+                l.strip_prefix("set-cookie: ")
+                    .or_else(|| l.strip_prefix("Set-Cookie: "))
+            })
+            .and_then(|c| c.split(';').next())
+            .unwrap()
+            .to_owned();
+        let csrf = hidden_value(&login, "csrf_token").unwrap();
+        (cookie, csrf)
+    }
+
     /// Asks the server to stop, as `kill` or a service manager would.
     pub fn terminate(&self) {
         let status = Command::new("kill")

@@ -102,7 +102,7 @@ impl MaybeToken {
         let token = header
             .to_str()
             .ok()
-            .and_then(|value| value.strip_prefix("Bearer "))
+            .and_then(security::bearer_token)
             .ok_or(AppError::LoginRequired)?;
         let bearer = Bearer {
             token: token.to_owned(),
