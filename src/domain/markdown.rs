@@ -104,14 +104,18 @@ fn strict_url(value: &str, allow_relative: bool) -> bool {
     allow_relative && !scheme_like && !compact.starts_with("//") && !compact.starts_with("\\")
 }
 
+/// The attributes that hold a URL. ammonia checks the scheme of `href` and `src` only,
+/// yet `Builder::empty()` keeps its default `cite` on `blockquote` and `del`.
+fn is_url_attribute(attribute: &str) -> bool {
+    matches!(attribute, "href" | "src" | "cite")
+}
+
 fn article_urls<'u>(_element: &str, attribute: &str, value: &'u str) -> Option<Cow<'u, str>> {
-    (!matches!(attribute, "href" | "src") || strict_url(value, true))
-        .then_some(Cow::Borrowed(value))
+    (!is_url_attribute(attribute) || strict_url(value, true)).then_some(Cow::Borrowed(value))
 }
 
 fn reaction_urls<'u>(_element: &str, attribute: &str, value: &'u str) -> Option<Cow<'u, str>> {
-    (!matches!(attribute, "href" | "src") || strict_url(value, false))
-        .then_some(Cow::Borrowed(value))
+    (!is_url_attribute(attribute) || strict_url(value, false)).then_some(Cow::Borrowed(value))
 }
 
 static ARTICLE_CLEANER: LazyLock<Builder<'static>> = LazyLock::new(|| {
@@ -327,6 +331,25 @@ mod tests {
         assert!(!html.contains("https:/beheer"), "{html}");
         assert!(!html.contains("evil.example"), "{html}");
         assert!(html.contains(r#"href="https://example.nl""#), "{html}");
+    }
+
+    /// Found by the `markdown` fuzz target: ammonia checks the scheme of `href` and `src`
+    /// only, and `Builder::empty()` keeps its default `cite` on `blockquote` and `del`.
+    #[test]
+    fn article_cite_is_held_to_the_link_rules() {
+        for input in [
+            "<blockquote cite=\"javascript:alert(1)\">x</blockquote>",
+            "<del cite=\"htups://example.nl\">x</del>",
+            "<blockquote cite=\"https:/beheer\">x</blockquote>",
+        ] {
+            let html = render_article(input).into_inner();
+            assert!(!html.contains("cite="), "{input:?} gave {html:?}");
+        }
+        let kept = render_article("<blockquote cite=\"https://example.nl/bron\">x</blockquote>");
+        assert!(
+            kept.as_str().contains(r#"cite="https://example.nl/bron""#),
+            "{kept:?}"
+        );
     }
 
     #[test]
