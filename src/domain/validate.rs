@@ -107,6 +107,11 @@ fn has_stray_control_chars(value: &str) -> bool {
         .any(|c| c.is_control() && !matches!(c, '\n' | '\r' | '\t'))
 }
 
+/// Line breaks as `\n` only: `\r\n` and a lone `\r` are both line endings to Markdown.
+fn unix_line_breaks(value: &str) -> String {
+    value.replace("\r\n", "\n").replace('\r', "\n")
+}
+
 const STRAY_CONTROL: FieldMessage = FieldMessage::new(
     "control_character",
     "De tekst bevat een onzichtbaar stuurteken dat we niet kunnen opslaan. Haal het weg en probeer het opnieuw.",
@@ -295,7 +300,7 @@ impl ArticleBody {
         } else if count > 50_000 {
             Err(ARTICLE_BODY_TOO_LONG)
         } else {
-            Ok(Self(value.replace("\r\n", "\n")))
+            Ok(Self(unix_line_breaks(value)))
         }
     }
 }
@@ -500,7 +505,7 @@ impl CommentBody {
         if has_stray_control_chars(value) {
             return Err(STRAY_CONTROL);
         }
-        let value = value.replace("\r\n", "\n");
+        let value = unix_line_breaks(value);
         let count = value.trim().chars().count();
         if count == 0 {
             Err(COMMENT_EMPTY)
@@ -706,6 +711,18 @@ mod tests {
                 "{bad:?} should be rejected"
             );
         }
+    }
+
+    /// Found by the `forms` fuzz target: `\r\r\n` (a blank line to Markdown) became
+    /// `\r\n` (a single line break), which a second parse changed again.
+    #[test]
+    fn bodies_keep_every_line_break_and_parse_to_themselves() {
+        let comment = CommentBody::parse("a\r\r\nb\rc").unwrap();
+        assert_eq!(comment.as_ref(), "a\n\nb\nc");
+        assert_eq!(CommentBody::parse(comment.as_ref()), Ok(comment));
+        let article = ArticleBody::parse("a\r\r\nb\rc").unwrap();
+        assert_eq!(article.as_ref(), "a\n\nb\nc");
+        assert_eq!(ArticleBody::parse(article.as_ref()), Ok(article));
     }
 
     /// Found by the `forms` fuzz target: percent-encoding makes the stored URL longer
