@@ -84,7 +84,8 @@ const REACTION_TAGS: &[&str] = &[
 
 /// Keeps a URL attribute only when it is absolute with `//` after http(s), a mailto, or
 /// (for articles) a plain same-site path. `Url::parse` reads `https:/x` as absolute,
-/// but a browser reads it as a path on this site; those are dropped.
+/// but a browser reads it as a path on this site; those are dropped. A browser also
+/// reads `\` as `/`, so `/\host` is the other site `//host`.
 fn strict_url(value: &str, allow_relative: bool) -> bool {
     let compact: String = value
         .chars()
@@ -101,7 +102,8 @@ fn strict_url(value: &str, allow_relative: bool) -> bool {
         .split(['/', '?', '#'])
         .next()
         .is_some_and(|head| head.contains(':'));
-    allow_relative && !scheme_like && !compact.starts_with("//") && !compact.starts_with("\\")
+    let other_site = ["//", "/\\", "\\"].iter().any(|p| compact.starts_with(p));
+    allow_relative && !scheme_like && !other_site
 }
 
 /// The attributes that hold a URL. ammonia checks the scheme of `href` and `src` only,
@@ -350,6 +352,21 @@ mod tests {
             kept.as_str().contains(r#"cite="https://example.nl/bron""#),
             "{kept:?}"
         );
+    }
+
+    /// Found while writing the `markdown` fuzz target's URL check, which fails on it: a
+    /// browser reads `\` in a URL as `/`, so `/\evil.example` leads to another site.
+    #[test]
+    fn article_urls_drop_paths_a_browser_reads_as_another_site() {
+        for input in [
+            "<a href=\"/\\evil.example/x\">x</a>",
+            "<img src=\"/\\evil.example/p.png\">",
+            "<a href=\"\\/evil.example/x\">x</a>",
+            "<a href=\"\\\\evil.example/x\">x</a>",
+        ] {
+            let html = render_article(input).into_inner();
+            assert!(!html.contains("evil.example"), "{input:?} gave {html:?}");
+        }
     }
 
     #[test]
