@@ -84,7 +84,8 @@ const REACTION_TAGS: &[&str] = &[
 
 /// Keeps a URL attribute only when it is absolute with `//` after http(s), a mailto, or
 /// (for articles) a plain same-site path. `Url::parse` reads `https:/x` as absolute,
-/// but a browser reads it as a path on this site; those are dropped.
+/// but a browser reads it as a path on this site; those are dropped. A browser also
+/// reads `\` as `/`, so `/\host` is the other site `//host`.
 fn strict_url(value: &str, allow_relative: bool) -> bool {
     let compact: String = value
         .chars()
@@ -101,17 +102,22 @@ fn strict_url(value: &str, allow_relative: bool) -> bool {
         .split(['/', '?', '#'])
         .next()
         .is_some_and(|head| head.contains(':'));
-    allow_relative && !scheme_like && !compact.starts_with("//") && !compact.starts_with("\\")
+    let other_site = ["//", "/\\", "\\"].iter().any(|p| compact.starts_with(p));
+    allow_relative && !scheme_like && !other_site
+}
+
+/// The attributes that hold a URL. ammonia checks the scheme of `href` and `src` only,
+/// yet `Builder::empty()` keeps its default `cite` on `blockquote` and `del`.
+fn is_url_attribute(attribute: &str) -> bool {
+    matches!(attribute, "href" | "src" | "cite")
 }
 
 fn article_urls<'u>(_element: &str, attribute: &str, value: &'u str) -> Option<Cow<'u, str>> {
-    (!matches!(attribute, "href" | "src") || strict_url(value, true))
-        .then_some(Cow::Borrowed(value))
+    (!is_url_attribute(attribute) || strict_url(value, true)).then_some(Cow::Borrowed(value))
 }
 
 fn reaction_urls<'u>(_element: &str, attribute: &str, value: &'u str) -> Option<Cow<'u, str>> {
-    (!matches!(attribute, "href" | "src") || strict_url(value, false))
-        .then_some(Cow::Borrowed(value))
+    (!is_url_attribute(attribute) || strict_url(value, false)).then_some(Cow::Borrowed(value))
 }
 
 static ARTICLE_CLEANER: LazyLock<Builder<'static>> = LazyLock::new(|| {
@@ -420,6 +426,40 @@ mod tests {
         assert!(!html.contains("https:/beheer"), "{html}");
         assert!(!html.contains("evil.example"), "{html}");
         assert!(html.contains(r#"href="https://example.nl""#), "{html}");
+    }
+
+    /// Found by the `markdown` fuzz target: ammonia checks the scheme of `href` and `src`
+    /// only, and `Builder::empty()` keeps its default `cite` on `blockquote` and `del`.
+    #[test]
+    fn article_cite_is_held_to_the_link_rules() {
+        for input in [
+            "<blockquote cite=\"javascript:alert(1)\">x</blockquote>",
+            "<del cite=\"htups://example.nl\">x</del>",
+            "<blockquote cite=\"https:/beheer\">x</blockquote>",
+        ] {
+            let html = render_article(input).into_inner();
+            assert!(!html.contains("cite="), "{input:?} gave {html:?}");
+        }
+        let kept = render_article("<blockquote cite=\"https://example.nl/bron\">x</blockquote>");
+        assert!(
+            kept.as_str().contains(r#"cite="https://example.nl/bron""#),
+            "{kept:?}"
+        );
+    }
+
+    /// Found while writing the `markdown` fuzz target's URL check, which fails on it: a
+    /// browser reads `\` in a URL as `/`, so `/\evil.example` leads to another site.
+    #[test]
+    fn article_urls_drop_paths_a_browser_reads_as_another_site() {
+        for input in [
+            "<a href=\"/\\evil.example/x\">x</a>",
+            "<img src=\"/\\evil.example/p.png\">",
+            "<a href=\"\\/evil.example/x\">x</a>",
+            "<a href=\"\\\\evil.example/x\">x</a>",
+        ] {
+            let html = render_article(input).into_inner();
+            assert!(!html.contains("evil.example"), "{input:?} gave {html:?}");
+        }
     }
 
     #[test]

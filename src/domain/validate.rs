@@ -235,6 +235,11 @@ macro_rules! host_label {
 /// A text with something besides white space in it.
 const NOT_BLANK_TEXT: &str = concat!("^", text_char!(), "*", visible!(), text_char!(), "*$");
 
+/// Line breaks as `\n` only: `\r\n` and a lone `\r` are both line endings to Markdown.
+fn unix_line_breaks(value: &str) -> String {
+    value.replace("\r\n", "\n").replace('\r', "\n")
+}
+
 const STRAY_CONTROL: FieldMessage = FieldMessage::new(
     "control_character",
     "De tekst bevat een onzichtbaar stuurteken dat we niet kunnen opslaan. Haal het weg en probeer het opnieuw.",
@@ -447,7 +452,7 @@ impl ArticleBody {
         } else if value.chars().count() > Self::MAX_CHARS {
             Err(ARTICLE_BODY_TOO_LONG)
         } else {
-            Ok(Self(value.replace("\r\n", "\n")))
+            Ok(Self(unix_line_breaks(value)))
         }
     }
 }
@@ -616,6 +621,8 @@ impl Email {
             return Err(MESSAGE);
         }
         let (local, domain) = value.rsplit_once('@').ok_or(MESSAGE)?;
+        // Checked as stored: lowercasing can lengthen the domain ("İ" becomes two).
+        let domain = domain.to_lowercase();
         // Any non-ASCII character may stand in a label: internationalised names hold
         // marks and signs that `is_alphanumeric` would refuse.
         let domain_ok = domain.contains('.')
@@ -629,8 +636,9 @@ impl Email {
             && local.chars().count() <= 64
             && !local.contains('@')
             && !local.contains(['<', '>', '"', '(', ')', ',', ';', ':', '\\', '[', ']']);
-        if domain_ok && local_ok {
-            Ok(Self(format!("{local}@{}", domain.to_lowercase())))
+        let email = format!("{local}@{domain}");
+        if domain_ok && local_ok && email.chars().count() <= 254 {
+            Ok(Self(email))
         } else {
             Err(MESSAGE)
         }
@@ -681,6 +689,8 @@ impl WebUrl {
         any_space!(),
         "]*$"
     );
+    /// The most characters stored (the column's size), counted as stored: percent-encoded.
+    pub const MAX_LEN: usize = 2048;
 
     /// An empty field is no URL at all (`Ok(None)`).
     pub fn parse_optional(value: &str) -> Result<Option<Self>, FieldMessage> {
@@ -702,7 +712,8 @@ impl WebUrl {
         let ok = matches!(url.scheme(), "http" | "https")
             && url.host_str().is_some_and(|h| !h.is_empty())
             && url.username().is_empty()
-            && url.password().is_none();
+            && url.password().is_none()
+            && url.as_str().len() <= Self::MAX_LEN;
         if ok {
             Ok(Some(Self(url.to_string())))
         } else {
@@ -726,7 +737,7 @@ impl CommentBody {
         if has_stray_control_chars(value) {
             return Err(STRAY_CONTROL);
         }
-        let value = value.replace("\r\n", "\n");
+        let value = unix_line_breaks(value);
         let count = value.trim().chars().count();
         if count == 0 {
             Err(COMMENT_EMPTY)
@@ -909,6 +920,24 @@ mod tests {
         }
     }
 
+    /// Found while writing the `forms` fuzz target, which fails on it: `İ` passes the
+    /// domain check but lowercases to `i` and a combining dot, which does not; `Ⱥ` grows
+    /// from two bytes to three when lowercased.
+    #[test]
+    fn email_is_checked_as_stored() {
+        let grows = format!("a@{}.nl", "İ".repeat(126));
+        assert!(grows.chars().count() <= 254);
+        assert!(
+            Email::parse(&grows).is_err(),
+            "257 characters once lowercased"
+        );
+        let dotted = Email::parse("a@İx.nl").unwrap();
+        assert_eq!(Email::parse(dotted.as_ref()), Ok(dotted));
+        let kept = Email::parse("Lien@Café.NL").unwrap();
+        assert_eq!(kept.as_ref(), "Lien@café.nl");
+        assert_eq!(Email::parse(kept.as_ref()), Ok(kept));
+    }
+
     #[test]
     fn web_url_allows_only_http_and_https() {
         assert_eq!(WebUrl::parse_optional("  "), Ok(None));
@@ -932,6 +961,36 @@ mod tests {
                 "{bad:?} should be rejected"
             );
         }
+    }
+
+    /// Found by the `forms` fuzz target: `\r\r\n` (a blank line to Markdown) became
+    /// `\r\n` (a single line break), which a second parse changed again.
+    #[test]
+    fn bodies_keep_every_line_break_and_parse_to_themselves() {
+        let comment = CommentBody::parse("a\r\r\nb\rc").unwrap();
+        assert_eq!(comment.as_ref(), "a\n\nb\nc");
+        assert_eq!(CommentBody::parse(comment.as_ref()), Ok(comment));
+        let article = ArticleBody::parse("a\r\r\nb\rc").unwrap();
+        assert_eq!(article.as_ref(), "a\n\nb\nc");
+        assert_eq!(ArticleBody::parse(article.as_ref()), Ok(article));
+    }
+
+    /// Found by the `forms` fuzz target: percent-encoding makes the stored URL longer
+    /// than what was typed, past the 2048 characters the column holds.
+    #[test]
+    fn web_url_is_capped_as_stored() {
+        let typed = format!("https://example.nl/{}", "é".repeat(1000));
+        assert!(typed.len() <= WebUrl::MAX_LEN);
+        assert!(WebUrl::parse_optional(&typed).is_err());
+        let longest = format!("https://example.nl/{}", "a".repeat(WebUrl::MAX_LEN - 19));
+        assert_eq!(
+            WebUrl::parse_optional(&longest)
+                .unwrap()
+                .unwrap()
+                .as_ref()
+                .len(),
+            WebUrl::MAX_LEN
+        );
     }
 
     #[test]
