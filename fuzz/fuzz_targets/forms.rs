@@ -353,26 +353,26 @@ fn check_json(data: &[u8]) {
     if let Ok(comment) = NewComment::parse_from_json(Some(value.clone())) {
         // As `web::api::comments` turns the request into a reaction.
         check_comment(RawComment {
-            author_name: &comment.author_name,
-            author_email: &comment.author_email,
-            author_url: comment.author_url.as_deref().unwrap_or(""),
-            body: &comment.body,
+            author_name: &comment.author_name.0,
+            author_email: &comment.author_email.0,
+            author_url: comment.author_url.as_ref().map_or("", |u| u.0.as_str()),
+            body: &comment.body.0,
             parent_id: Ok(comment.parent_id),
         });
     }
     if let Ok(article) = ArticleInput::parse_from_json(Some(value.clone())) {
         // As `web::api::articles` reads a new article.
         check_article(Draft {
-            title: &article.title,
-            slug: article.slug.as_deref().unwrap_or(""),
-            summary: article.summary.as_deref().unwrap_or(""),
-            body: &article.body,
+            title: &article.title.0,
+            slug: article.slug.as_ref().map_or("", |s| s.0.as_str()),
+            summary: article.summary.as_ref().map_or("", |s| s.0.as_str()),
+            body: &article.body.0,
             status: Ok(article.status.into()),
             reactions_open: article.reactions_open.unwrap_or(true),
         });
     }
     if let Ok(request) = ModerationRequest::parse_from_json(Some(value)) {
-        let reason = request.reason.as_deref().unwrap_or("");
+        let reason = request.reason.as_ref().map_or("", |r| r.0.as_str());
         if let Ok(Some(kept)) = ModerationReason::parse_optional(reason) {
             assert!(chars(&kept) <= ModerationReason::MAX_CHARS);
         }
