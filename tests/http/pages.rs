@@ -282,3 +282,33 @@ db_test! {
         changed.assert_status(StatusCode::OK);
     }
 }
+
+db_test! {
+    /// WCAG 2.5.3 (label in name): a voice-control user says what they see. The permalink
+    /// of a reaction shows its time ("zojuist"); its accessible name starts with that
+    /// text, and no link or button on the page has an `aria-label` that leaves out the
+    /// text it shows.
+    async fn links_are_named_by_what_they_show(app) {
+        let slug = app.published_article("Zichtbare namen").await;
+        let id = app.approved_comment(&slug, &[]).await;
+        let page = app.other_browser().get(&format!("/artikelen/{slug}")).await;
+        let html = scraper::Html::parse_document(&page.body);
+        let text_of = |element: scraper::ElementRef| -> String {
+            element.text().collect::<String>().split_whitespace().collect::<Vec<_>>().join(" ")
+        };
+        let permalink = scraper::Selector::parse(&format!("#reactie-{id} a.permalink")).unwrap();
+        let link = html.select(&permalink).next().expect("a permalink");
+        let name = text_of(link);
+        let time = scraper::Selector::parse("time").unwrap();
+        let shown = text_of(link.select(&time).next().unwrap());
+        assert!(name.starts_with(&shown) && name.contains("link naar deze reactie"), "{name:?}");
+        assert!(link.value().attr("aria-label").is_none());
+
+        let labelled = scraper::Selector::parse("a[aria-label], button[aria-label]").unwrap();
+        for element in html.select(&labelled) {
+            let label = element.value().attr("aria-label").unwrap().to_lowercase();
+            let visible = text_of(element).to_lowercase();
+            assert!(label.contains(&visible), "aria-label {label:?} leaves out {visible:?}");
+        }
+    }
+}
