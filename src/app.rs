@@ -244,6 +244,7 @@ fn table() -> Table {
             web::api::allow::with_allow(api.into_endpoint(), allowed),
         )
         .at("/static/*path", page("static"), get(web::static_file))
+        .at("/favicon.ico", page("static"), get(web::favicon))
 }
 
 /// The routes and, for the middleware, the class of each.
@@ -385,6 +386,7 @@ mod tests {
             ("/api/v1/articles", "api", Surface::Api),
             ("/api/v1/bestaat/niet", "api", Surface::Api),
             ("/static/kantlijn.css", "static", Surface::Page),
+            ("/favicon.ico", "static", Surface::Page),
             ("/feed.xml", "feed", Surface::Page),
             ("/bestaat/niet/echt", "other", Surface::Page),
             ("/api", "other", Surface::Page),

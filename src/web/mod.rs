@@ -30,7 +30,18 @@ pub struct Assets;
 /// Serves an embedded static file with an ETag, answering 304 when it matches.
 #[handler]
 pub fn static_file(Path(path): Path<String>, req: &Request) -> AppResult<Response> {
-    let file = Assets::get(&path).ok_or(AppError::NotFound)?;
+    asset(&path, req)
+}
+
+/// `/favicon.ico` for the clients that ask there instead of reading the page's icon link
+/// (Chromium on pages without one, feed readers): the site's SVG icon.
+#[handler]
+pub fn favicon(req: &Request) -> AppResult<Response> {
+    asset("favicon.svg", req)
+}
+
+fn asset(path: &str, req: &Request) -> AppResult<Response> {
+    let file = Assets::get(path).ok_or(AppError::NotFound)?;
     let etag = format!("\"{}\"", hex::encode(file.metadata.sha256_hash()));
     let cache = "public, max-age=3600";
     if req.header(header::IF_NONE_MATCH) == Some(etag.as_str()) {

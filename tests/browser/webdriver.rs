@@ -2,6 +2,7 @@
 //! open a page, find elements by XPath, click, type, read text, run a script.
 
 use std::{
+    cell::Cell,
     io::{Read, Write},
     net::{TcpListener, TcpStream},
     path::Path,
@@ -15,15 +16,30 @@ const ELEMENT: &str = "element-6066-11e4-a52e-4f735466cecf";
 const PATIENCE: Duration = Duration::from_secs(20);
 
 pub struct Browser {
+    /// The screen the pages are shown on: width, height (CSS pixels), a phone's or not.
+    screen: Cell<(u32, u32, bool)>,
     driver: Child,
     port: u16,
     session: String,
     _profile: tempfile::TempDir,
 }
 
+/// Whether the pages' own scripts run: a reader may have switched JavaScript off.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Scripts {
+    On,
+    Off,
+}
+
 impl Browser {
     /// Headless Chromium, or `None` (with a note) when it is not installed.
     pub fn start() -> Option<Self> {
+        Self::start_with(Scripts::On)
+    }
+
+    /// Headless Chromium with the page's JavaScript on or off (WebDriver's own scripts
+    /// still run), or `None` when it is not installed.
+    pub fn start_with(scripts: Scripts) -> Option<Self> {
         let chromium = ["/usr/bin/chromium", "/usr/bin/chromium-browser"]
             .into_iter()
             .find(|p| Path::new(p).exists());
@@ -52,6 +68,7 @@ impl Browser {
             .expect("chromedriver starts");
         let profile = tempfile::tempdir().unwrap();
         let mut browser = Self {
+            screen: Cell::new((1280, 2000, false)),
             driver,
             port,
             session: String::new(),
@@ -65,9 +82,13 @@ impl Browser {
             assert!(Instant::now() < deadline, "chromedriver did not come up");
             std::thread::sleep(Duration::from_millis(100));
         }
+        // 2 is "block" in Chromium's content settings.
+        let javascript = if scripts == Scripts::On { 1 } else { 2 };
         let capabilities = json!({ "capabilities": { "alwaysMatch": {
             "browserName": "chrome",
+            "goog:loggingPrefs": { "browser": "ALL" },
             "goog:chromeOptions": {
+                "prefs": { "profile.managed_default_content_settings.javascript": javascript },
                 "binary": chromium,
                 "args": [
                     "--headless", "--no-sandbox", "--disable-gpu", "--no-first-run",
@@ -147,6 +168,123 @@ impl Browser {
             Some(json!({ "script": script, "args": [] })),
         );
         value.as_str().unwrap_or_default().to_owned()
+    }
+
+    /// Runs `script` (a function body; `arguments` holds `args`) in the page; its result.
+    pub fn run(&self, script: &str, args: Value) -> Value {
+        self.session_call(
+            "POST",
+            "/execute/sync",
+            Some(json!({ "script": script, "args": args })),
+        )
+    }
+
+    /// Waits until `expression` is truthy in the page; panics with `what` otherwise.
+    pub fn wait_until(&self, expression: &str, what: &str) {
+        let deadline = Instant::now() + PATIENCE;
+        while self.run(&format!("return !!({expression});"), json!([])) != json!(true) {
+            assert!(Instant::now() < deadline, "waited in vain: {what}");
+            std::thread::sleep(Duration::from_millis(50));
+        }
+    }
+
+    /// The page's address, without the origin.
+    pub fn path(&self) -> String {
+        self.run(
+            "return location.pathname + location.search + location.hash;",
+            json!([]),
+        )
+        .as_str()
+        .unwrap_or_default()
+        .to_owned()
+    }
+
+    pub fn count(&self, xpath: &str) -> usize {
+        self.session_call(
+            "POST",
+            "/elements",
+            Some(json!({ "using": "xpath", "value": xpath })),
+        )
+        .as_array()
+        .map_or(0, Vec::len)
+    }
+
+    /// A Chrome DevTools Protocol command, through ChromeDriver.
+    pub fn devtools(&self, command: &str, params: Value) -> Value {
+        self.session_call(
+            "POST",
+            "/goog/cdp/execute",
+            Some(json!({ "cmd": command, "params": params })),
+        )
+    }
+
+    /// Shows pages as a screen of `width` CSS pixels would (a phone's when `mobile`).
+    pub fn viewport(&self, width: u32, height: u32, mobile: bool) {
+        self.screen.set((width, height, mobile));
+        self.devtools(
+            "Emulation.setDeviceMetricsOverride",
+            json!({ "width": width, "height": height, "deviceScaleFactor": 1, "mobile": mobile }),
+        );
+    }
+
+    /// `prefers-color-scheme: dark` or `light`, as the reader's system would say.
+    pub fn color_scheme(&self, scheme: &str) {
+        self.devtools(
+            "Emulation.setEmulatedMedia",
+            json!({ "features": [{ "name": "prefers-color-scheme", "value": scheme }] }),
+        );
+    }
+
+    /// The console messages since the last call (errors, CSP violations, warnings) as
+    /// "LEVEL message" lines.
+    pub fn console(&self) -> Vec<String> {
+        let entries = self.session_call("POST", "/se/log", Some(json!({ "type": "browser" })));
+        entries
+            .as_array()
+            .into_iter()
+            .flatten()
+            .map(|e| format!("{} {}", e["level"].as_str().unwrap_or("?"), e["message"]))
+            .collect()
+    }
+
+    /// A PNG of the whole page at `path`, taken on a screen as tall as the page (so what
+    /// sticks to the screen's bottom is shown at the page's).
+    pub fn screenshot(&self, path: &Path) {
+        let (width, height, mobile) = self.screen.get();
+        let page = self.run("return document.documentElement.scrollHeight;", json!([]));
+        let page = page
+            .as_u64()
+            .and_then(|h| u32::try_from(h).ok())
+            .unwrap_or(height);
+        self.viewport(width, page.max(height), mobile);
+        self.capture(path, json!({ "format": "png" }));
+        self.viewport(width, height, mobile);
+    }
+
+    /// A PNG of the element `selector` (CSS) finds, with a little room around it.
+    pub fn screenshot_of(&self, selector: &str, path: &Path) {
+        let clip = self.run(
+            "const box = document.querySelector(arguments[0]).getBoundingClientRect();
+             const room = 8;
+             return { x: Math.max(0, box.left + scrollX - room), y: Math.max(0, box.top + scrollY - room),
+                      width: box.width + 2 * room, height: box.height + 2 * room, scale: 1 };",
+            json!([selector]),
+        );
+        self.capture(
+            path,
+            json!({ "format": "png", "captureBeyondViewport": true, "clip": clip }),
+        );
+    }
+
+    fn capture(&self, path: &Path, params: Value) {
+        let shot = self.devtools("Page.captureScreenshot", params);
+        let png = base64::Engine::decode(
+            &base64::engine::general_purpose::STANDARD,
+            shot["data"].as_str().unwrap(),
+        )
+        .unwrap();
+        std::fs::create_dir_all(path.parent().unwrap()).unwrap();
+        std::fs::write(path, png).unwrap();
     }
 
     fn find(&self, xpath: &str) -> Option<String> {

@@ -166,6 +166,13 @@ db_test! {
         app.get("/static/kantlijn.js").await.assert_status(StatusCode::OK);
         app.get("/static/bestaat-niet.css").await.assert_status(StatusCode::NOT_FOUND);
         app.get("/static/../Cargo.toml").await.assert_status(StatusCode::NOT_FOUND);
+        // The icon the pages link to, and where browsers look without a link.
+        app.get("/").await.assert_contains(r#"<link rel="icon" href="/static/favicon.svg""#);
+        for path in ["/static/favicon.svg", "/favicon.ico"] {
+            let icon = app.get(path).await;
+            icon.assert_status(StatusCode::OK);
+            assert_eq!(icon.header("content-type"), "image/svg+xml", "{path}");
+        }
     }
 }
 
