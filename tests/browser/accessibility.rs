@@ -59,6 +59,23 @@ fn check_pages(browser: &Browser, site: &Site, pages: &[(&str, String)]) -> Vec<
                 browser.goto(&url);
                 browser.wait_until("document.readyState === 'complete'", "the page to load");
                 let where_ = format!("{name} ({path}), {width} px, {scheme}");
+                let dark = browser.run(
+                    "return matchMedia('(prefers-color-scheme: dark)').matches;",
+                    json!([]),
+                );
+                assert_eq!(
+                    dark,
+                    json!(scheme == "dark"),
+                    "{where_}: not in that scheme"
+                );
+                // A phone's window grows to hold a page wider than its screen.
+                let shown = browser.run("return innerWidth;", json!([]));
+                if shown != json!(width) {
+                    let culprits = sideways(browser, width);
+                    problems.push(format!(
+                        "{where_}: the page is {shown} px wide: {culprits:?}"
+                    ));
+                }
                 for violation in serious_violations(browser) {
                     problems.push(format!("{where_}: {violation}"));
                 }
@@ -201,8 +218,16 @@ fn no_public_page_scrolls_sideways_on_a_phone() {
 fn sideways(browser: &Browser, width: u32) -> Option<Value> {
     let overflow = browser.run(
         "const width = arguments[0];
+         const scrolls = e => ['auto', 'scroll', 'hidden', 'clip'].includes(getComputedStyle(e).overflowX);
+         // What a scrolling box holds does not widen the page, unless it is positioned
+         // against something outside that box.
+         const contained = e => {
+           if (['absolute', 'fixed'].includes(getComputedStyle(e).position)) return false;
+           for (let p = e.parentElement; p; p = p.parentElement) if (scrolls(p)) return true;
+           return false;
+         };
          const culprits = [...document.querySelectorAll('body *')]
-           .filter(e => e.getBoundingClientRect().right > width + 0.5)
+           .filter(e => e.getBoundingClientRect().right > width + 0.5 && !contained(e))
            .slice(0, 5)
            .map(e => e.tagName.toLowerCase() + (e.id ? '#' + e.id : '') +
                      (e.className ? '.' + String(e.className).replace(/ /g, '.') : ''));
