@@ -31,7 +31,7 @@ use crate::{
         auth::Viewer,
         middleware::{
             client_ip::ClientIp,
-            rate_limit::{PreviewRequested, RetryAfter, Throttled},
+            rate_limit::{FormLimit, RetryAfter},
         },
         public::{self, ArticleContext, PageWanted},
         render_with_status, see_other,
@@ -150,8 +150,7 @@ pub async fn create(
     cookies: &CookieJar,
     client: ClientIp,
     Path(slug): Path<String>,
-    throttled: Option<Data<&Throttled>>,
-    previewing: Option<Data<&PreviewRequested>>,
+    limit: FormLimit,
     HtmlForm(form): HtmlForm<ReactionForm>,
 ) -> AppResult<Response> {
     let article = store::articles::find_readable(state.db.read(), &slug, viewer.staff.is_some())
@@ -165,8 +164,8 @@ pub async fn create(
         own: &own,
         form: &form,
     };
-    let throttled = throttled.map(|Data(Throttled(RetryAfter(seconds)))| *seconds);
-    if previewing.is_some() {
+    let throttled = limit.throttled.map(|RetryAfter(seconds)| seconds);
+    if limit.preview {
         return again.preview(throttled).await;
     }
     if let Some(seconds) = throttled {

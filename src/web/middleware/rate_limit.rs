@@ -15,7 +15,9 @@ use governor::{
     DefaultKeyedRateLimiter, Quota as GovernorQuota, RateLimiter,
     clock::{Clock, DefaultClock},
 };
-use poem::{Endpoint, IntoResponse, Request, Response, Result, http::Method};
+use poem::{
+    Endpoint, FromRequest, IntoResponse, Request, RequestBody, Response, Result, http::Method,
+};
 
 pub use crate::domain::limits::{Action, Mode, Quota, Quotas};
 use crate::{
@@ -46,7 +48,24 @@ pub struct Throttled(pub RetryAfter);
 /// preview, so its handler must show one and store nothing. Decided here, once, so the
 /// limit it was counted under and what the handler does can never disagree.
 #[derive(Clone, Copy, Debug)]
-pub struct PreviewRequested;
+struct PreviewRequested;
+
+/// What the limiter left for a form handler that answers itself: whether the request is
+/// over quota, and whether it was counted as a preview (see [`app::RouteClass`]).
+#[derive(Clone, Copy, Debug, Default)]
+pub struct FormLimit {
+    pub throttled: Option<RetryAfter>,
+    pub preview: bool,
+}
+
+impl<'a> FromRequest<'a> for FormLimit {
+    async fn from_request(req: &'a Request, _body: &mut RequestBody) -> Result<Self> {
+        Ok(Self {
+            throttled: req.extensions().get::<Throttled>().map(|t| t.0),
+            preview: req.extensions().get::<PreviewRequested>().is_some(),
+        })
+    }
+}
 
 /// One keyed limiter per quota, plus refunds for requests that ended in a server error.
 struct Keyed<K: Hash + Eq + Clone> {
