@@ -80,7 +80,11 @@ pub struct RouteClass {
     pub surface: Surface,
     /// The rate limit a POST to this route falls under (other methods: `Other`).
     pub post_limit: Action,
-    /// Staff data: answered with `Cache-Control: no-store`.
+    /// A POST whose form carries this field asks for a preview of what it would store:
+    /// it counts as `Action::Preview`, and its handler stores nothing.
+    pub preview_field: Option<&'static str>,
+    /// Staff data, or an answer made for one reader alone: answered with
+    /// `Cache-Control: no-store`.
     pub private: bool,
 }
 
@@ -90,6 +94,7 @@ impl RouteClass {
             label,
             surface: Surface::Page,
             post_limit: Action::Other,
+            preview_field: None,
             private: false,
         }
     }
@@ -99,12 +104,20 @@ impl RouteClass {
             label: "api",
             surface: Surface::Api,
             post_limit: Action::Other,
+            preview_field: None,
             private: false,
         }
     }
 
     const fn limited(self, post_limit: Action) -> Self {
         Self { post_limit, ..self }
+    }
+
+    const fn previewed_by(self, field: &'static str) -> Self {
+        Self {
+            preview_field: Some(field),
+            ..self
+        }
     }
 
     const fn private(self) -> Self {
@@ -114,12 +127,16 @@ impl RouteClass {
         }
     }
 
-    /// The rate limit of a request to this route.
-    pub fn limit(self, method: &Method) -> Action {
-        if method == Method::POST {
-            self.post_limit
-        } else {
-            Action::Other
+    /// The rate limit of a request to this route; `previewing` when its form carries
+    /// the route's [`RouteClass::preview_field`].
+    pub fn limit(self, method: &Method, previewing: bool) -> Action {
+        match (
+            method == Method::POST,
+            previewing && self.preview_field.is_some(),
+        ) {
+            (true, true) => Action::Preview,
+            (true, false) => self.post_limit,
+            (false, _) => Action::Other,
         }
     }
 }
@@ -140,8 +157,15 @@ fn table() -> Table {
         .at("/artikelen/:slug", page("article"), get(public::show))
         .at(
             "/artikelen/:slug/reacties",
-            page("reaction").limited(Action::Reaction),
+            page("reaction")
+                .limited(Action::Reaction)
+                .previewed_by(reactions::PREVIEW_FIELD),
             post(reactions::create),
+        )
+        .at(
+            "/artikelen/:slug/voorbeeld",
+            page("preview").limited(Action::Preview).private(),
+            post(reactions::preview),
         )
         .at(
             "/artikelen/:slug/reacties/:id/bewerken",
@@ -375,6 +399,7 @@ mod tests {
             ("/", "home", Surface::Page),
             ("/artikelen/x", "article", Surface::Page),
             ("/artikelen/x/reacties", "reaction", Surface::Page),
+            ("/artikelen/x/voorbeeld", "preview", Surface::Page),
             (
                 "/artikelen/x/reacties/3/bewerken",
                 "reaction",
@@ -399,14 +424,22 @@ mod tests {
 
     #[test]
     fn posts_fall_under_their_routes_limit() {
-        let post = |path: &str| class_of(path).limit(&Method::POST);
+        let post = |path: &str| class_of(path).limit(&Method::POST, false);
         assert_eq!(post("/artikelen/x/reacties"), Action::Reaction);
+        assert_eq!(post("/artikelen/x/voorbeeld"), Action::Preview);
+        let preview = |path: &str| class_of(path).limit(&Method::POST, true);
+        assert_eq!(preview("/artikelen/x/reacties"), Action::Preview);
+        assert_eq!(
+            preview("/api/v1/articles/x/comments"),
+            Action::Reaction,
+            "only a route that offers a preview turns into one"
+        );
         assert_eq!(post("/api/v1/articles/x/comments"), Action::Reaction);
         assert_eq!(post("/beheer/inloggen"), Action::Login);
         assert_eq!(post("/beheer/voorbeeld"), Action::Preview);
         assert_eq!(post("/artikelen/x/reacties/1/bewerken"), Action::Other);
         assert_eq!(post("/api/v1/articles"), Action::Other);
-        let get = class_of("/api/v1/articles/x/comments").limit(&Method::GET);
+        let get = class_of("/api/v1/articles/x/comments").limit(&Method::GET, false);
         assert_eq!(get, Action::Other);
     }
 }

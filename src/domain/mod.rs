@@ -7,6 +7,7 @@ pub mod limits;
 pub mod markdown;
 pub mod moderation;
 pub mod position;
+pub mod preview;
 pub mod states;
 pub mod thread;
 pub mod validate;

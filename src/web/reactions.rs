@@ -13,10 +13,15 @@ use poem::{
 };
 use serde::Deserialize;
 
+use askama::Template;
+
 use crate::{
     app::AppState,
     discussion::{self, FormSignals, Outcome, RawComment, Submission},
-    domain::validate::{CommentBody, FieldErrors},
+    domain::{
+        preview::ReactionPreview,
+        validate::{CommentBody, FieldErrors},
+    },
     entity::{articles, comments},
     error::{AppError, AppResult, seconds_nl},
     security::Keys,
@@ -26,11 +31,11 @@ use crate::{
         auth::Viewer,
         middleware::{
             client_ip::ClientIp,
-            rate_limit::{RetryAfter, Throttled},
+            rate_limit::{FormLimit, RetryAfter},
         },
         public::{self, ArticleContext, PageWanted},
         render_with_status, see_other,
-        views::{EditReactionPage, Layout, ReactionFormView},
+        views::{EditReactionPage, Layout, ReactionFormView, ReactionPreviewFragment},
     },
 };
 
@@ -38,6 +43,8 @@ use crate::{
 pub const OWN_COOKIE: &str = "kantlijn_reacties";
 /// The hidden field bots fill in and people never see.
 pub const HONEYPOT_FIELD: &str = "bijzonderheden";
+/// The field of the form's "Voorbeeld bekijken" button: show the reaction, store nothing.
+pub const PREVIEW_FIELD: &str = "voorbeeld";
 const OWN_MAX: usize = 20;
 
 /// The reaction form as posted.
@@ -134,6 +141,8 @@ fn form_age_seconds(keys: &Keys, token: &str) -> Option<i64> {
     Some((Utc::now().timestamp_millis() - served).div_euclid(1000))
 }
 
+/// Posts a reaction, or (with the "Voorbeeld bekijken" button, see [`PREVIEW_FIELD`])
+/// shows the form again with a preview and stores nothing.
 #[handler]
 pub async fn create(
     Data(state): Data<&AppState>,
@@ -141,7 +150,7 @@ pub async fn create(
     cookies: &CookieJar,
     client: ClientIp,
     Path(slug): Path<String>,
-    throttled: Option<Data<&Throttled>>,
+    limit: FormLimit,
     HtmlForm(form): HtmlForm<ReactionForm>,
 ) -> AppResult<Response> {
     let article = store::articles::find_readable(state.db.read(), &slug, viewer.staff.is_some())
@@ -155,8 +164,12 @@ pub async fn create(
         own: &own,
         form: &form,
     };
-    if let Some(Data(Throttled(RetryAfter(seconds)))) = throttled {
-        return again.throttled(*seconds).await;
+    let throttled = limit.throttled.map(|RetryAfter(seconds)| seconds);
+    if limit.preview {
+        return again.preview(throttled).await;
+    }
+    if let Some(seconds) = throttled {
+        return again.throttled(too_many_reactions(seconds), seconds).await;
     }
     let age_seconds = form_age_seconds(&state.keys, &form.form_token);
     if age_seconds.is_some_and(|age| age > FORM_MAX_AGE_SECONDS) {
@@ -206,6 +219,24 @@ impl Again<'_> {
             .await
     }
 
+    /// The form with a preview of its body above the buttons. Nothing is stored and no
+    /// other field is checked: it is not a submission. The form token is kept (see
+    /// [`ReactionFormView::from_form`]), so posting right after a preview is not taken
+    /// for a bot's speed.
+    async fn preview(&self, throttled: Option<u64>) -> AppResult<Response> {
+        if let Some(seconds) = throttled {
+            return self.throttled(too_many_previews(seconds), seconds).await;
+        }
+        if !self.article.reactions_open {
+            return self.refused(CLOSED).await;
+        }
+        let shown = ReactionPreview::of(&self.form.body);
+        let status = preview_status(&shown);
+        let mut view = self.view(FieldErrors::default(), None);
+        view.preview = Some(shown);
+        self.render(view, status).await
+    }
+
     async fn refused(&self, notice: &'static str) -> AppResult<Response> {
         self.show(
             FieldErrors::default(),
@@ -224,11 +255,7 @@ impl Again<'_> {
         .await
     }
 
-    async fn throttled(&self, seconds: u64) -> AppResult<Response> {
-        let notice = format!(
-            "Je plaatst te snel reacties. Probeer het over {} opnieuw. Je tekst is bewaard.",
-            seconds_nl(seconds)
-        );
+    async fn throttled(&self, notice: String, seconds: u64) -> AppResult<Response> {
         let status = StatusCode::TOO_MANY_REQUESTS;
         let mut response = self
             .show(FieldErrors::default(), Some(notice.into()), status)
@@ -245,11 +272,17 @@ impl Again<'_> {
         notice: Option<Cow<'static, str>>,
         status: StatusCode,
     ) -> AppResult<Response> {
-        let form = self.form;
-        let view =
-            ReactionFormView::from_form(&self.state.keys, self.article, form, errors, notice);
+        self.render(self.view(errors, notice), status).await
+    }
+
+    fn view(&self, errors: FieldErrors, notice: Option<Cow<'static, str>>) -> ReactionFormView {
+        ReactionFormView::from_form(&self.state.keys, self.article, self.form, errors, notice)
+    }
+
+    async fn render(&self, view: ReactionFormView, status: StatusCode) -> AppResult<Response> {
         // A reply comes back on the page of the reaction it answers.
-        let wanted = form
+        let wanted = self
+            .form
             .parent_id
             .trim()
             .parse()
@@ -263,8 +296,67 @@ impl Again<'_> {
     }
 }
 
+fn too_many_reactions(seconds: u64) -> String {
+    format!(
+        "Je plaatst te snel reacties. Probeer het over {} opnieuw. Je tekst is bewaard.",
+        seconds_nl(seconds)
+    )
+}
+
+fn too_many_previews(seconds: u64) -> String {
+    format!(
+        "Je vraagt te snel voorbeelden op. Probeer het over {} opnieuw. Je tekst is bewaard.",
+        seconds_nl(seconds)
+    )
+}
+
+/// 422 for a body that could not be posted as it is, else 200.
+fn preview_status(shown: &ReactionPreview) -> StatusCode {
+    if shown.is_refused() {
+        StatusCode::UNPROCESSABLE_ENTITY
+    } else {
+        StatusCode::OK
+    }
+}
+
+/// The field of the script's preview request (with `csrf_token`, which the CSRF check
+/// reads).
+#[derive(Debug, Default, Deserialize)]
+#[serde(default)]
+pub struct PreviewForm {
+    pub body: String,
+}
+
+/// The preview for the reaction form's script: the rendered fragment alone, 422 with the
+/// reason for a body that could not be posted. Drafts are 404 but for staff, closed
+/// articles 403, as for posting.
+#[handler]
+pub async fn preview(
+    Data(state): Data<&AppState>,
+    viewer: Viewer,
+    Path(slug): Path<String>,
+    HtmlForm(form): HtmlForm<PreviewForm>,
+) -> AppResult<Response> {
+    let article = store::articles::find_readable(state.db.read(), &slug, viewer.staff.is_some())
+        .await?
+        .ok_or(AppError::NotFound)?;
+    if !article.reactions_open {
+        return Err(AppError::Refused(CLOSED_PREVIEW));
+    }
+    let shown = ReactionPreview::of(&form.body);
+    let status = preview_status(&shown);
+    let html = ReactionPreviewFragment { preview: shown }
+        .render()
+        .map_err(AppError::internal)?;
+    Ok(Response::builder()
+        .status(status)
+        .content_type("text/html; charset=utf-8")
+        .body(html))
+}
+
 const CLOSED: &str =
     "Reageren op dit artikel is gesloten. Je tekst staat hieronder nog, zodat je hem kunt bewaren.";
+const CLOSED_PREVIEW: &str = "Reageren op dit artikel is gesloten, dus een voorbeeld tonen kan ook niet meer. Je tekst staat nog in het formulier.";
 const BANNED: &str = "Vanaf dit adres of met dit e-mailadres kun je hier geen reacties meer plaatsen. Denk je dat dit een vergissing is? Neem dan contact op met de redactie.";
 const TOO_LATE: &str = "Je kunt een reactie tot 15 minuten na het plaatsen bewerken of verwijderen, en alleen in de browser waarmee je hem plaatste.";
 

@@ -8,7 +8,9 @@ use poem::http::StatusCode;
 
 use crate::{
     discussion,
-    domain::{dates, markdown::SafeHtml, thread::Thread, validate::FieldErrors},
+    domain::{
+        dates, markdown::SafeHtml, preview::ReactionPreview, thread::Thread, validate::FieldErrors,
+    },
     entity::{articles, comments},
     security::Keys,
     web::{
@@ -222,6 +224,8 @@ impl ReactionView {
 /// The reaction form with what was typed, its errors and its hidden tokens.
 pub struct ReactionFormView {
     pub action: String,
+    /// Where the script fetches a preview of the body from.
+    pub preview_action: String,
     pub author_name: String,
     pub author_email: String,
     pub author_url: String,
@@ -232,6 +236,8 @@ pub struct ReactionFormView {
     pub errors: FieldErrors,
     pub form_token: String,
     pub notice: Option<Cow<'static, str>>,
+    /// The body as it would appear, when the reader asked to see it first.
+    pub preview: Option<ReactionPreview>,
 }
 
 impl ReactionFormView {
@@ -257,6 +263,7 @@ impl ReactionFormView {
     ) -> Self {
         Self {
             action: format!("/artikelen/{}/reacties", article.slug),
+            preview_action: format!("/artikelen/{}/voorbeeld", article.slug),
             author_name: form.author_name.clone(),
             author_email: form.author_email.clone(),
             author_url: form.author_url.clone(),
@@ -272,8 +279,16 @@ impl ReactionFormView {
                 reactions::form_token(keys)
             },
             notice,
+            preview: None,
         }
     }
+}
+
+/// The preview of a reaction alone, for the reaction form's script.
+#[derive(Template)]
+#[template(path = "partials/reaction_preview.html")]
+pub struct ReactionPreviewFragment {
+    pub preview: ReactionPreview,
 }
 
 #[derive(Template)]

@@ -31,6 +31,7 @@ fn body_routes(slug: &str, article_id: &str, comment_id: i32) -> Vec<(Method, St
     let post = |path: String| (Method::POST, path);
     vec![
         post(format!("/artikelen/{slug}/reacties")),
+        post(format!("/artikelen/{slug}/voorbeeld")),
         post(format!("/artikelen/{slug}/reacties/{comment_id}/bewerken")),
         post(format!(
             "/artikelen/{slug}/reacties/{comment_id}/verwijderen"

@@ -16,6 +16,7 @@ mod limits;
 mod moderation;
 mod pages;
 mod policies;
+mod preview;
 mod reactions;
 mod sanitiser;
 mod site;

@@ -15,7 +15,9 @@ use governor::{
     DefaultKeyedRateLimiter, Quota as GovernorQuota, RateLimiter,
     clock::{Clock, DefaultClock},
 };
-use poem::{Endpoint, IntoResponse, Request, Response, Result};
+use poem::{
+    Endpoint, FromRequest, IntoResponse, Request, RequestBody, Response, Result, http::Method,
+};
 
 pub use crate::domain::limits::{Action, Mode, Quota, Quotas};
 use crate::{
@@ -41,6 +43,29 @@ pub struct RetryAfter(pub u64);
 /// and login forms re-render with the reader's input kept).
 #[derive(Clone, Copy, Debug)]
 pub struct Throttled(pub RetryAfter);
+
+/// Set on a form POST that carries its route's preview field: it was counted as a
+/// preview, so its handler must show one and store nothing. Decided here, once, so the
+/// limit it was counted under and what the handler does can never disagree.
+#[derive(Clone, Copy, Debug)]
+struct PreviewRequested;
+
+/// What the limiter left for a form handler that answers itself: whether the request is
+/// over quota, and whether it was counted as a preview (see [`app::RouteClass`]).
+#[derive(Clone, Copy, Debug, Default)]
+pub struct FormLimit {
+    pub throttled: Option<RetryAfter>,
+    pub preview: bool,
+}
+
+impl<'a> FromRequest<'a> for FormLimit {
+    async fn from_request(req: &'a Request, _body: &mut RequestBody) -> Result<Self> {
+        Ok(Self {
+            throttled: req.extensions().get::<Throttled>().map(|t| t.0),
+            preview: req.extensions().get::<PreviewRequested>().is_some(),
+        })
+    }
+}
 
 /// One keyed limiter per quota, plus refunds for requests that ended in a server error.
 struct Keyed<K: Hash + Eq + Clone> {
@@ -196,26 +221,40 @@ impl Limiters {
 }
 
 /// The limiter middleware: over quota answers 429 with `Retry-After`, except for the
-/// reaction and login forms, whose handlers re-render with the input kept.
+/// reaction and login forms (and the reaction form's preview), whose handlers re-render
+/// with the input kept.
 pub async fn limit<E: Endpoint>(next: E, mut req: Request) -> Result<Response> {
     let state = app::state_of(&req)?.clone();
     let class = app::class_of_request(&req);
-    let action = class.limit(req.method());
-    let ip = limit_key(ClientIp::of(&req, &state.settings.trusted_proxies).0);
-    let username = if action == Action::Login {
-        let bytes = req.take_body().into_vec().await?;
-        let name = url::form_urlencoded::parse(&bytes)
-            .find(|(k, _)| k == "username")
-            .map(|(_, v)| v.into_owned());
-        req.set_body(bytes);
-        name
+    let post = req.method() == Method::POST;
+    let wanted: Vec<&str> = [
+        (class.limit(req.method(), false) == Action::Login).then_some("username"),
+        class.preview_field.filter(|_| post),
+    ]
+    .into_iter()
+    .flatten()
+    .collect();
+    let fields = if wanted.is_empty() {
+        Vec::new()
     } else {
-        None
+        form_fields(&mut req, &wanted).await?
     };
-    if let Err(retry) = state.limiters.check(action, ip, username.as_deref()) {
+    let previewing = class
+        .preview_field
+        .is_some_and(|field| fields.iter().any(|(k, _)| k == field));
+    if previewing {
+        req.extensions_mut().insert(PreviewRequested);
+    }
+    let action = class.limit(req.method(), previewing);
+    let ip = limit_key(ClientIp::of(&req, &state.settings.trusted_proxies).0);
+    let username = (action == Action::Login)
+        .then(|| fields.iter().find(|(k, _)| k == "username"))
+        .flatten()
+        .map(|(_, v)| v.as_str());
+    if let Err(retry) = state.limiters.check(action, ip, username) {
         state.metrics.rate_limited(action);
-        let html_form =
-            matches!(action, Action::Login | Action::Reaction) && class.surface == Surface::Page;
+        let html_form = (previewing || matches!(action, Action::Login | Action::Reaction))
+            && class.surface == Surface::Page;
         if !html_form {
             return Err(AppError::RateLimited(retry.0).into());
         }
@@ -230,6 +269,19 @@ pub async fn limit<E: Endpoint>(next: E, mut req: Request) -> Result<Response> {
         state.limiters.refund(action, ip);
     }
     result
+}
+
+/// The first value of each of `names` in a form body, which is put back for the handler.
+async fn form_fields(req: &mut Request, names: &[&str]) -> Result<Vec<(String, String)>> {
+    let bytes = req.take_body().into_vec().await?;
+    let mut found: Vec<(String, String)> = Vec::new();
+    for (key, value) in url::form_urlencoded::parse(&bytes) {
+        if names.contains(&key.as_ref()) && !found.iter().any(|(k, _)| *k == key) {
+            found.push((key.into_owned(), value.into_owned()));
+        }
+    }
+    req.set_body(bytes);
+    Ok(found)
 }
 
 #[cfg(test)]
