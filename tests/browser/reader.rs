@@ -44,19 +44,52 @@ fn place(browser: &Browser) -> i64 {
     id.unwrap_or_else(|| panic!("no reaction id in {path}"))
 }
 
+/// Asks for the preview of what is typed: it shows `bold` in bold, and nothing typed is
+/// lost. With JS the page stays; without, the page comes back with the preview.
+fn preview(browser: &Browser, scripts: Scripts, bold: &str) {
+    let typed = "const form = document.getElementById('reageren');
+                 return [form.author_name.value, form.author_email.value, form.body.value];";
+    let before = browser.run(typed, json!([]));
+    browser.run("window.kantlijnTestMark = true;", json!([]));
+    browser.click("//form[@id='reageren']//button[@name='voorbeeld']");
+    browser.wait_until(
+        &format!(
+            "[...document.querySelectorAll('#reactie-voorbeeld:not([hidden]) [data-preview-body] strong')]\
+               .some(e => e.textContent === {bold:?})"
+        ),
+        "the preview",
+    );
+    // (shown in capitals by the style sheet)
+    let heading = browser.text("//section[@id='reactie-voorbeeld']//h3");
+    assert_eq!(heading.to_lowercase(), "voorbeeld van je reactie");
+    let left = browser.run("return window.kantlijnTestMark !== true;", json!([]));
+    assert_eq!(
+        left,
+        json!(scripts == Scripts::Off),
+        "JS on stays on the page"
+    );
+    assert_eq!(
+        browser.run(typed, json!([])),
+        before,
+        "the preview lost what was typed"
+    );
+}
+
 fn reader_posts_replies_and_edits(scripts: Scripts) {
     let Some(browser) = Browser::start_with(scripts) else {
         return;
     };
     let site = Site::start(&[]).with_thread();
 
-    // A reaction of their own: they see it, marked as waiting, and nobody else does.
+    // A preview first (in place with JS, as the page again without), then the reaction
+    // itself: they see it, marked as waiting, and nobody else does.
     browser.goto(&site.article_url());
     fill_in(
         &browser,
         "Lotte Smit",
         "Mijn school is **al begonnen** met het portfolio.",
     );
+    preview(&browser, scripts, "al begonnen");
     let own = place(&browser);
     let mine = format!("//li[@id='reactie-{own}']");
     assert!(
@@ -106,6 +139,12 @@ fn reader_posts_replies_and_edits(scripts: Scripts) {
         &browser,
         "Lotte Smit",
         "Vraag het ook na bij de **vakbond**.",
+    );
+    preview(&browser, scripts, "vakbond");
+    assert!(
+        browser
+            .text(context)
+            .contains("Je reageert op Ahmed Yilmaz.")
     );
     let reply = place(&browser);
     assert_eq!(
