@@ -53,7 +53,13 @@ impl ModerationApi {
         };
         let size = page_size(limit.0);
         let mut rows =
-            store::comments::queue(state.db.read(), status, None, after, size + 1).await?;
+            store::comments::queue(
+                state.db.read(),
+                status,
+                &store::comments::QueueFilter::default(),
+                after,
+                size + 1,
+            ).await?;
         let more = rows.len() as u64 > size;
         rows.truncate(size as usize);
         let ids: Vec<i32> = rows.iter().map(|r| r.id).collect();
