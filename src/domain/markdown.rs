@@ -355,10 +355,17 @@ mod tests {
     #[test]
     fn an_excerpt_is_the_text_on_one_line_without_markup() {
         assert_eq!(
-            reaction_excerpt("Een *nadruk*\nen `code`.\n\n- lijst\n- [link](https://a.example)", 200),
+            reaction_excerpt(
+                "Een *nadruk*\nen `code`.\n\n- lijst\n- [link](https://a.example)",
+                200
+            ),
             "Een nadruk en code. lijst link"
         );
-        assert_eq!(reaction_excerpt("<b>vet</b>", 200), "<b>vet</b>", "raw HTML shows as text");
+        assert_eq!(
+            reaction_excerpt("<b>vet</b>", 200),
+            "<b>vet</b>",
+            "raw HTML shows as text"
+        );
         assert_eq!(reaction_excerpt("", 200), "");
     }
 
@@ -367,7 +374,11 @@ mod tests {
         let long = "woord ".repeat(100);
         let cut = reaction_excerpt(&long, 20);
         assert_eq!(cut, "woord woord woord wo…");
-        assert_eq!(reaction_excerpt(&"é".repeat(20), 20), "é".repeat(20), "characters, not bytes");
+        assert_eq!(
+            reaction_excerpt(&"é".repeat(20), 20),
+            "é".repeat(20),
+            "characters, not bytes"
+        );
     }
 
     #[test]

@@ -319,8 +319,14 @@ mod tests {
             rejected,
             spam,
         };
-        assert_eq!(History::of_others(count, CommentStatus::Approved), expected(2, 1, 0));
-        assert_eq!(History::of_others(count, CommentStatus::Rejected), expected(3, 0, 0));
+        assert_eq!(
+            History::of_others(count, CommentStatus::Approved),
+            expected(2, 1, 0)
+        );
+        assert_eq!(
+            History::of_others(count, CommentStatus::Rejected),
+            expected(3, 0, 0)
+        );
         assert_eq!(
             History::of_others(count, CommentStatus::Pending),
             expected(3, 1, 0),

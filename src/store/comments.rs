@@ -469,6 +469,9 @@ pub async fn status_counts(
     Ok(rows.into_iter().collect())
 }
 
+/// Reactions per author key value (an e-mail address or address hash) and status.
+pub type AuthorCounts = HashMap<(String, CommentStatus), i64>;
+
 /// How many reactions with one of `statuses` carry each of `values` of `key`, per
 /// status, in one grouped query (per 500 values). Empty values are never counted: an
 /// erased e-mail or address hash is nobody's.
@@ -477,7 +480,7 @@ pub async fn author_counts(
     key: AuthorKey,
     values: &[&str],
     statuses: &[CommentStatus],
-) -> Result<HashMap<(String, CommentStatus), i64>, DbErr> {
+) -> Result<AuthorCounts, DbErr> {
     let mut values: Vec<&str> = values.iter().copied().filter(|v| !v.is_empty()).collect();
     values.sort_unstable();
     values.dedup();

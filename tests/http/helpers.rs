@@ -521,10 +521,15 @@ impl TestApp {
             .filter(|(key, _)| !overrides.iter().any(|(k, _)| k == key))
             .collect();
         fields.extend_from_slice(overrides);
-        fields.extend([("form_token", form_token.as_str()), ("csrf_token", csrf_token.as_str())]);
+        fields.extend([
+            ("form_token", form_token.as_str()),
+            ("csrf_token", csrf_token.as_str()),
+        ]);
         let body = serde_html_form::to_string(&fields).unwrap();
         let path = format!("/artikelen/{slug}/reacties");
-        let resp = self.send_with(Method::POST, &path, Some(body), &[(TEST_PEER, peer)]).await;
+        let resp = self
+            .send_with(Method::POST, &path, Some(body), &[(TEST_PEER, peer)])
+            .await;
         resp.assert_status(StatusCode::SEE_OTHER);
         comment_id(resp.location())
     }

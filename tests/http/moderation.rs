@@ -19,7 +19,12 @@ fn text_of(page: &Resp, selector: &str) -> String {
         .select(&selector)
         .next()
         .unwrap_or_else(|| panic!("no {selector:?} in the page"));
-    element.text().collect::<String>().split_whitespace().collect::<Vec<_>>().join(" ")
+    element
+        .text()
+        .collect::<String>()
+        .split_whitespace()
+        .collect::<Vec<_>>()
+        .join(" ")
 }
 
 /// The ids of the queue items on a page.
@@ -35,7 +40,8 @@ fn item_ids(page: &Resp) -> BTreeSet<i32> {
 /// The link of one count in an item's history line (`zelfde_email` or `zelfde_adres`).
 fn history_link(page: &Resp, item: i32, key: &str, status: &str) -> String {
     let selector = format!("#item-{item} li[data-history=\"{key}\"] a[data-status=\"{status}\"]");
-    crate::helpers::attr_of(&page.body, &selector, "href").unwrap_or_else(|| panic!("no {selector}"))
+    crate::helpers::attr_of(&page.body, &selector, "href")
+        .unwrap_or_else(|| panic!("no {selector}"))
 }
 
 async fn moderator(app: &TestApp) -> (TestApp, i32) {

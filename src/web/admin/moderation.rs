@@ -27,7 +27,7 @@ use crate::{
         self,
         audit::LogRow,
         bans::Kind,
-        comments::{QueueComment, QueueFilter, SameAuthor},
+        comments::{AuthorCounts, QueueComment, QueueFilter, SameAuthor},
     },
     web::{
         HtmlForm,
@@ -80,7 +80,9 @@ impl Place {
         let mut url = format!("/beheer/moderatie?status={}", self.status.as_str());
         if !self.article.is_empty() {
             url.push_str("&article=");
-            url.extend(url::form_urlencoded::byte_serialize(self.article.as_bytes()));
+            url.extend(url::form_urlencoded::byte_serialize(
+                self.article.as_bytes(),
+            ));
         }
         if let Some((key, id)) = self.author {
             url.push_str(&format!("&{}={id}", key.param()));
@@ -88,11 +90,34 @@ impl Place {
         url
     }
 
-    fn with_status(&self, status: CommentStatus) -> Self {
-        Self {
-            status,
-            ..self.clone()
-        }
+    /// A tab per status, with its count, keeping the other filters.
+    fn tabs(&self, counts: &HashMap<CommentStatus, i64>) -> Vec<TabView> {
+        CommentStatus::iter()
+            .map(|status| TabView {
+                label: status.label(),
+                status: status.as_str(),
+                url: Self {
+                    status,
+                    ..self.clone()
+                }
+                .url(),
+                count: counts.get(&status).copied().unwrap_or(0),
+                current: status == self.status,
+            })
+            .collect()
+    }
+
+    fn author_view(&self) -> Option<AuthorFilterView> {
+        self.author.map(|(key, id)| AuthorFilterView {
+            param: key.param(),
+            id,
+            key_label: key.label(),
+            clear_url: Self {
+                author: None,
+                ..self.clone()
+            }
+            .url(),
+        })
     }
 }
 
@@ -241,7 +266,10 @@ pub async fn queue(
         &query.zelfde_adres,
     );
     let articles = store::articles::list_all(state.db.read()).await?;
-    let article_id = articles.iter().find(|a| a.slug == place.article).map(|a| a.id);
+    let article_id = articles
+        .iter()
+        .find(|a| a.slug == place.article)
+        .map(|a| a.id);
     if article_id.is_none() {
         place.article.clear();
     }
@@ -258,22 +286,9 @@ pub async fn queue(
         layout: Layout::for_staff("Moderatie", &user.staff, &user.csrf_token),
         status: place.status.as_str(),
         status_label: place.status.label(),
-        author: place.author.map(|(key, id)| AuthorFilterView {
-            param: key.param(),
-            id,
-            key_label: key.label(),
-            clear_url: Place { author: None, ..place.clone() }.url(),
-        }),
+        author: place.author_view(),
         dropped_filter: asked_author && place.author.is_none(),
-        tabs: CommentStatus::iter()
-            .map(|s| TabView {
-                label: s.label(),
-                status: s.as_str(),
-                url: place.with_status(s).url(),
-                count: counts.get(&s).copied().unwrap_or(0),
-                current: s == place.status,
-            })
-            .collect(),
+        tabs: place.tabs(&counts),
         articles: articles
             .into_iter()
             .map(|a| ArticleOption {
@@ -372,7 +387,7 @@ fn parent_view(parent: comments::Model) -> ParentView {
 
 /// Every author key's counts per status for one queue page, read in one grouped query
 /// per key.
-struct Histories(Vec<(AuthorKey, HashMap<(String, CommentStatus), i64>)>);
+struct Histories(Vec<(AuthorKey, AuthorCounts)>);
 
 impl Histories {
     async fn read(state: &AppState, rows: &[QueueComment]) -> AppResult<Self> {
