@@ -134,8 +134,176 @@ function setUpInlineReplies() {
   });
 }
 
+// Moderators: the queue by keyboard. j/k move, x selects, a/r/s/d act on the selection
+// (or the current reaction) through the same form POST, sent in the background.
+const QUEUE_ACTIONS = {
+  a: { action: "approve", status: "approved", done: "goedgekeurd" },
+  r: { action: "reject", status: "rejected", done: "afgewezen" },
+  s: { action: "spam", status: "spam", done: "als spam gemarkeerd" },
+  d: { action: "delete", status: "deleted", done: "verwijderd" },
+};
+
+function reactionsText(n) {
+  return n === 1 ? "1 reactie" : n + " reacties";
+}
+
+// Whether keys pressed in `element` are meant as text (a checkbox or button is not).
+function isTyping(element) {
+  if (!(element instanceof Element)) return false;
+  if (element.closest("textarea, select, [contenteditable]")) return true;
+  const noText = ["checkbox", "radio", "button", "submit", "reset"];
+  return element.tagName === "INPUT" && !noText.includes(element.type);
+}
+
+function setUpQueueKeys() {
+  const dialog = document.getElementById("queue-keys");
+  const live = document.getElementById("queue-status");
+  if (!dialog || !live) return;
+  const form = document.getElementById("queue-form");
+  const empty = document.getElementById("queue-empty");
+  const closeHelp = document.getElementById("queue-keys-close");
+  document.getElementById("queue-keys-hint").hidden = false;
+
+  let current = null;
+  let busy = false;
+  let returnFocus = null;
+  const items = () => Array.from(document.querySelectorAll("li.queue-item"));
+  const say = (text) => {
+    // Emptied first, so that the same sentence twice is announced twice.
+    live.textContent = "";
+    window.setTimeout(() => { live.textContent = text; }, 50);
+  };
+  const focusItem = (item) => {
+    current = item;
+    item.focus({ preventScroll: true });
+    item.scrollIntoView({ block: "nearest" });
+  };
+
+  closeHelp.addEventListener("click", () => dialog.close());
+  dialog.addEventListener("close", () => {
+    if (returnFocus && document.contains(returnFocus)) returnFocus.focus();
+    returnFocus = null;
+  });
+  const openHelp = () => {
+    returnFocus = document.activeElement;
+    dialog.showModal();
+    closeHelp.focus();
+  };
+
+  if (form) {
+    form.addEventListener("focusin", (event) => {
+      const item = event.target.closest("li.queue-item");
+      if (item) current = item;
+    });
+  }
+
+  const move = (step) => {
+    const all = items();
+    if (all.length === 0) return;
+    const at = all.indexOf(current);
+    const next = at === -1 ? (step > 0 ? 0 : all.length - 1) : at + step;
+    if (next >= 0 && next < all.length) focusItem(all[next]);
+  };
+
+  const toggle = () => {
+    if (!current) return say("Kies eerst een reactie met j of k.");
+    const box = current.querySelector("input[name=ids]");
+    box.checked = !box.checked;
+    const selected = form.querySelectorAll("input[name=ids]:checked").length;
+    say(selected === 0 ? "Geen reacties geselecteerd." : reactionsText(selected) + " geselecteerd.");
+  };
+
+  const updateTab = (status, change) => {
+    const badge = document.querySelector('.tabs a[data-status="' + status + '"] .badge');
+    if (badge) badge.textContent = String(Math.max(0, Number(badge.textContent) + change));
+  };
+
+  const act = async (key) => {
+    if (busy || !form) return;
+    const chosen = QUEUE_ACTIONS[key];
+    const selected = items().filter((item) => item.querySelector("input[name=ids]").checked);
+    const targets = selected.length > 0 ? selected : current ? [current] : [];
+    if (targets.length === 0) return say("Kies eerst een reactie met j of k, of selecteer er een met x.");
+    const tabStatus = form.querySelector("input[name=status]").value;
+    if (chosen.status === tabStatus) {
+      return say((targets.length === 1 ? "Deze reactie is al " : "Deze reacties zijn al ") + chosen.done + ".");
+    }
+    const data = new URLSearchParams();
+    // The form's own fields only: each item's ban fields belong to another form.
+    Array.from(form.elements)
+      .filter((field) => field.type === "hidden")
+      .forEach((field) => data.append(field.name, field.value));
+    targets.forEach((item) => data.append("ids", item.dataset.id));
+    data.append("action", chosen.action);
+    const reason = form.querySelector("input[name=reason]");
+    if (reason && reason.value.trim() !== "") data.append("reason", reason.value);
+    busy = true;
+    try {
+      const response = await fetch(form.action, {
+        method: "POST",
+        body: data,
+        credentials: "same-origin",
+        headers: { Accept: "text/html" },
+      });
+      // Success is the redirect back to the queue (not, say, to the login page).
+      if (!response.ok || new URL(response.url).pathname !== "/beheer/moderatie") {
+        throw new Error(String(response.status));
+      }
+      if (reason) reason.value = "";
+      removeItems(targets);
+      updateTab(tabStatus, -targets.length);
+      updateTab(chosen.status, targets.length);
+      say(reactionsText(targets.length) + " " + chosen.done + ".");
+    } catch (err) {
+      say("Dat is niet gelukt; er is niets veranderd. Probeer het opnieuw of laad de pagina opnieuw.");
+    } finally {
+      busy = false;
+    }
+  };
+
+  const removeItems = (targets) => {
+    const before = items();
+    const first = before.indexOf(targets[0]);
+    targets.forEach((item) => {
+      const ban = document.getElementById("ban-" + item.dataset.id);
+      if (ban) ban.remove();
+      item.remove();
+    });
+    const after = items();
+    if (after.length === 0) {
+      current = null;
+      form.hidden = true;
+      empty.hidden = false;
+      empty.focus();
+      return;
+    }
+    focusItem(after[Math.min(first, after.length - 1)]);
+  };
+
+  document.addEventListener("keydown", (event) => {
+    if (event.ctrlKey || event.altKey || event.metaKey || event.defaultPrevented) return;
+    if (dialog.open) return;
+    if (isTyping(event.target)) return;
+    const key = event.key;
+    if (key === "?") {
+      event.preventDefault();
+      openHelp();
+    } else if (key === "j" || key === "k") {
+      event.preventDefault();
+      move(key === "j" ? 1 : -1);
+    } else if (key === "x") {
+      event.preventDefault();
+      toggle();
+    } else if (Object.hasOwn(QUEUE_ACTIONS, key)) {
+      event.preventDefault();
+      act(key);
+    }
+  });
+}
+
 document.addEventListener("DOMContentLoaded", () => {
   setUpPreview();
   setUpReactionPreview();
   setUpInlineReplies();
+  setUpQueueKeys();
 });

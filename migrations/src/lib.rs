@@ -8,6 +8,7 @@ mod m20261128_000003_create_settings_changes;
 mod m20261128_000004_create_api_tokens;
 mod m20261129_000005_index_lookups;
 mod m20261129_000006_thread_index;
+mod m20261201_000007_index_addresses;
 
 /// Every migration, oldest first.
 pub struct Migrator;
@@ -22,6 +23,7 @@ impl MigratorTrait for Migrator {
             Box::new(m20261128_000004_create_api_tokens::Migration),
             Box::new(m20261129_000005_index_lookups::Migration),
             Box::new(m20261129_000006_thread_index::Migration),
+            Box::new(m20261201_000007_index_addresses::Migration),
         ]
     }
 }

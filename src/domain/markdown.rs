@@ -316,6 +316,30 @@ pub fn count_links(markdown: &str) -> usize {
     count
 }
 
+/// The text a reader sees of a reaction, on one line, cut after `max` characters (with
+/// "…"): for quoting it where its formatting does not matter. Raw HTML counts as text,
+/// as [`render_reaction`] shows it.
+pub fn reaction_excerpt(markdown: &str, max: usize) -> String {
+    let mut text = String::with_capacity(markdown.len());
+    for event in Parser::new_ext(markdown, Options::ENABLE_STRIKETHROUGH) {
+        match event {
+            Event::Text(part) | Event::Code(part) | Event::Html(part) | Event::InlineHtml(part) => {
+                text.push_str(&part);
+            }
+            Event::Rule => text.push_str(" --- "),
+            Event::SoftBreak | Event::HardBreak | Event::End(_) => text.push(' '),
+            _ => {}
+        }
+    }
+    let flat = text.split_whitespace().collect::<Vec<_>>().join(" ");
+    if flat.chars().count() <= max {
+        flat
+    } else {
+        let cut: String = flat.chars().take(max).collect();
+        format!("{}…", cut.trim_end())
+    }
+}
+
 fn clamp_heading(level: HeadingLevel) -> HeadingLevel {
     match level {
         HeadingLevel::H1 => HeadingLevel::H2,
@@ -327,6 +351,35 @@ fn clamp_heading(level: HeadingLevel) -> HeadingLevel {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn an_excerpt_is_the_text_on_one_line_without_markup() {
+        assert_eq!(
+            reaction_excerpt(
+                "Een *nadruk*\nen `code`.\n\n- lijst\n- [link](https://a.example)",
+                200
+            ),
+            "Een nadruk en code. lijst link"
+        );
+        assert_eq!(
+            reaction_excerpt("<b>vet</b>", 200),
+            "<b>vet</b>",
+            "raw HTML shows as text"
+        );
+        assert_eq!(reaction_excerpt("", 200), "");
+    }
+
+    #[test]
+    fn a_long_excerpt_is_cut_at_the_limit_with_an_ellipsis() {
+        let long = "woord ".repeat(100);
+        let cut = reaction_excerpt(&long, 20);
+        assert_eq!(cut, "woord woord woord wo…");
+        assert_eq!(
+            reaction_excerpt(&"é".repeat(20), 20),
+            "é".repeat(20),
+            "characters, not bytes"
+        );
+    }
 
     #[test]
     fn article_keeps_structure() {

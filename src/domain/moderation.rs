@@ -1,7 +1,7 @@
 //! The rules that decide what happens to a new or edited reaction. Pure: the caller
 //! gathers the facts (bans, earlier approvals, timing) and gets a decision back.
 
-use crate::domain::markdown;
+use crate::domain::{markdown, states::CommentStatus};
 
 /// How strict the site is with reactions that no other rule decides.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
@@ -169,6 +169,74 @@ impl Decision {
     }
 }
 
+/// How the queue recognises one author across reactions: by e-mail address, or by the
+/// hash of the address they posted from.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
+pub enum AuthorKey {
+    Email,
+    Address,
+}
+
+impl AuthorKey {
+    pub const ALL: [Self; 2] = [Self::Email, Self::Address];
+
+    /// The queue's query parameter: `?zelfde_email=N` shows the reactions with the e-mail
+    /// address of reaction N, so that neither the address nor its hash is in the URL.
+    pub fn param(self) -> &'static str {
+        match self {
+            Self::Email => "zelfde_email",
+            Self::Address => "zelfde_adres",
+        }
+    }
+
+    /// What the key is, in Dutch ("… van dit e-mailadres").
+    pub fn label(self) -> &'static str {
+        match self {
+            Self::Email => "e-mailadres",
+            Self::Address => "adres (IP-hash)",
+        }
+    }
+}
+
+/// How many of an author's other reactions were approved, rejected or marked as spam.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
+pub struct History {
+    pub approved: i64,
+    pub rejected: i64,
+    pub spam: i64,
+}
+
+impl History {
+    /// The statuses a history counts, in the order the queue shows them.
+    pub const COUNTED: [CommentStatus; 3] = [
+        CommentStatus::Approved,
+        CommentStatus::Rejected,
+        CommentStatus::Spam,
+    ];
+
+    /// The history from `count`, which counts every reaction with the author's key
+    /// per status, the reaction looked at (whose status is `own`) included: it is left
+    /// out here.
+    pub fn of_others(count: impl Fn(CommentStatus) -> i64, own: CommentStatus) -> Self {
+        let others = |status| (count(status) - i64::from(status == own)).max(0);
+        Self {
+            approved: others(CommentStatus::Approved),
+            rejected: others(CommentStatus::Rejected),
+            spam: others(CommentStatus::Spam),
+        }
+    }
+
+    /// The count for one of the [`History::COUNTED`] statuses (0 for the others).
+    pub fn get(self, status: CommentStatus) -> i64 {
+        match status {
+            CommentStatus::Approved => self.approved,
+            CommentStatus::Rejected => self.rejected,
+            CommentStatus::Spam => self.spam,
+            CommentStatus::Pending | CommentStatus::Deleted => 0,
+        }
+    }
+}
+
 /// Applies the rules, strongest first: bans, staff, bot signs, block words, links,
 /// moderation words, then the site's mode.
 pub fn decide(rules: &Rules, facts: &Facts<'_>) -> Decision {
@@ -236,6 +304,52 @@ fn normalise(text: &str) -> String {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn a_history_leaves_out_the_reaction_looked_at() {
+        let count = |status| match status {
+            CommentStatus::Approved => 3,
+            CommentStatus::Rejected => 1,
+            CommentStatus::Spam => 0,
+            CommentStatus::Pending => 7,
+            CommentStatus::Deleted => 2,
+        };
+        let expected = |approved, rejected, spam| History {
+            approved,
+            rejected,
+            spam,
+        };
+        assert_eq!(
+            History::of_others(count, CommentStatus::Approved),
+            expected(2, 1, 0)
+        );
+        assert_eq!(
+            History::of_others(count, CommentStatus::Rejected),
+            expected(3, 0, 0)
+        );
+        assert_eq!(
+            History::of_others(count, CommentStatus::Pending),
+            expected(3, 1, 0),
+            "a pending reaction is not among the counted"
+        );
+        assert_eq!(
+            History::of_others(count, CommentStatus::Spam),
+            expected(3, 1, 0),
+            "never below zero, even if the reaction was not counted"
+        );
+    }
+
+    #[test]
+    fn a_history_reads_back_per_counted_status() {
+        let history = History {
+            approved: 3,
+            rejected: 1,
+            spam: 2,
+        };
+        let read: Vec<i64> = History::COUNTED.iter().map(|s| history.get(*s)).collect();
+        assert_eq!(read, [3, 1, 2]);
+        assert_eq!(history.get(CommentStatus::Pending), 0);
+    }
 
     fn facts(body: &str) -> Facts<'_> {
         Facts {

@@ -53,6 +53,17 @@ impl CommentStatus {
         }
     }
 
+    /// Where a reaction stands, as a phrase in a sentence ("antwoord op … (goedgekeurd)").
+    pub fn state(self) -> &'static str {
+        match self {
+            Self::Pending => "wacht op moderatie",
+            Self::Approved => "goedgekeurd",
+            Self::Rejected => "afgewezen",
+            Self::Spam => "spam",
+            Self::Deleted => "verwijderd",
+        }
+    }
+
     /// Shown on the public page and counted.
     pub fn is_public(self) -> bool {
         self == Self::Approved

@@ -12,6 +12,7 @@ use sea_orm::{
 use crate::{
     domain::{
         markdown::SafeHtml,
+        moderation::AuthorKey,
         states::CommentStatus,
         validate::{AuthorName, CommentBody, Email, WebUrl},
     },
@@ -349,12 +350,67 @@ pub struct QueueComment {
     pub article_slug: String,
 }
 
-/// Reactions with one status (optionally of one article), after an id cursor: the
-/// oldest first for the pending queue, the newest first otherwise.
+/// Which reactions of a status the queue shows: all, or those of one article, or those
+/// of one author.
+#[derive(Clone, Debug, Default)]
+pub struct QueueFilter {
+    pub article_id: Option<i32>,
+    pub same_author: Option<SameAuthor>,
+}
+
+/// The other reactions of the author of one reaction, recognised by one key.
+#[derive(Clone, Debug)]
+pub struct SameAuthor {
+    pub key: AuthorKey,
+    /// The e-mail address or address hash; an empty one (erased) names nobody.
+    pub value: String,
+    /// The reaction the author was found by, which is left out.
+    pub except: i32,
+}
+
+impl SameAuthor {
+    /// The author of `comment`, by `key`.
+    pub fn of(comment: &comments::Model, key: AuthorKey) -> Self {
+        Self {
+            key,
+            value: match key {
+                AuthorKey::Email => comment.author_email.clone(),
+                AuthorKey::Address => comment.ip_hash.clone(),
+            },
+            except: comment.id,
+        }
+    }
+}
+
+fn key_column(key: AuthorKey) -> comments::Column {
+    match key {
+        AuthorKey::Email => comments::Column::AuthorEmail,
+        AuthorKey::Address => comments::Column::IpHash,
+    }
+}
+
+impl QueueFilter {
+    fn apply<Q: QueryFilter>(&self, mut query: Q) -> Q {
+        if let Some(id) = self.article_id {
+            query = query.filter(comments::Column::ArticleId.eq(id));
+        }
+        if let Some(author) = &self.same_author {
+            let column = key_column(author.key);
+            query = query
+                .filter(column.eq(author.value.as_str()))
+                .filter(column.ne(""))
+                .filter(comments::Column::Id.ne(author.except));
+        }
+        query
+    }
+}
+
+/// Reactions with one status that pass `filter`, after an id cursor: the oldest first
+/// for the pending queue, the newest first otherwise.
 pub async fn queue(
     db: &impl ConnectionTrait,
     status: CommentStatus,
-    article_id: Option<i32>,
+    filter: &QueueFilter,
     after_id: Option<i64>,
     limit: u64,
 ) -> Result<Vec<QueueComment>, DbErr> {
@@ -377,9 +433,7 @@ pub async fn queue(
         .column_as(articles::Column::Slug, "article_slug")
         .join(JoinType::InnerJoin, comments::Relation::Article.def())
         .filter(comments::Column::Status.eq(status));
-    if let Some(id) = article_id {
-        query = query.filter(comments::Column::ArticleId.eq(id));
-    }
+    query = filter.apply(query);
     // Ids grow with time, so ordering by id is ordering by arrival, and a stable cursor.
     let oldest_first = status == CommentStatus::Pending;
     if let Some(after) = after_id {
@@ -401,21 +455,56 @@ pub async fn queue(
         .await
 }
 
-/// How many reactions have each status (optionally of one article).
+/// How many reactions that pass `filter` have each status.
 pub async fn status_counts(
     db: &impl ConnectionTrait,
-    article_id: Option<i32>,
+    filter: &QueueFilter,
 ) -> Result<HashMap<CommentStatus, i64>, DbErr> {
-    let mut query = comments::Entity::find()
+    let query = comments::Entity::find()
         .select_only()
         .column(comments::Column::Status)
         .column_as(comments::Column::Id.count(), "count")
         .group_by(comments::Column::Status);
-    if let Some(id) = article_id {
-        query = query.filter(comments::Column::ArticleId.eq(id));
-    }
-    let rows: Vec<(CommentStatus, i64)> = query.into_tuple().all(db).await?;
+    let rows: Vec<(CommentStatus, i64)> = filter.apply(query).into_tuple().all(db).await?;
     Ok(rows.into_iter().collect())
+}
+
+/// Reactions per author key value (an e-mail address or address hash) and status.
+pub type AuthorCounts = HashMap<(String, CommentStatus), i64>;
+
+/// How many reactions with one of `statuses` carry each of `values` of `key`, per
+/// status, in one grouped query (per 500 values). Empty values are never counted: an
+/// erased e-mail or address hash is nobody's.
+pub async fn author_counts(
+    db: &impl ConnectionTrait,
+    key: AuthorKey,
+    values: &[&str],
+    statuses: &[CommentStatus],
+) -> Result<AuthorCounts, DbErr> {
+    let mut values: Vec<&str> = values.iter().copied().filter(|v| !v.is_empty()).collect();
+    values.sort_unstable();
+    values.dedup();
+    let column = key_column(key);
+    let mut counts = HashMap::new();
+    for chunk in values.chunks(IN_CHUNK) {
+        let rows: Vec<(String, CommentStatus, i64)> = comments::Entity::find()
+            .select_only()
+            .column(column)
+            .column(comments::Column::Status)
+            .column_as(comments::Column::Id.count(), "count")
+            .filter(column.is_in(chunk.iter().copied()))
+            .filter(comments::Column::Status.is_in(statuses.iter().copied()))
+            .group_by(column)
+            .group_by(comments::Column::Status)
+            .into_tuple()
+            .all(db)
+            .await?;
+        counts.extend(
+            rows.into_iter()
+                .map(|(value, status, count)| ((value, status), count)),
+        );
+    }
+    Ok(counts)
 }
 
 /// Counts every reaction (for tests and the demo).

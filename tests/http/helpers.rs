@@ -510,6 +510,30 @@ impl TestApp {
             .await
     }
 
+    /// [`TestApp::comment`] sent from client address `peer` (see [`TEST_PEER`]), so that
+    /// it gets the `ip_hash` of that address.
+    pub async fn comment_from(&self, peer: &str, slug: &str, overrides: &[(&str, &str)]) -> i32 {
+        let form_token = self.form_token(10);
+        let csrf_token = self.csrf_token().await;
+        let mut fields: Vec<(&str, &str)> = DEFAULT_COMMENT
+            .iter()
+            .copied()
+            .filter(|(key, _)| !overrides.iter().any(|(k, _)| k == key))
+            .collect();
+        fields.extend_from_slice(overrides);
+        fields.extend([
+            ("form_token", form_token.as_str()),
+            ("csrf_token", csrf_token.as_str()),
+        ]);
+        let body = serde_html_form::to_string(&fields).unwrap();
+        let path = format!("/artikelen/{slug}/reacties");
+        let resp = self
+            .send_with(Method::POST, &path, Some(body), &[(TEST_PEER, peer)])
+            .await;
+        resp.assert_status(StatusCode::SEE_OTHER);
+        comment_id(resp.location())
+    }
+
     /// Posts a reaction and returns its id from the redirect.
     pub async fn comment(&self, slug: &str, overrides: &[(&str, &str)]) -> i32 {
         let resp = self.post_comment(slug, overrides).await;

@@ -16,13 +16,19 @@ use crate::{
     discussion::{self, Action},
     domain::{
         dates,
-        markdown::SafeHtml,
-        moderation::Rule,
+        markdown::{self, SafeHtml},
+        moderation::{AuthorKey, History, Rule},
         states::{CommentStatus, LogAction},
         validate::ModerationReason,
     },
+    entity::comments,
     error::{AppError, AppResult},
-    store::{self, audit::LogRow, bans::Kind, comments::QueueComment},
+    store::{
+        self,
+        audit::LogRow,
+        bans::Kind,
+        comments::{AuthorCounts, QueueComment, QueueFilter, SameAuthor},
+    },
     web::{
         HtmlForm,
         auth::{Authorized, Moderate},
@@ -41,10 +47,83 @@ pub struct QueueQuery {
     status: String,
     article: String,
     bijgewerkt: Option<usize>,
+    zelfde_email: String,
+    zelfde_adres: String,
+}
+
+/// Where in the queue a moderator is: the tab, the article and the author filter, which
+/// every link and form of the page carries along.
+#[derive(Clone, Debug)]
+pub struct Place {
+    status: CommentStatus,
+    article: String,
+    /// The reactions of the same author as reaction N, by this key.
+    author: Option<(AuthorKey, i32)>,
+}
+
+impl Place {
+    /// Reads the fields as the queue's URL and forms name them; an unknown status is
+    /// the pending tab, a reaction number that is no number is no filter.
+    fn read(status: &str, article: &str, email: &str, address: &str) -> Self {
+        let author = AuthorKey::ALL
+            .into_iter()
+            .zip([email, address])
+            .find_map(|(key, value)| value.trim().parse().ok().map(|id| (key, id)));
+        Self {
+            status: CommentStatus::parse(status).unwrap_or(CommentStatus::Pending),
+            article: article.to_owned(),
+            author,
+        }
+    }
+
+    fn url(&self) -> String {
+        let mut url = format!("/beheer/moderatie?status={}", self.status.as_str());
+        if !self.article.is_empty() {
+            url.push_str("&article=");
+            url.extend(url::form_urlencoded::byte_serialize(
+                self.article.as_bytes(),
+            ));
+        }
+        if let Some((key, id)) = self.author {
+            url.push_str(&format!("&{}={id}", key.param()));
+        }
+        url
+    }
+
+    /// A tab per status, with its count, keeping the other filters.
+    fn tabs(&self, counts: &HashMap<CommentStatus, i64>) -> Vec<TabView> {
+        CommentStatus::iter()
+            .map(|status| TabView {
+                label: status.label(),
+                status: status.as_str(),
+                url: Self {
+                    status,
+                    ..self.clone()
+                }
+                .url(),
+                count: counts.get(&status).copied().unwrap_or(0),
+                current: status == self.status,
+            })
+            .collect()
+    }
+
+    fn author_view(&self) -> Option<AuthorFilterView> {
+        self.author.map(|(key, id)| AuthorFilterView {
+            param: key.param(),
+            id,
+            key_label: key.label(),
+            clear_url: Self {
+                author: None,
+                ..self.clone()
+            }
+            .url(),
+        })
+    }
 }
 
 pub struct TabView {
     pub label: &'static str,
+    pub status: &'static str,
     pub url: String,
     pub count: i64,
     pub current: bool,
@@ -56,11 +135,49 @@ pub struct ArticleOption {
     pub selected: bool,
 }
 
+/// The author filter, as the page states it.
+pub struct AuthorFilterView {
+    /// The query parameter and reaction number, for the page's forms.
+    pub param: &'static str,
+    pub id: i32,
+    pub key_label: &'static str,
+    /// The queue without the author filter.
+    pub clear_url: String,
+}
+
+/// The reaction an item answers, quoted.
+#[derive(Clone)]
+pub struct ParentView {
+    pub id: i32,
+    /// `None` when it was deleted: the quote says "[reactie verwijderd]" instead.
+    pub author_name: Option<String>,
+    pub excerpt: String,
+    /// Where it stands, in Dutch; `None` when it is gone altogether.
+    pub state: Option<&'static str>,
+}
+
+/// "Andere reacties van dit e-mailadres: 3 goedgekeurd · 1 afgewezen · 0 spam".
+pub struct HistoryLine {
+    pub key: &'static str,
+    pub key_label: &'static str,
+    /// `None` when the item's e-mail address or address hash was erased.
+    pub counts: Option<Vec<CountLink>>,
+}
+
+/// One count of a history line, linking to those reactions.
+pub struct CountLink {
+    pub count: i64,
+    pub state: &'static str,
+    pub status: &'static str,
+    pub url: String,
+}
+
 pub struct QueueItem {
     pub id: i32,
     pub article_title: String,
     pub article_url: String,
-    pub parent: Option<String>,
+    pub parent: Option<ParentView>,
+    pub history: Vec<HistoryLine>,
     pub author_name: String,
     pub author_email: String,
     pub author_url: Option<String>,
@@ -86,6 +203,9 @@ struct QueuePage {
     status: &'static str,
     status_label: &'static str,
     article: String,
+    author: Option<AuthorFilterView>,
+    /// Why an author filter in the URL was left out.
+    dropped_filter: bool,
     tabs: Vec<TabView>,
     articles: Vec<ArticleOption>,
     items: Vec<QueueItem>,
@@ -133,58 +253,53 @@ impl ActionButton {
     }
 }
 
-fn queue_url(status: CommentStatus, article: &str) -> String {
-    let mut url = format!("/beheer/moderatie?status={}", status.as_str());
-    if !article.is_empty() {
-        url.push_str("&article=");
-        url.extend(url::form_urlencoded::byte_serialize(article.as_bytes()));
-    }
-    url
-}
-
 #[handler]
 pub async fn queue(
     Data(state): Data<&AppState>,
     user: Authorized<Moderate>,
     Query(query): Query<QueueQuery>,
 ) -> AppResult<Html<String>> {
-    let status = CommentStatus::parse(&query.status).unwrap_or(CommentStatus::Pending);
+    let mut place = Place::read(
+        &query.status,
+        &query.article,
+        &query.zelfde_email,
+        &query.zelfde_adres,
+    );
     let articles = store::articles::list_all(state.db.read()).await?;
     let article_id = articles
         .iter()
-        .find(|a| a.slug == query.article)
+        .find(|a| a.slug == place.article)
         .map(|a| a.id);
-    let article = match article_id {
-        Some(_) => query.article.clone(),
-        None => String::new(),
+    if article_id.is_none() {
+        place.article.clear();
+    }
+    let asked_author = query.zelfde_email.len() + query.zelfde_adres.len() > 0;
+    let filter = QueueFilter {
+        article_id,
+        same_author: same_author(state, &mut place).await?,
     };
-    let counts = store::comments::status_counts(state.db.read(), article_id).await?;
+    let counts = store::comments::status_counts(state.db.read(), &filter).await?;
     let rows =
-        store::comments::queue(state.db.read(), status, article_id, None, QUEUE_LIMIT).await?;
+        store::comments::queue(state.db.read(), place.status, &filter, None, QUEUE_LIMIT).await?;
     let items = queue_items(state, rows).await?;
     let page = QueuePage {
         layout: Layout::for_staff("Moderatie", &user.staff, &user.csrf_token),
-        status: status.as_str(),
-        status_label: status.label(),
-        tabs: CommentStatus::iter()
-            .map(|s| TabView {
-                label: s.label(),
-                url: queue_url(s, &article),
-                count: counts.get(&s).copied().unwrap_or(0),
-                current: s == status,
-            })
-            .collect(),
+        status: place.status.as_str(),
+        status_label: place.status.label(),
+        author: place.author_view(),
+        dropped_filter: asked_author && place.author.is_none(),
+        tabs: place.tabs(&counts),
         articles: articles
             .into_iter()
             .map(|a| ArticleOption {
-                selected: a.slug == article,
+                selected: a.slug == place.article,
                 slug: a.slug,
                 title: a.title,
             })
             .collect(),
-        article,
+        article: place.article,
         items,
-        buttons: buttons(status),
+        buttons: buttons(place.status),
         bulk: bulk_buttons(),
         updated: query.bijgewerkt,
         limit: QUEUE_LIMIT,
@@ -192,34 +307,50 @@ pub async fn queue(
     render(&page)
 }
 
-/// The queue's rows as the page shows them: with the rule that held each one and a line
-/// of the reaction each one answers.
+/// The author filter of `place`, read from the reaction it names; a reaction that does
+/// not exist drops the filter from `place`.
+async fn same_author(state: &AppState, place: &mut Place) -> AppResult<Option<SameAuthor>> {
+    let Some((key, id)) = place.author else {
+        return Ok(None);
+    };
+    let found = store::comments::find(state.db.read(), id).await?;
+    if found.is_none() {
+        place.author = None;
+    }
+    Ok(found.map(|comment| SameAuthor::of(&comment, key)))
+}
+
+/// The queue's rows as the page shows them: with the rule that held each one, the
+/// reaction each one answers, and what else their author wrote.
 async fn queue_items(state: &AppState, rows: Vec<QueueComment>) -> AppResult<Vec<QueueItem>> {
     let ids: Vec<i32> = rows.iter().map(|r| r.id).collect();
     let rules = store::audit::latest_rules(state.db.read(), &ids).await?;
     let parent_ids: Vec<i32> = rows.iter().filter_map(|r| r.parent_id).collect();
-    let parents: HashMap<i32, String> = store::comments::find_many(state.db.read(), &parent_ids)
-        .await?
-        .into_iter()
-        .map(|p| {
-            (
-                p.id,
-                format!("{}: {}", p.author_name, excerpt(&p.body_md, 140)),
-            )
-        })
-        .collect();
+    let parents: HashMap<i32, ParentView> =
+        store::comments::find_many(state.db.read(), &parent_ids)
+            .await?
+            .into_iter()
+            .map(|p| (p.id, parent_view(p)))
+            .collect();
+    let histories = Histories::read(state, &rows).await?;
     let now = chrono::Utc::now();
     Ok(rows
         .into_iter()
         .map(|r| QueueItem {
             id: r.id,
             article_url: format!("/artikelen/{}#reactie-{}", r.article_slug, r.id),
+            history: histories.lines(&r),
             article_title: r.article_title,
             parent: r.parent_id.map(|p| {
-                parents
-                    .get(&p)
-                    .cloned()
-                    .unwrap_or_else(|| format!("reactie #{p}"))
+                parents.get(&p).map_or_else(
+                    || ParentView {
+                        id: p,
+                        author_name: None,
+                        excerpt: String::new(),
+                        state: None,
+                    },
+                    ParentView::clone,
+                )
             }),
             author_name: r.author_name,
             author_email: r.author_email,
@@ -237,13 +368,83 @@ async fn queue_items(state: &AppState, rows: Vec<QueueComment>) -> AppResult<Vec
         .collect())
 }
 
-/// The first `max` characters of Markdown, on one line.
-fn excerpt(markdown: &str, max: usize) -> String {
-    let flat: String = markdown.split_whitespace().collect::<Vec<_>>().join(" ");
-    if flat.chars().count() <= max {
-        flat
-    } else {
-        format!("{}…", flat.chars().take(max).collect::<String>().trim_end())
+/// How many characters of the parent reaction's text the queue quotes.
+const QUOTE_LENGTH: usize = 200;
+
+fn parent_view(parent: comments::Model) -> ParentView {
+    let deleted = parent.status == CommentStatus::Deleted;
+    ParentView {
+        id: parent.id,
+        author_name: (!deleted).then_some(parent.author_name),
+        excerpt: if deleted {
+            String::new()
+        } else {
+            markdown::reaction_excerpt(&parent.body_md, QUOTE_LENGTH)
+        },
+        state: Some(parent.status.state()),
+    }
+}
+
+/// Every author key's counts per status for one queue page, read in one grouped query
+/// per key.
+struct Histories(Vec<(AuthorKey, AuthorCounts)>);
+
+impl Histories {
+    async fn read(state: &AppState, rows: &[QueueComment]) -> AppResult<Self> {
+        let mut all = Vec::new();
+        for key in AuthorKey::ALL {
+            let values: Vec<&str> = rows.iter().map(|r| key_value(r, key)).collect();
+            let counts =
+                store::comments::author_counts(state.db.read(), key, &values, &History::COUNTED)
+                    .await?;
+            all.push((key, counts));
+        }
+        Ok(Self(all))
+    }
+
+    fn lines(&self, row: &QueueComment) -> Vec<HistoryLine> {
+        self.0
+            .iter()
+            .map(|(key, counts)| {
+                let value = key_value(row, *key);
+                let history = History::of_others(
+                    |status| {
+                        counts
+                            .get(&(value.to_owned(), status))
+                            .copied()
+                            .unwrap_or(0)
+                    },
+                    row.status,
+                );
+                HistoryLine {
+                    key: key.param(),
+                    key_label: key.label(),
+                    counts: (!value.is_empty()).then(|| {
+                        History::COUNTED
+                            .into_iter()
+                            .map(|status| CountLink {
+                                count: history.get(status),
+                                state: status.state(),
+                                status: status.as_str(),
+                                url: Place {
+                                    status,
+                                    article: String::new(),
+                                    author: Some((*key, row.id)),
+                                }
+                                .url(),
+                            })
+                            .collect()
+                    }),
+                }
+            })
+            .collect()
+    }
+}
+
+fn key_value(row: &QueueComment, key: AuthorKey) -> &str {
+    match key {
+        AuthorKey::Email => &row.author_email,
+        AuthorKey::Address => &row.ip_hash,
     }
 }
 
@@ -257,6 +458,8 @@ pub struct ActForm {
     reason: String,
     status: String,
     article: String,
+    zelfde_email: String,
+    zelfde_adres: String,
 }
 
 #[handler]
@@ -286,11 +489,13 @@ pub async fn act(
     let changed =
         discussion::moderate(&state.db, &ids, action, user.staff.id, reason.as_ref()).await?;
     state.metrics.moderated(action.as_str(), changed);
-    let status = CommentStatus::parse(&form.status).unwrap_or(CommentStatus::Pending);
-    Ok(see_other(&format!(
-        "{}&bijgewerkt={changed}",
-        queue_url(status, &form.article)
-    )))
+    let place = Place::read(
+        &form.status,
+        &form.article,
+        &form.zelfde_email,
+        &form.zelfde_adres,
+    );
+    Ok(see_other(&format!("{}&bijgewerkt={changed}", place.url())))
 }
 
 #[derive(Debug, Default, Deserialize)]
@@ -302,6 +507,8 @@ pub struct BanForm {
     reason: String,
     status: String,
     article: String,
+    zelfde_email: String,
+    zelfde_adres: String,
 }
 
 #[handler]
@@ -343,8 +550,13 @@ pub async fn ban(
         user.staff.id,
     )
     .await?;
-    let status = CommentStatus::parse(&form.status).unwrap_or(CommentStatus::Pending);
-    Ok(see_other(&queue_url(status, &form.article)))
+    let place = Place::read(
+        &form.status,
+        &form.article,
+        &form.zelfde_email,
+        &form.zelfde_adres,
+    );
+    Ok(see_other(&place.url()))
 }
 
 #[derive(Debug, Default, Deserialize)]

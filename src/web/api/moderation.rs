@@ -52,8 +52,14 @@ impl ModerationApi {
             None => None,
         };
         let size = page_size(limit.0);
-        let mut rows =
-            store::comments::queue(state.db.read(), status, None, after, size + 1).await?;
+        let mut rows = store::comments::queue(
+            state.db.read(),
+            status,
+            &store::comments::QueueFilter::default(),
+            after,
+            size + 1,
+        )
+        .await?;
         let more = rows.len() as u64 > size;
         rows.truncate(size as usize);
         let ids: Vec<i32> = rows.iter().map(|r| r.id).collect();
