@@ -239,7 +239,8 @@ function setUpQueueKeys() {
     if (reason && reason.value.trim() !== "") data.append("reason", reason.value);
     busy = true;
     try {
-      const response = await fetch(form.action, {
+      // getAttribute: `form.action` is the form's field named "action" (the bulk buttons).
+      const response = await fetch(form.getAttribute("action"), {
         method: "POST",
         body: data,
         credentials: "same-origin",

@@ -4,9 +4,14 @@
 use serde_json::json;
 
 use crate::{
-    Site, assert_quiet_console, log_in,
+    PLACE_BUTTON, Site,
+    accessibility::assert_accessible,
+    assert_quiet_console, log_in,
     webdriver::{Browser, Scripts},
 };
+
+/// WebDriver's code for the Escape key.
+const ESCAPE: &str = "\u{E00C}";
 
 /// Marks the page the browser shows, to tell later whether it was left.
 fn mark_page(browser: &Browser) {
@@ -97,12 +102,12 @@ fn a_moderator_approves_by_the_buttons_without_javascript() {
     let item = format!("//li[@id='item-{waiting}']");
     moderator.click(&format!("{item}//button[normalize-space()='Goedkeuren']"));
     moderator.wait_until(
-        "document.querySelector('[role=status]')",
+        "document.querySelector('p.notice[role=status]')",
         "the queue after approving",
     );
     assert!(
         moderator
-            .text("//*[@role='status']")
+            .text("//p[contains(@class,'notice')]")
             .contains("1 reactie bijgewerkt")
     );
     assert_eq!(
@@ -114,4 +119,143 @@ fn a_moderator_approves_by_the_buttons_without_javascript() {
 
     let (_, page) = site.request("GET", &format!("/artikelen/{}", site.slug), &[], "");
     assert!(page.contains("<em>overgang</em>"), "not published");
+}
+
+/// The ids of the queue's items, top to bottom.
+fn queued(browser: &Browser) -> Vec<i64> {
+    let ids = browser.run(
+        "return [...document.querySelectorAll('li.queue-item')].map(i => Number(i.dataset.id));",
+        json!([]),
+    );
+    serde_json::from_value(ids).unwrap()
+}
+
+fn live_region(browser: &Browser) -> String {
+    browser.wait_text("//*[@id='queue-status']")
+}
+
+fn badge(browser: &Browser, status: &str) -> String {
+    browser.text(&format!(
+        "//nav[contains(@class,'tabs')]//a[@data-status='{status}']//*[contains(@class,'badge')]"
+    ))
+}
+
+/// A reader's reaction is approved by keyboard; two others are selected with `x` and
+/// rejected together. Focus stays where the moderator works, the live region says what
+/// happened, and the queue shows what a reply answers and what its author wrote before.
+#[test]
+fn a_moderator_works_the_queue_by_keyboard() {
+    let (Some(reader), Some(moderator)) = (Browser::start(), Browser::start()) else {
+        return;
+    };
+    let site = Site::start(&[]).with_thread();
+
+    reader.goto(&site.article_url());
+    reader.type_into(
+        "//form[@id='reageren']//input[@name='author_name']",
+        "Kees Mulder",
+    );
+    reader.type_into(
+        "//form[@id='reageren']//input[@name='author_email']",
+        "kees@example.nl",
+    );
+    reader.type_into(
+        "//form[@id='reageren']//textarea[@name='body']",
+        "Graag meer uitleg over de *overgang*.",
+    );
+    std::thread::sleep(std::time::Duration::from_millis(2100));
+    reader.click(PLACE_BUTTON);
+    reader.wait_until(
+        "location.search.includes('reactie=')",
+        "the posted reaction",
+    );
+    let own = reader.path();
+    let own: i64 = own
+        .split("reactie=")
+        .nth(1)
+        .and_then(|rest| rest.split('#').next())
+        .and_then(|id| id.parse().ok())
+        .unwrap_or_else(|| panic!("no reaction in {own}"));
+
+    log_in(&moderator, &site, "moderator");
+    moderator.goto(&site.url("/beheer/moderatie"));
+    moderator.wait_until(
+        "!document.getElementById('queue-keys-hint').hidden",
+        "the keys hint",
+    );
+    let ids = queued(&moderator);
+    assert_eq!(ids.len(), 3, "{ids:?}");
+    assert_eq!(ids[2], own);
+    let (sanne, pieter) = (ids[0], ids[1]);
+
+    // The context: Pieter's reply quotes Marieke's approved reaction as text; Pieter
+    // wrote nothing else, and his address (this machine's) wrote the whole thread.
+    let item = format!("//li[@id='item-{pieter}']");
+    let quote = moderator.text(&format!(
+        "{item}//blockquote[contains(@class,'parent-quote')]"
+    ));
+    assert!(
+        quote.starts_with("Goed dat het register er niet komt."),
+        "{quote}"
+    );
+    assert!(!quote.contains("**"), "the quote shows Markdown: {quote}");
+    let state = moderator.text(&format!("{item}//*[contains(@class,'parent-state')]"));
+    assert!(state.contains("goedgekeurd"), "{state}");
+    let by_email = moderator.text(&format!("{item}//li[@data-history='zelfde_email']"));
+    assert!(by_email.contains("0 goedgekeurd"), "{by_email}");
+    let by_address = moderator.text(&format!("{item}//li[@data-history='zelfde_adres']"));
+    assert!(by_address.contains("5 goedgekeurd"), "{by_address}");
+
+    // `?` shows the keys; Escape closes them and gives the focus back.
+    moderator.press("?");
+    moderator.wait_until(
+        "document.getElementById('queue-keys').open",
+        "the keys dialog",
+    );
+    assert_eq!(moderator.focused_id(), "queue-keys-close");
+    assert_accessible(&moderator, "the queue with its keys dialog");
+    moderator.press(ESCAPE);
+    moderator.wait_until(
+        "!document.getElementById('queue-keys').open",
+        "the dialog to close",
+    );
+
+    // j moves down, k up; a approves the current item.
+    moderator.press("jjj");
+    assert_eq!(moderator.focused_id(), format!("item-{own}"));
+    moderator.press("k");
+    assert_eq!(moderator.focused_id(), format!("item-{pieter}"));
+    moderator.press("ja");
+    assert_eq!(live_region(&moderator), "1 reactie goedgekeurd.");
+    assert_eq!(queued(&moderator), vec![sanne, pieter]);
+    // It was the last item: the focus goes to the one before it.
+    assert_eq!(moderator.focused_id(), format!("item-{pieter}"));
+    assert_eq!(badge(&moderator, "pending"), "2");
+    assert_eq!(badge(&moderator, "approved"), "6");
+
+    // x selects the current item; with two selected, r rejects both at once.
+    moderator.press("xk");
+    assert_eq!(moderator.focused_id(), format!("item-{sanne}"));
+    moderator.press("x");
+    assert_eq!(live_region(&moderator), "2 reacties geselecteerd.");
+    moderator.press("r");
+    moderator.wait_until(
+        "document.querySelectorAll('li.queue-item').length === 0",
+        "an empty queue",
+    );
+    assert_eq!(live_region(&moderator), "2 reacties afgewezen.");
+    assert_eq!(moderator.focused_id(), "queue-empty");
+    assert_quiet_console(&moderator, "the queue");
+
+    // What the moderator did is what the site holds: the reader sees their reaction
+    // published, and the two rejected ones are under "Afgewezen".
+    reader.goto(&site.article_url());
+    let mine = format!("//li[@id='reactie-{own}']");
+    assert_eq!(reader.count(&format!("{mine}//em[.='overgang']")), 1);
+    assert!(!reader.text(&mine).contains("wacht op moderatie"));
+    assert_quiet_console(&reader, "the reader's page");
+    moderator.goto(&site.url("/beheer/moderatie?status=rejected"));
+    let mut rejected = queued(&moderator);
+    rejected.sort_unstable();
+    assert_eq!(rejected, vec![sanne, pieter]);
 }

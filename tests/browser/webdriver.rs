@@ -209,6 +209,35 @@ impl Browser {
         .map_or(0, Vec::len)
     }
 
+    /// The `id` of the element that has the keyboard focus ("" for none).
+    pub fn focused_id(&self) -> String {
+        self.run(
+            "return document.activeElement ? document.activeElement.id : '';",
+            json!([]),
+        )
+        .as_str()
+        .unwrap_or_default()
+        .to_owned()
+    }
+
+    /// Presses and releases each key in turn, wherever the focus is, as a keyboard would.
+    pub fn press(&self, keys: &str) {
+        let actions: Vec<Value> = keys
+            .chars()
+            .flat_map(|key| {
+                [
+                    json!({ "type": "keyDown", "value": key.to_string() }),
+                    json!({ "type": "keyUp", "value": key.to_string() }),
+                ]
+            })
+            .collect();
+        self.session_call(
+            "POST",
+            "/actions",
+            Some(json!({ "actions": [{ "type": "key", "id": "keyboard", "actions": actions }] })),
+        );
+    }
+
     /// A Chrome DevTools Protocol command, through ChromeDriver.
     pub fn devtools(&self, command: &str, params: Value) -> Value {
         self.session_call(
