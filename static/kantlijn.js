@@ -168,10 +168,13 @@ function setUpQueueKeys() {
   let busy = false;
   let returnFocus = null;
   const items = () => Array.from(document.querySelectorAll("li.queue-item"));
+  let saying = null;
   const say = (text) => {
-    // Emptied first, so that the same sentence twice is announced twice.
+    // Emptied first, so that the same sentence twice is announced twice; a sentence
+    // still waiting is dropped, so an older one never follows a newer.
+    window.clearTimeout(saying);
     live.textContent = "";
-    window.setTimeout(() => { live.textContent = text; }, 50);
+    saying = window.setTimeout(() => { live.textContent = text; }, 50);
   };
   const focusItem = (item) => {
     current = item;
