@@ -16,7 +16,7 @@ use crate::{
 const READING_TIME: Duration = Duration::from_millis(2100);
 
 /// Fills in the reaction form wherever it is on the page.
-fn fill_in(browser: &Browser, name: &str, body: &str) {
+pub fn fill_in(browser: &Browser, name: &str, body: &str) {
     browser.replace_text("//form[@id='reageren']//input[@name='author_name']", name);
     browser.replace_text(
         "//form[@id='reageren']//input[@name='author_email']",
@@ -27,7 +27,7 @@ fn fill_in(browser: &Browser, name: &str, body: &str) {
 
 /// Posts the reaction form, after as long as a person takes to write: the id of the new
 /// reaction, from the page the site sends the reader to (`?reactie=ID`).
-fn place(browser: &Browser) -> i64 {
+pub fn place(browser: &Browser) -> i64 {
     std::thread::sleep(READING_TIME);
     let before = browser.run("return location.href;", json!([]));
     browser.click(PLACE_BUTTON);

@@ -4,9 +4,10 @@
 use serde_json::json;
 
 use crate::{
-    PLACE_BUTTON, Site,
+    Site,
     accessibility::assert_accessible,
     assert_quiet_console, log_in,
+    reader::{fill_in, place},
     webdriver::{Browser, Scripts},
 };
 
@@ -151,31 +152,12 @@ fn a_moderator_works_the_queue_by_keyboard() {
     let site = Site::start(&[]).with_thread();
 
     reader.goto(&site.article_url());
-    reader.type_into(
-        "//form[@id='reageren']//input[@name='author_name']",
+    fill_in(
+        &reader,
         "Kees Mulder",
-    );
-    reader.type_into(
-        "//form[@id='reageren']//input[@name='author_email']",
-        "kees@example.nl",
-    );
-    reader.type_into(
-        "//form[@id='reageren']//textarea[@name='body']",
         "Graag meer uitleg over de *overgang*.",
     );
-    std::thread::sleep(std::time::Duration::from_millis(2100));
-    reader.click(PLACE_BUTTON);
-    reader.wait_until(
-        "location.search.includes('reactie=')",
-        "the posted reaction",
-    );
-    let own = reader.path();
-    let own: i64 = own
-        .split("reactie=")
-        .nth(1)
-        .and_then(|rest| rest.split('#').next())
-        .and_then(|id| id.parse().ok())
-        .unwrap_or_else(|| panic!("no reaction in {own}"));
+    let own = place(&reader);
 
     log_in(&moderator, &site, "moderator");
     moderator.goto(&site.url("/beheer/moderatie"));
