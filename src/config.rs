@@ -130,6 +130,13 @@ pub struct ServeArgs {
     /// Origins allowed to read the API from a browser (comma-separated); none by default.
     #[arg(long, env = "KANTLIJN_CORS_ORIGINS", default_value = "")]
     pub cors_origins: String,
+    /// SMTP server for mail: smtp://user:password@host:587 (STARTTLS), smtps://…:465
+    /// (TLS) or smtp://host:25?tls=none (a relay on this machine); unset: no mail.
+    #[arg(long, env = "KANTLIJN_SMTP_URL", hide_env_values = true)]
+    pub smtp_url: Option<String>,
+    /// The sender of the site's mail, e.g. "Kantlijn <reacties@example.nl>".
+    #[arg(long, env = "KANTLIJN_MAIL_FROM")]
+    pub mail_from: Option<String>,
 }
 
 /// A secret that never shows up in logs.
@@ -171,6 +178,8 @@ pub struct Settings {
     pub cors_origins: Vec<String>,
     /// What a scraper of `/metrics` must send as its bearer token; `None`: nobody may.
     pub metrics_token: Option<Secret>,
+    /// Where mail goes; `None`: the site sends none, and forms that need mail say so.
+    pub mail: Option<std::sync::Arc<crate::mail::MailSettings>>,
 }
 
 impl Settings {

@@ -12,6 +12,8 @@ pub mod domain;
 pub mod editorial;
 pub mod entity;
 pub mod error;
+pub mod jobs;
+pub mod mail;
 pub mod metrics;
 pub mod security;
 pub mod server;

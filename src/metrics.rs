@@ -13,6 +13,7 @@ pub struct Metrics {
     rate_limited: IntCounterVec,
     moderation: IntCounterVec,
     pool: IntGaugeVec,
+    outbox: IntGaugeVec,
 }
 
 impl Default for Metrics {
@@ -66,6 +67,17 @@ impl Metrics {
         registry
             .register(Box::new(pool.clone()))
             .expect("unique metric");
+        let outbox = IntGaugeVec::new(
+            Opts::new(
+                "kantlijn_outbox_mails",
+                "Mails in the outbox: pending (still to send) and failed (given up).",
+            ),
+            &["status"],
+        )
+        .expect("valid metric");
+        registry
+            .register(Box::new(outbox.clone()))
+            .expect("unique metric");
         Self {
             registry,
             requests,
@@ -73,6 +85,7 @@ impl Metrics {
             rate_limited,
             moderation,
             pool,
+            outbox,
         }
     }
 
@@ -80,6 +93,15 @@ impl Metrics {
         self.requests
             .with_label_values(&[route, &status.to_string()])
             .inc();
+    }
+
+    /// The outbox as the mail worker last counted it.
+    pub fn outbox(&self, pending: u64, failed: u64) {
+        for (status, count) in [("pending", pending), ("failed", failed)] {
+            self.outbox
+                .with_label_values(&[status])
+                .set(i64::try_from(count).unwrap_or(i64::MAX));
+        }
     }
 
     pub fn reaction_posted(&self, status: CommentStatus) {

@@ -9,6 +9,7 @@ mod m20261128_000004_create_api_tokens;
 mod m20261129_000005_index_lookups;
 mod m20261129_000006_thread_index;
 mod m20261201_000007_index_addresses;
+mod m20261201_000008_privacy_and_mail;
 
 /// Every migration, oldest first.
 pub struct Migrator;
@@ -24,6 +25,7 @@ impl MigratorTrait for Migrator {
             Box::new(m20261129_000005_index_lookups::Migration),
             Box::new(m20261129_000006_thread_index::Migration),
             Box::new(m20261201_000007_index_addresses::Migration),
+            Box::new(m20261201_000008_privacy_and_mail::Migration),
         ]
     }
 }

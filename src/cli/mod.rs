@@ -180,6 +180,7 @@ struct ServeConfig {
     rate_limits: config::RateLimitMode,
     cors_origins: Vec<String>,
     metrics_token: Option<Secret>,
+    mail: Option<std::sync::Arc<crate::mail::MailSettings>>,
 }
 
 impl ServeConfig {
@@ -214,6 +215,26 @@ impl ServeConfig {
                 .map(Secret::parse)
                 .transpose()
                 .map_err(flag("metrics_token"))?,
+            mail: match (&args.smtp_url, &args.mail_from) {
+                (None, None) => None,
+                (Some(url), Some(from)) => Some(std::sync::Arc::new(
+                    crate::mail::MailSettings::parse(url, from).map_err(flag("smtp_url"))?,
+                )),
+                (Some(_), None) => {
+                    return Err(usage(format!(
+                        "{} is set but {} is not: say who the site's mail comes from, e.g. \"Kantlijn <reacties@example.nl>\"",
+                        given.name("smtp_url"),
+                        given.name("mail_from")
+                    )));
+                }
+                (None, Some(_)) => {
+                    return Err(usage(format!(
+                        "{} is set but {} is not: name the SMTP server to send through",
+                        given.name("mail_from"),
+                        given.name("smtp_url")
+                    )));
+                }
+            },
         })
     }
 }
@@ -272,10 +293,12 @@ async fn serve(args: ServeArgs, given: &Given, demo: bool) -> anyhow::Result<()>
         rate_limits: flags.rate_limits,
         cors_origins: flags.cors_origins,
         metrics_token: flags.metrics_token,
+        mail: flags.mail,
     };
     let state = AppState::load(db.clone(), settings).await?;
     tokio::spawn(purge_sessions(db));
     tokio::spawn(maintain_limiters(state.clone()));
+    crate::jobs::spawn(&state);
 
     println!("Serving {base_url} (listening on {listening}); Ctrl-C stops.");
     tracing::info!(%listening, "serving");

@@ -22,6 +22,10 @@ pub struct Model {
     pub edit_key_hash: Option<String>,
     pub created_at: DateTimeUtc,
     pub updated_at: DateTimeUtc,
+    /// The poster asked to be mailed when a reply to this reaction is approved.
+    pub notify_replies: bool,
+    /// This reply's parent's author was told of it (once).
+    pub reply_notified: bool,
 }
 
 #[derive(Copy, Clone, Debug, EnumIter, DeriveRelation)]

@@ -14,6 +14,11 @@ pub struct Model {
     pub role: Role,
     pub disabled: bool,
     pub created_at: DateTimeUtc,
+    /// Where mail for this staff member goes (the digest).
+    pub email: Option<String>,
+    /// Wants the hourly digest of pending reactions.
+    pub digest: bool,
+    pub digest_sent_at: Option<DateTimeUtc>,
 }
 
 #[derive(Copy, Clone, Debug, EnumIter, DeriveRelation)]

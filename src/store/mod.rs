@@ -6,6 +6,7 @@ pub mod audit;
 pub mod bans;
 pub mod comments;
 pub mod inbox;
+pub mod outbox;
 pub mod sessions;
 pub mod settings;
 pub mod tokens;
@@ -42,6 +43,7 @@ pub struct Db {
     write: DatabaseConnection,
     versions: Arc<Versions>,
     inbox: Inbox,
+    mail_wake: Arc<tokio::sync::Notify>,
 }
 
 impl Db {
@@ -69,6 +71,7 @@ impl Db {
             read,
             write,
             versions: Arc::default(),
+            mail_wake: Arc::default(),
         })
     }
 
@@ -94,6 +97,16 @@ impl Db {
 
     pub fn backend(&self) -> DbBackend {
         self.write.get_database_backend()
+    }
+
+    /// Wakes the mail worker: call after committing a transaction that queued mail.
+    pub fn mail_queued(&self) {
+        self.mail_wake.notify_one();
+    }
+
+    /// What the mail worker waits on between rounds.
+    pub fn mail_wake(&self) -> Arc<tokio::sync::Notify> {
+        Arc::clone(&self.mail_wake)
     }
 
     /// The versions of what readers see, for caches of rendered pages.

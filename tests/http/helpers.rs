@@ -233,6 +233,7 @@ impl TestApp {
             rate_limits: RateLimitMode::OffIncludingLogin,
             cors_origins: vec!["https://partner.example".to_owned()],
             metrics_token: Some(Secret::parse(METRICS_TOKEN).unwrap()),
+            mail: None,
         };
         let state = AppState::load(db.clone(), settings).await.expect("state");
         let client = client_for(&state);
@@ -270,6 +271,22 @@ impl TestApp {
             _temp: None,
             postgres: None,
         }
+    }
+
+    /// The same site with mail going to `smtpd` and its mail worker running; retries
+    /// and polling are fast, so a test waits seconds, not minutes.
+    pub async fn with_mail(&self, smtpd: &crate::smtp::Smtpd) -> TestApp {
+        let mut mail =
+            kantlijn::mail::MailSettings::parse(&smtpd.url(), "Kantlijn <reacties@kantlijn.test>")
+                .unwrap();
+        mail.retry_base = Duration::from_millis(100);
+        mail.retry_cap = Duration::from_millis(800);
+        mail.poll = Duration::from_millis(100);
+        let mut settings = (*self.state.settings).clone();
+        settings.mail = Some(Arc::new(mail));
+        let app = self.with_settings(settings).await;
+        kantlijn::jobs::spawn_mail(&app.state);
+        app
     }
 
     /// A second browser on the same site: same database, cookies of its own.

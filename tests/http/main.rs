@@ -3,6 +3,8 @@
 mod helpers;
 #[path = "../support/net.rs"]
 mod net;
+#[path = "../support/smtp.rs"]
+mod smtp;
 
 mod access;
 mod api;
@@ -13,6 +15,7 @@ mod cli;
 mod crowd;
 mod feeds;
 mod limits;
+mod mail;
 mod moderation;
 mod pages;
 mod policies;
