@@ -4,6 +4,7 @@
 //! in the same transaction as the event that causes it (`store::outbox::queue`); nothing
 //! here is sent from a request.
 
+pub mod links;
 pub mod messages;
 pub mod worker;
 
@@ -129,7 +130,9 @@ impl MailSettings {
     pub fn transport(&self) -> anyhow::Result<AsyncSmtpTransport<Tokio1Executor>> {
         let server = &self.smtp;
         let mut builder = match server.tls {
-            Security::StartTls => AsyncSmtpTransport::<Tokio1Executor>::starttls_relay(&server.host)?,
+            Security::StartTls => {
+                AsyncSmtpTransport::<Tokio1Executor>::starttls_relay(&server.host)?
+            }
             Security::Wrapper => AsyncSmtpTransport::<Tokio1Executor>::relay(&server.host)?,
             Security::None => AsyncSmtpTransport::<Tokio1Executor>::builder_dangerous(&server.host),
         }

@@ -18,6 +18,7 @@ use crate::{
     domain::{
         limits::{Action, Quota, Quotas},
         moderation::{Mode, Rules},
+        retention::Retention,
     },
     entity::{settings, settings_changes},
 };
@@ -76,6 +77,30 @@ pub async fn erase(db: &crate::store::Db, key: &str) -> Result<(), DbErr> {
         write.execute_unprepared("VACUUM FULL settings").await?;
     }
     Ok(())
+}
+
+/// Setting keys of how long personal data is kept (`domain::retention`).
+pub const RETENTION_IP_DAYS: &str = "retention_ip_days";
+pub const RETENTION_UNHANDLED_DAYS: &str = "retention_unhandled_days";
+
+/// The retention periods as admins set them, with the defaults of DESIGN.md for the rest.
+pub async fn retention(db: &impl ConnectionTrait) -> Result<Retention, DbErr> {
+    let rows = settings::Entity::find()
+        .filter(settings::Column::Key.is_in([RETENTION_IP_DAYS, RETENTION_UNHANDLED_DAYS]))
+        .all(db)
+        .await?;
+    let mut retention = Retention::default();
+    for row in rows {
+        let Some(days) = Retention::parse_days(&row.value) else {
+            continue;
+        };
+        match row.key.as_str() {
+            RETENTION_IP_DAYS => retention.ip_days = days,
+            RETENTION_UNHANDLED_DAYS => retention.unhandled_days = days,
+            _ => {}
+        }
+    }
+    Ok(retention)
 }
 
 /// Setting keys of the moderation rules.
