@@ -19,7 +19,7 @@ use crate::{
     store::{self, Db, settings::RulesCache},
     web::middleware::rate_limit::Limiters,
     web::page_cache::{self, PageCache},
-    web::{self, admin, auth, feeds, middleware, public, reactions},
+    web::{self, admin, auth, feeds, middleware, notifications, public, reactions},
 };
 
 /// Everything a handler may need, cheap to clone.
@@ -86,6 +86,10 @@ pub struct RouteClass {
     /// Staff data, or an answer made for one reader alone: answered with
     /// `Cache-Control: no-store`.
     pub private: bool,
+    /// A POST that carries no CSRF token: a mail client's one-click unsubscribe (RFC
+    /// 8058) has no cookie to pair one with. Only for a route whose own signed token
+    /// says what it may do, and all it may do is stop mail.
+    pub without_csrf: bool,
 }
 
 impl RouteClass {
@@ -96,6 +100,7 @@ impl RouteClass {
             post_limit: Action::Other,
             preview_field: None,
             private: false,
+            without_csrf: false,
         }
     }
 
@@ -106,6 +111,14 @@ impl RouteClass {
             post_limit: Action::Other,
             preview_field: None,
             private: false,
+            without_csrf: false,
+        }
+    }
+
+    const fn without_csrf(self) -> Self {
+        Self {
+            without_csrf: true,
+            ..self
         }
     }
 
@@ -184,6 +197,16 @@ fn table() -> Table {
         )
         .at("/feed.xml", page("feed"), get(feeds::articles_feed))
         .at("/sitemap.xml", page("feed"), get(feeds::sitemap))
+        .at(
+            "/meldingen/bevestigen/:token",
+            page("mail").private(),
+            get(notifications::confirm_form).post(notifications::confirm),
+        )
+        .at(
+            "/afmelden/:token",
+            page("mail").private().without_csrf(),
+            get(notifications::unsubscribe_form).post(notifications::unsubscribe),
+        )
         .at("/healthz", page("health"), get(public::healthz))
         .at("/metrics", page("metrics").private(), get(public::metrics))
         .at("/beheer", admin, get(admin::dashboard))

@@ -158,7 +158,7 @@ async fn seed_reactions(db: &Db, keys: &Keys, moderator_id: i32) -> anyhow::Resu
         };
         let id = post(db, keys, &article, &fields, body, parent_id).await?;
         if CommentStatus::parse(field(&fields, "status")) == Some(CommentStatus::Approved) {
-            discussion::moderate(db, &[id], Action::Approve, moderator_id, None).await?;
+            discussion::moderate(db, &[id], Action::Approve, moderator_id, None, None).await?;
         }
         ids.insert(field(&fields, "key"), id);
     }
@@ -191,6 +191,8 @@ async fn post(
             honeypot_filled: false,
             age_seconds: Some(60),
         }),
+        notify_replies: false,
+        mailer: None,
     };
     let rules = store::settings::moderation_rules(db.read()).await?;
     // The demo's posts are not the site's traffic: counted apart, then dropped.

@@ -20,13 +20,14 @@ use crate::{
     entity::{articles, comments},
     error::AppResult,
     metrics::Metrics,
+    notifications::{self, Mailer},
     security::{self, AddressHash},
     store::{
         self, Db,
         audit::{self, Entry},
         bans::Standing,
         comments::NewComment,
-        inbox::{Decide, LogRow, Verdict},
+        inbox::{After, Decide, LogRow, Verdict},
     },
 };
 
@@ -101,6 +102,10 @@ pub struct Submission<'a> {
     pub address: AddressHash,
     /// Form checks (honeypot, 2-second rule) when posted through the HTML form.
     pub form: Option<FormSignals>,
+    /// The poster ticked "Mail me als iemand reageert" (`notify_replies`).
+    pub notify_replies: bool,
+    /// Set when the site sends mail: the reaction may set some off.
+    pub mailer: Option<Mailer>,
 }
 
 /// What the HTML form says about who filled it in.
@@ -204,6 +209,12 @@ pub async fn submit(
             },
         }
     });
+    let notify_replies = submission.notify_replies && submission.mailer.is_some();
+    let after = submission
+        .mailer
+        .filter(|_| notify_replies || input.parent_id.is_some())
+        .map(|mailer| mail_after(mailer, submission.article.title.clone(), notify_replies));
+    let mails = after.is_some();
     let edit_key = security::random_token();
     let new = NewComment {
         article_id,
@@ -218,10 +229,14 @@ pub async fn submit(
         user_id: submission.staff_user_id,
         address: submission.address,
         edit_key_hash: Some(security::token_hash(&edit_key)),
+        notify_replies,
     };
-    let Some(comment) = db.inbox().submit(new, decide).await? else {
+    let Some(comment) = db.inbox().submit(new, decide, after).await? else {
         return Ok(Outcome::Banned);
     };
+    if mails {
+        db.mail_queued();
+    }
     if comment.status == CommentStatus::Approved {
         db.versions().article_changed(article_id);
     }
@@ -229,6 +244,24 @@ pub async fn submit(
     Ok(Outcome::Stored {
         comment: Box::new(comment),
         edit_key,
+    })
+}
+
+/// The mail a new reaction may set off, queued in the transaction that stores it: the
+/// double opt-in when its poster asked for notifications, and the notification of the
+/// parent's author when it is an approved reply.
+fn mail_after(mailer: Mailer, article_title: String, notify_replies: bool) -> After {
+    Box::new(move |txn, comment| {
+        let (mailer, title) = (mailer.clone(), article_title.clone());
+        Box::pin(async move {
+            let now = Utc::now();
+            if notify_replies {
+                notifications::ask(txn, &mailer, comment, &title, now).await?;
+            }
+            notifications::replies_approved(txn, &mailer, std::slice::from_ref(comment), now)
+                .await?;
+            Ok(())
+        })
     })
 }
 
@@ -387,13 +420,16 @@ impl Action {
 }
 
 /// Applies one action to every listed reaction and logs each change; returns how many
-/// changed. Reactions already in the target status are left alone and not logged.
+/// changed. Reactions already in the target status are left alone and not logged. An
+/// approved reply tells its parent's author (`mailer`, when the site sends mail), in the
+/// same transaction.
 pub async fn moderate(
     db: &Db,
     ids: &[i32],
     action: Action,
     moderator_id: i32,
     reason: Option<&ModerationReason>,
+    mailer: Option<&Mailer>,
 ) -> AppResult<usize> {
     let reason = reason.map(AsRef::as_ref);
     let txn = db.begin().await?;
@@ -401,6 +437,7 @@ pub async fn moderate(
     let target = action.target();
     let mut changed = 0;
     let mut articles = Vec::new();
+    let mut approved = Vec::new();
     for comment in store::comments::find_many(&txn, ids).await? {
         if comment.status == target {
             continue;
@@ -408,7 +445,10 @@ pub async fn moderate(
         let from = comment.status;
         let id = comment.id;
         articles.push(comment.article_id);
-        store::comments::set_status(&txn, comment, target).await?;
+        let updated = store::comments::set_status(&txn, comment, target).await?;
+        if target == CommentStatus::Approved {
+            approved.push(updated);
+        }
         audit::record(
             &txn,
             Entry {
@@ -423,7 +463,16 @@ pub async fn moderate(
         .await?;
         changed += 1;
     }
+    let mails = match mailer {
+        Some(mailer) => {
+            notifications::replies_approved(&txn, mailer, &approved, Utc::now()).await?
+        }
+        None => false,
+    };
     txn.commit().await?;
+    if mails {
+        db.mail_queued();
+    }
     articles.sort_unstable();
     articles.dedup();
     for article_id in articles {

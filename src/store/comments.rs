@@ -34,6 +34,8 @@ pub struct NewComment {
     pub user_id: Option<i32>,
     pub address: AddressHash,
     pub edit_key_hash: Option<String>,
+    /// The poster asked to be mailed about approved replies.
+    pub notify_replies: bool,
 }
 
 /// What the article page needs of each reaction; never the e-mail or address hash.
@@ -510,4 +512,21 @@ pub async fn author_counts(
 /// Counts every reaction (for tests and the demo).
 pub async fn count(db: &impl ConnectionTrait) -> Result<u64, DbErr> {
     comments::Entity::find().count(db).await
+}
+
+/// Marks replies whose parent's author was considered for a notification, so a reply
+/// approved again later is not announced twice.
+pub async fn mark_reply_notified(db: &impl ConnectionTrait, ids: &[i32]) -> Result<(), DbErr> {
+    if ids.is_empty() {
+        return Ok(());
+    }
+    comments::Entity::update_many()
+        .col_expr(
+            comments::Column::ReplyNotified,
+            sea_orm::sea_query::Expr::value(true),
+        )
+        .filter(comments::Column::Id.is_in(ids.iter().copied()))
+        .exec(db)
+        .await
+        .map(|_| ())
 }

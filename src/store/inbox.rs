@@ -8,13 +8,13 @@
 //! own answer, and a batch that fails is retried one by one, so one bad row never costs
 //! the others their place.
 
-use std::collections::HashSet;
+use std::{collections::HashSet, future::Future, pin::Pin};
 
 use chrono::Utc;
 use sea_orm::{
     ActiveValue::Set,
-    ColumnTrait, Condition, ConnectionTrait, DatabaseConnection, DbErr, EntityTrait, QueryFilter,
-    QuerySelect, QueryTrait,
+    ColumnTrait, Condition, ConnectionTrait, DatabaseConnection, DatabaseTransaction, DbErr,
+    EntityTrait, QueryFilter, QuerySelect, QueryTrait,
     sea_query::{Alias, Expr, Query},
 };
 use tokio::sync::{mpsc, oneshot};
@@ -59,6 +59,17 @@ pub enum Verdict {
 /// The reaction's own rules, run in the writer with its poster's standing.
 pub type Decide = Box<dyn FnOnce(Standing) -> Verdict + Send + Sync>;
 
+/// What else a stored reaction causes, in its own transaction (the mail it sets off);
+/// called again should a failed batch be written one by one.
+pub type After = Box<
+    dyn for<'a> Fn(
+            &'a DatabaseTransaction,
+            &'a comments::Model,
+        ) -> Pin<Box<dyn Future<Output = Result<(), DbErr>> + Send + 'a>>
+        + Send
+        + Sync,
+>;
+
 /// Who posts, as the rules look them up.
 #[derive(Clone, Debug)]
 struct Poster {
@@ -72,6 +83,7 @@ struct Job {
     edit_key_hash: String,
     poster: Poster,
     decide: Decide,
+    after: Option<After>,
     reply: oneshot::Sender<Result<Option<comments::Model>, DbErr>>,
 }
 
@@ -95,12 +107,14 @@ impl Inbox {
         Self { jobs }
     }
 
-    /// Decides on a reaction with its poster's standing and stores it with its log row;
-    /// answers when both are committed, or `None` when `decide` refused it.
+    /// Decides on a reaction with its poster's standing and stores it with its log row
+    /// (and what `after` adds); answers when all is committed, or `None` when `decide`
+    /// refused it.
     pub async fn submit(
         &self,
         new: NewComment,
         decide: Decide,
+        after: Option<After>,
     ) -> Result<Option<comments::Model>, DbErr> {
         let edit_key_hash = new
             .edit_key_hash
@@ -117,6 +131,7 @@ impl Inbox {
             edit_key_hash,
             poster,
             decide,
+            after,
             reply,
         };
         self.jobs
@@ -143,6 +158,8 @@ fn active(new: NewComment) -> comments::ActiveModel {
         user_id: Set(new.user_id),
         ip_hash: Set(new.address.stored),
         edit_key_hash: Set(new.edit_key_hash),
+        notify_replies: Set(new.notify_replies),
+        reply_notified: Set(false),
         created_at: Set(now),
         updated_at: Set(now),
         ..Default::default()
@@ -192,6 +209,7 @@ struct Decided {
     poster: Poster,
     decide: Option<Decide>,
     verdict: Option<Verdict>,
+    after: Option<After>,
     reply: oneshot::Sender<Result<Option<comments::Model>, DbErr>>,
 }
 
@@ -203,6 +221,7 @@ impl From<Job> for Decided {
             poster: job.poster,
             decide: Some(job.decide),
             verdict: None,
+            after: job.after,
             reply: job.reply,
         }
     }
@@ -272,6 +291,11 @@ async fn insert_all(
         moderation_log::Entity::insert_many(logs)
             .exec_without_returning(&txn)
             .await?;
+    }
+    for (job, model) in jobs.iter().zip(&models) {
+        if let (Some(after), Some(model)) = (&job.after, model) {
+            after(&txn, model).await?;
+        }
     }
     txn.commit().await?;
     Ok(models)

@@ -9,6 +9,7 @@ pub mod inbox;
 pub mod outbox;
 pub mod sessions;
 pub mod settings;
+pub mod subscribers;
 pub mod tokens;
 pub mod users;
 

@@ -97,3 +97,16 @@ pub async fn disable(db: &impl ConnectionTrait, user: users::Model) -> Result<()
 pub async fn find_by_id(db: &impl ConnectionTrait, id: i32) -> Result<Option<users::Model>, DbErr> {
     users::Entity::find_by_id(id).one(db).await
 }
+
+/// Stops a staff member's digest (their unsubscribe link); true when the account exists.
+pub async fn stop_digest(db: &impl ConnectionTrait, id: i32) -> Result<bool, DbErr> {
+    let result = users::Entity::update_many()
+        .col_expr(
+            users::Column::Digest,
+            sea_orm::sea_query::Expr::value(false),
+        )
+        .filter(users::Column::Id.eq(id))
+        .exec(db)
+        .await?;
+    Ok(result.rows_affected == 1)
+}

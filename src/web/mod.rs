@@ -6,6 +6,7 @@ pub mod api;
 pub mod auth;
 pub mod feeds;
 pub mod middleware;
+pub mod notifications;
 pub mod page_cache;
 pub mod public;
 pub mod reactions;

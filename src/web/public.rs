@@ -178,7 +178,7 @@ pub async fn show(
         .ok_or(AppError::NotFound)?;
     let form = article
         .reactions_open
-        .then(|| ReactionFormView::empty(&state.keys, &article, query.antwoord));
+        .then(|| ReactionFormView::empty(state, &article, query.antwoord));
     let context = ArticleContext {
         own: &own,
         form,
@@ -241,7 +241,7 @@ async fn public_page(state: &AppState, known: &ThreadIndex, page: usize) -> AppR
         csrf_token: holes.csrf().to_owned(),
     };
     let form = known.article.reactions_open.then(|| {
-        let mut form = ReactionFormView::empty(&state.keys, &known.article, None);
+        let mut form = ReactionFormView::empty(state, &known.article, None);
         form.form_token = holes.form_token().to_owned();
         form
     });

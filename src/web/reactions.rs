@@ -58,6 +58,15 @@ pub struct ReactionForm {
     pub parent_id: String,
     pub form_token: String,
     pub bijzonderheden: String,
+    /// "on" when "Mail me als iemand reageert" is ticked.
+    pub notify_replies: String,
+}
+
+impl ReactionForm {
+    /// Whether the poster ticked the notifications box.
+    pub fn wants_notifications(&self) -> bool {
+        !self.notify_replies.trim().is_empty()
+    }
 }
 
 /// Reactions this browser posted: (id, edit key), newest first, from a signed cookie.
@@ -186,6 +195,8 @@ pub async fn create(
             honeypot_filled: !form.bijzonderheden.trim().is_empty(),
             age_seconds,
         }),
+        notify_replies: form.wants_notifications(),
+        mailer: crate::notifications::Mailer::of(state),
     };
     let rules = state.rules.get(state.db.read()).await?;
     match discussion::submit(&state.db, rules, &state.metrics, submission).await? {
@@ -276,7 +287,7 @@ impl Again<'_> {
     }
 
     fn view(&self, errors: FieldErrors, notice: Option<Cow<'static, str>>) -> ReactionFormView {
-        ReactionFormView::from_form(&self.state.keys, self.article, self.form, errors, notice)
+        ReactionFormView::from_form(self.state, self.article, self.form, errors, notice)
     }
 
     async fn render(&self, view: ReactionFormView, status: StatusCode) -> AppResult<Response> {

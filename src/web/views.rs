@@ -7,12 +7,12 @@ use chrono::{DateTime, Utc};
 use poem::http::StatusCode;
 
 use crate::{
+    app::AppState,
     discussion,
     domain::{
         dates, markdown::SafeHtml, preview::ReactionPreview, thread::Thread, validate::FieldErrors,
     },
     entity::{articles, comments},
-    security::Keys,
     web::{
         auth::{Staff, Viewer},
         reactions::{self, ReactionForm},
@@ -238,12 +238,16 @@ pub struct ReactionFormView {
     pub notice: Option<Cow<'static, str>>,
     /// The body as it would appear, when the reader asked to see it first.
     pub preview: Option<ReactionPreview>,
+    /// "Mail me als iemand reageert" is ticked.
+    pub notify_replies: bool,
+    /// The site sends mail; without it the box is not offered.
+    pub mail: bool,
 }
 
 impl ReactionFormView {
-    pub fn empty(keys: &Keys, article: &articles::Model, parent_id: Option<i32>) -> Self {
+    pub fn empty(state: &AppState, article: &articles::Model, parent_id: Option<i32>) -> Self {
         Self::from_form(
-            keys,
+            state,
             article,
             &ReactionForm {
                 parent_id: parent_id.map(|id| id.to_string()).unwrap_or_default(),
@@ -255,7 +259,7 @@ impl ReactionFormView {
     }
 
     pub fn from_form(
-        keys: &Keys,
+        state: &AppState,
         article: &articles::Model,
         form: &ReactionForm,
         errors: FieldErrors,
@@ -273,13 +277,15 @@ impl ReactionFormView {
             errors,
             // A form shown again keeps the time it was first served: fixing a typo and
             // sending it back at once is not a bot's speed. A day-old one is renewed.
-            form_token: if reactions::form_token_is_current(keys, &form.form_token) {
+            form_token: if reactions::form_token_is_current(&state.keys, &form.form_token) {
                 form.form_token.clone()
             } else {
-                reactions::form_token(keys)
+                reactions::form_token(&state.keys)
             },
             notice,
             preview: None,
+            notify_replies: form.wants_notifications(),
+            mail: state.settings.mail.is_some(),
         }
     }
 }

@@ -17,6 +17,7 @@ mod feeds;
 mod limits;
 mod mail;
 mod moderation;
+mod notifications;
 mod pages;
 mod policies;
 mod preview;

@@ -123,6 +123,10 @@ impl Smtpd {
 
     /// Waits until at least `count` messages arrived (panics after `within`), then
     /// returns them all; the site's tasks run meanwhile.
+    #[allow(
+        dead_code,
+        reason = "not every test crate runs the site in its own runtime"
+    )]
     pub async fn wait_for(&self, count: usize, within: Duration) -> Vec<Received> {
         let deadline = Instant::now() + within;
         loop {

@@ -486,8 +486,15 @@ pub async fn act(
             field: "reason",
             message,
         })?;
-    let changed =
-        discussion::moderate(&state.db, &ids, action, user.staff.id, reason.as_ref()).await?;
+    let changed = discussion::moderate(
+        &state.db,
+        &ids,
+        action,
+        user.staff.id,
+        reason.as_ref(),
+        crate::notifications::Mailer::of(state).as_ref(),
+    )
+    .await?;
     state.metrics.moderated(action.as_str(), changed);
     let place = Place::read(
         &form.status,

@@ -265,6 +265,8 @@ impl CommentsApi {
             staff_user_id: staff.map(|user| user.id),
             address: client.address_hash(&state.keys),
             form: None,
+            notify_replies: body.0.notify_replies.unwrap_or(false),
+            mailer: crate::notifications::Mailer::of(&state),
         };
         let rules = state.rules.get(state.db.read()).await?;
         match discussion::submit(&state.db, rules, &state.metrics, submission).await? {

@@ -113,8 +113,15 @@ impl ModerationApi {
         ) else {
             return Err(ApiError::validation(&errors).into());
         };
-        let changed =
-            discussion::moderate(&state.db, &[id.0], action, auth.0.id, reason.as_ref()).await?;
+        let changed = discussion::moderate(
+            &state.db,
+            &[id.0],
+            action,
+            auth.0.id,
+            reason.as_ref(),
+            crate::notifications::Mailer::of(&state).as_ref(),
+        )
+        .await?;
         state.metrics.moderated(action.as_str(), changed);
         let comment = store::comments::find(state.db.read(), id.0)
             .await?

@@ -214,6 +214,11 @@ pub struct NewComment {
     /// `invalid_parent`.
     #[oai(nullable)]
     pub parent_id: Option<i32>,
+    /// Mail the poster when a reply to this reaction is approved. The first time an
+    /// address asks, it gets a mail to confirm that first; ignored when the site sends
+    /// no mail.
+    #[oai(nullable)]
+    pub notify_replies: Option<bool>,
 }
 
 impl Example for NewComment {
@@ -224,6 +229,7 @@ impl Example for NewComment {
             author_url: None,
             body: "Helder stuk, dank je.".into(),
             parent_id: None,
+            notify_replies: None,
         }
     }
 }

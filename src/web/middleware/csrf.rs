@@ -46,7 +46,8 @@ pub async fn protect<E: Endpoint>(next: E, mut req: Request) -> Result<Response>
         .filter(|v| v.len() >= 32 && v.len() <= 64);
 
     let unsafe_method = !matches!(*req.method(), Method::GET | Method::HEAD | Method::OPTIONS);
-    if unsafe_method && app::class_of_request(&req).surface == Surface::Page {
+    let class = app::class_of_request(&req);
+    if unsafe_method && class.surface == Surface::Page && !class.without_csrf {
         let cookie = cookie_value.as_deref().ok_or(AppError::Csrf)?;
         let submitted = match req.header(HEADER_NAME) {
             Some(token) => Some(token.to_owned()),

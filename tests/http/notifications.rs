@@ -1,0 +1,253 @@
+//! Reply notifications through a real SMTP server on loopback: the double opt-in, one
+//! mail per approved reply with a link to it, and the one-click unsubscribe of RFC 8058.
+
+use std::time::Duration;
+
+use poem::http::{Method, StatusCode};
+
+use crate::{
+    db_test,
+    helpers::TestApp,
+    smtp::{Received, Smtpd},
+};
+
+const BASE: &str = "http://127.0.0.1:8080";
+
+/// The path of a link the site mailed (they are absolute, on its base URL).
+fn path_of(link: &str) -> &str {
+    link.strip_prefix(BASE)
+        .unwrap_or_else(|| panic!("{link} is not on {BASE}"))
+}
+
+/// Asks for notifications with a reaction and confirms the mailed link; returns the
+/// reaction and the confirmation mail.
+async fn confirmed_reaction(
+    app: &TestApp,
+    smtpd: &Smtpd,
+    slug: &str,
+    email: &str,
+    name: &str,
+) -> (i32, Received) {
+    let before = smtpd.received().len();
+    let id = app
+        .comment(
+            slug,
+            &[
+                ("author_email", email),
+                ("author_name", name),
+                ("notify_replies", "on"),
+            ],
+        )
+        .await;
+    assert!(app.stored(id).await.notify_replies);
+    let mail = smtpd
+        .wait_for(before + 1, Duration::from_secs(10))
+        .await
+        .remove(before);
+    assert_eq!(mail.rcpt_to, [email]);
+    assert_eq!(
+        mail.subject,
+        "Bevestig: wil je mail bij reacties op Kantlijn?"
+    );
+    let confirm = mail.link_with("/meldingen/bevestigen/");
+    let page = app.get(path_of(&confirm)).await;
+    page.assert_status(StatusCode::OK)
+        .assert_contains("Ja, mail mij bij reacties");
+    app.post_form(path_of(&confirm), &[])
+        .await
+        .assert_redirect(path_of(&confirm));
+    app.get(path_of(&confirm))
+        .await
+        .assert_contains("Je meldingen staan aan");
+    (id, mail)
+}
+
+db_test! {
+    async fn an_approved_reply_mails_the_confirmed_author_once(app) {
+        let Some(smtpd) = Smtpd::start() else { return };
+        let app = app.with_mail(&smtpd).await;
+        let slug = app.published_article("Van register naar portfolio").await;
+        let (anna, confirmation) =
+            confirmed_reaction(&app, &smtpd, &slug, "anna@example.nl", "Anna de Vries").await;
+        assert!(confirmation.text.contains("Hallo Anna de Vries"), "{}", confirmation.text);
+        assert!(confirmation.header("List-Unsubscribe").is_some_and(|h| h.contains("/afmelden/")));
+        assert_eq!(
+            confirmation.header("List-Unsubscribe-Post"),
+            Some("List-Unsubscribe=One-Click")
+        );
+        app.moderate(&[anna], "approve", "").await;
+
+        // Bram replies; nothing is mailed until a moderator approves the reply.
+        let bram = app.other_browser();
+        let reply = bram
+            .comment(
+                &slug,
+                &[
+                    ("author_name", "Bram"),
+                    ("author_email", "bram@example.nl"),
+                    ("parent_id", &anna.to_string()),
+                    ("body", "Het portfolio is in elk geval vrijwillig."),
+                ],
+            )
+            .await;
+        tokio::time::sleep(Duration::from_millis(500)).await;
+        assert_eq!(smtpd.received().len(), 1, "no mail for a pending reply");
+        app.moderate(&[reply], "approve", "").await;
+        let mails = smtpd.wait_for(2, Duration::from_secs(10)).await;
+        let mail = &mails[1];
+        assert_eq!(mail.rcpt_to, ["anna@example.nl"]);
+        assert_eq!(
+            mail.subject,
+            "Bram reageerde op je reactie bij \u{201c}Van register naar portfolio\u{201d}"
+        );
+        assert!(mail.text.contains("Het portfolio is in elk geval vrijwillig."), "{}", mail.text);
+        assert!(mail.html.contains("Lees en antwoord"));
+        let link = mail.link_with("?reactie=");
+        assert_eq!(
+            path_of(&link),
+            format!("/artikelen/{slug}?reactie={reply}#reactie-{reply}")
+        );
+        app.get(path_of(&link).split('#').next().unwrap())
+            .await
+            .assert_status(StatusCode::OK)
+            .assert_contains(&format!("id=\"reactie-{reply}\""));
+        assert!(mail.header("List-Unsubscribe").is_some());
+
+        // Rejected and approved again: still one mail about it. Anna's own reply: none.
+        app.moderate(&[reply], "reject", "").await;
+        app.moderate(&[reply], "approve", "").await;
+        let own = app
+            .comment(
+                &slug,
+                &[
+                    ("author_name", "Anna de Vries"),
+                    ("author_email", "anna@example.nl"),
+                    ("parent_id", &anna.to_string()),
+                ],
+            )
+            .await;
+        app.moderate(&[own], "approve", "").await;
+        tokio::time::sleep(Duration::from_secs(1)).await;
+        assert_eq!(smtpd.received().len(), 2, "{:?}", smtpd.received().iter().map(|m| &m.subject).collect::<Vec<_>>());
+    }
+}
+
+db_test! {
+    async fn one_click_unsubscribe_stops_the_mail(app) {
+        let Some(smtpd) = Smtpd::start() else { return };
+        let app = app.with_mail(&smtpd).await;
+        let slug = app.published_article("Het lerarenportfolio").await;
+        let (anna, confirmation) =
+            confirmed_reaction(&app, &smtpd, &slug, "anna@example.nl", "Anna").await;
+        app.moderate(&[anna], "approve", "").await;
+        let header = confirmation.header("List-Unsubscribe").unwrap();
+        let unsubscribe = header.trim_start_matches('<').trim_end_matches('>');
+        // The page behind the link asks first: fetching it stops nothing.
+        app.get(path_of(unsubscribe))
+            .await
+            .assert_status(StatusCode::OK)
+            .assert_contains("Afmelden");
+
+        // A mail client's one-click POST: no cookie, no CSRF token (RFC 8058).
+        let client = app.other_browser();
+        let answer = client
+            .send_with(
+                Method::POST,
+                path_of(unsubscribe),
+                Some("List-Unsubscribe=One-Click".to_owned()),
+                &[("content-type", "application/x-www-form-urlencoded")],
+            )
+            .await;
+        answer.assert_status(StatusCode::OK).assert_contains("Je bent afgemeld");
+        // Again: still fine.
+        client
+            .send(Method::POST, path_of(unsubscribe), Some("List-Unsubscribe=One-Click".into()))
+            .await
+            .assert_status(StatusCode::OK);
+
+        let reply = app
+            .comment(&slug, &[("author_email", "bram@example.nl"), ("parent_id", &anna.to_string())])
+            .await;
+        app.moderate(&[reply], "approve", "").await;
+        tokio::time::sleep(Duration::from_secs(1)).await;
+        assert_eq!(smtpd.received().len(), 1, "only the confirmation ever went out");
+    }
+}
+
+db_test! {
+    async fn without_confirmation_no_reply_mail_and_no_second_request(app) {
+        let Some(smtpd) = Smtpd::start() else { return };
+        let app = app.with_mail(&smtpd).await;
+        let slug = app.published_article("Registratie en AVG").await;
+        let ask = [("author_email", "carla@example.nl"), ("notify_replies", "on")];
+        let carla = app.comment(&slug, &ask).await;
+        smtpd.wait_for(1, Duration::from_secs(10)).await;
+        // Asking again within the day sends no second confirmation.
+        app.comment(&slug, &ask).await;
+        app.moderate(&[carla], "approve", "").await;
+        let reply = app
+            .comment(&slug, &[("author_email", "bram@example.nl"), ("parent_id", &carla.to_string())])
+            .await;
+        app.moderate(&[reply], "approve", "").await;
+        tokio::time::sleep(Duration::from_secs(1)).await;
+        let received = smtpd.received();
+        assert_eq!(received.len(), 1, "{:?}", received.iter().map(|m| &m.subject).collect::<Vec<_>>());
+    }
+}
+
+db_test! {
+    async fn forged_or_unknown_mail_links_get_a_dutch_404(app) {
+        for path in [
+            "/meldingen/bevestigen/confirm-1.AAAA",
+            "/meldingen/bevestigen/%00abc.%20",
+            "/afmelden/unsubscribe-r1.AAAA",
+            "/afmelden/x",
+        ] {
+            app.get(path)
+                .await
+                .assert_status(StatusCode::NOT_FOUND)
+                .assert_contains("Deze link werkt niet (meer)");
+        }
+        app.other_browser()
+            .send(Method::POST, "/afmelden/unsubscribe-r1.AAAA", Some("List-Unsubscribe=One-Click".into()))
+            .await
+            .assert_status(StatusCode::NOT_FOUND);
+        // A well-signed link whose row does not exist.
+        let token = kantlijn::mail::links::confirm_token(&app.state.keys, 999);
+        app.get(&format!("/meldingen/bevestigen/{token}"))
+            .await
+            .assert_status(StatusCode::NOT_FOUND);
+    }
+}
+
+db_test! {
+    async fn a_site_without_mail_offers_no_notifications(app) {
+        let slug = app.published_article("Zonder mail").await;
+        let page = app.get(&format!("/artikelen/{slug}")).await;
+        page.assert_contains("de site verstuurt geen e-mail")
+            .assert_lacks("name=\"notify_replies\"");
+        // Ticked anyway (an old form, a script): stored without the wish, nothing queued.
+        let id = app.comment(&slug, &[("notify_replies", "on")]).await;
+        assert!(!app.stored(id).await.notify_replies);
+        let (pending, _) = kantlijn::store::outbox::counts(app.db.read()).await.unwrap();
+        assert_eq!(pending, 0);
+    }
+}
+
+db_test! {
+    async fn a_reply_the_rules_approve_mails_at_once(app) {
+        let Some(smtpd) = Smtpd::start() else { return };
+        let app = app.with_mail(&smtpd).await;
+        let slug = app.published_article("Nascholing registreren").await;
+        let (anna, _) = confirmed_reaction(&app, &smtpd, &slug, "anna@example.nl", "Anna").await;
+        app.moderate(&[anna], "approve", "").await;
+        app.set_setting("moderation_mode", "publish_all").await;
+        let reply = app
+            .comment(&slug, &[("author_name", "Bram"), ("author_email", "bram@example.nl"), ("parent_id", &anna.to_string())])
+            .await;
+        assert_eq!(app.stored(reply).await.status, kantlijn::domain::states::CommentStatus::Approved);
+        let mails = smtpd.wait_for(2, Duration::from_secs(10)).await;
+        assert_eq!(mails[1].rcpt_to, ["anna@example.nl"]);
+        assert!(mails[1].link_with("?reactie=").ends_with(&format!("#reactie-{reply}")));
+    }
+}
