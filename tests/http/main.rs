@@ -21,5 +21,6 @@ mod pages;
 mod policies;
 mod preview;
 mod reactions;
+mod retention;
 mod sanitiser;
 mod site;
