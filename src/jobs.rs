@@ -1,6 +1,6 @@
 //! The site's background work, started once per process by `kantlijn serve`: the mail
 //! worker (when mail is configured) and a scheduler that every few minutes runs what is
-//! due: the retention job (hourly).
+//! due: the retention job (hourly) and the moderators' digest (when mail is configured).
 //! Jobs that must run on one instance at a time take a PostgreSQL advisory lock for
 //! their run, and check under it that another did not just run them.
 
@@ -8,7 +8,7 @@ use std::sync::Arc;
 
 use chrono::{DateTime, Duration, Utc};
 
-use crate::{app::AppState, mail, retention, store};
+use crate::{app::AppState, digest, mail, retention, store};
 
 /// How often the scheduler looks for due work.
 pub const TICK: std::time::Duration = std::time::Duration::from_secs(5 * 60);
@@ -50,6 +50,11 @@ async fn schedule(state: AppState) {
 pub async fn run_due(state: &AppState, now: DateTime<Utc>) {
     if let Err(err) = retention_if_due(state, now).await {
         tracing::error!(error = %err, "retention: the run failed; trying again later");
+    }
+    if state.settings.mail.is_some()
+        && let Err(err) = digest::run(&state.db, &state.keys, &state.settings.base_url, now).await
+    {
+        tracing::error!(error = %err, "digest: the run failed; trying again later");
     }
 }
 

@@ -7,6 +7,7 @@ pub mod app;
 pub mod cli;
 pub mod config;
 pub mod demo;
+pub mod digest;
 pub mod discussion;
 pub mod domain;
 pub mod editorial;

@@ -13,6 +13,7 @@ mod auth;
 mod bodies;
 mod cli;
 mod crowd;
+mod digest;
 mod feeds;
 mod limits;
 mod mail;
