@@ -216,6 +216,11 @@ fn table() -> Table {
             get(auth::login_form).post(auth::login),
         )
         .at("/beheer/uitloggen", admin, post(auth::logout))
+        .at(
+            "/beheer/account",
+            admin,
+            get(admin::account::show).post(admin::account::update),
+        )
         .at("/beheer/artikelen", admin, get(admin::articles::index))
         .at(
             "/beheer/artikelen/nieuw",

@@ -93,6 +93,10 @@ pub enum LogAction {
     BanEmail,
     #[sea_orm(string_value = "ban_ip_hash")]
     BanIpHash,
+    /// The retention job took the personal data of a reaction nobody handled in time,
+    /// which stays for the replies below it.
+    #[sea_orm(string_value = "expire")]
+    Expire,
 }
 
 impl LogAction {
@@ -107,6 +111,7 @@ impl LogAction {
             Self::Delete => "delete",
             Self::BanEmail => "ban_email",
             Self::BanIpHash => "ban_ip_hash",
+            Self::Expire => "expire",
         }
     }
 
@@ -125,6 +130,7 @@ impl LogAction {
             Self::Delete => "verwijderd",
             Self::BanEmail => "e-mailadres geblokkeerd",
             Self::BanIpHash => "adres geblokkeerd",
+            Self::Expire => "gewist na bewaartermijn",
         }
     }
 }

@@ -509,6 +509,51 @@ pub async fn author_counts(
     Ok(counts)
 }
 
+/// A waiting reaction as the moderators' digest lists it.
+#[derive(Clone, Debug, FromQueryResult)]
+pub struct PendingItem {
+    pub author_name: String,
+    pub body_md: String,
+    pub created_at: DateTime<Utc>,
+    pub article_title: String,
+}
+
+/// The newest pending reactions, newest first, with their article's title.
+pub async fn newest_pending(
+    db: &impl ConnectionTrait,
+    limit: u64,
+) -> Result<Vec<PendingItem>, DbErr> {
+    comments::Entity::find()
+        .select_only()
+        .columns([
+            comments::Column::AuthorName,
+            comments::Column::BodyMd,
+            comments::Column::CreatedAt,
+        ])
+        .column_as(articles::Column::Title, "article_title")
+        .join(JoinType::InnerJoin, comments::Relation::Article.def())
+        .filter(comments::Column::Status.eq(CommentStatus::Pending))
+        .order_by_desc(comments::Column::CreatedAt)
+        .order_by_desc(comments::Column::Id)
+        .limit(limit)
+        .into_model::<PendingItem>()
+        .all(db)
+        .await
+}
+
+/// How many reactions are pending, of those posted after `after` when given.
+pub async fn pending_count(
+    db: &impl ConnectionTrait,
+    after: Option<DateTime<Utc>>,
+) -> Result<u64, DbErr> {
+    let mut query =
+        comments::Entity::find().filter(comments::Column::Status.eq(CommentStatus::Pending));
+    if let Some(after) = after {
+        query = query.filter(comments::Column::CreatedAt.gt(after));
+    }
+    query.count(db).await
+}
+
 /// Counts every reaction (for tests and the demo).
 pub async fn count(db: &impl ConnectionTrait) -> Result<u64, DbErr> {
     comments::Entity::find().count(db).await

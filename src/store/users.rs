@@ -1,13 +1,13 @@
 //! Staff accounts.
 
-use chrono::Utc;
+use chrono::{DateTime, Utc};
 use sea_orm::{
-    ActiveModelTrait, ActiveValue::Set, ColumnTrait, ConnectionTrait, DbErr, EntityTrait,
-    PaginatorTrait, QueryFilter, QueryOrder,
+    ActiveModelTrait, ActiveValue::Set, ColumnTrait, Condition, ConnectionTrait, DbErr,
+    EntityTrait, PaginatorTrait, QueryFilter, QueryOrder, sea_query::Expr,
 };
 
 use crate::{
-    domain::validate::{Role, Username},
+    domain::validate::{Email, Role, Username},
     entity::{api_tokens, sessions, users},
 };
 
@@ -101,12 +101,64 @@ pub async fn find_by_id(db: &impl ConnectionTrait, id: i32) -> Result<Option<use
 /// Stops a staff member's digest (their unsubscribe link); true when the account exists.
 pub async fn stop_digest(db: &impl ConnectionTrait, id: i32) -> Result<bool, DbErr> {
     let result = users::Entity::update_many()
-        .col_expr(
-            users::Column::Digest,
-            sea_orm::sea_query::Expr::value(false),
-        )
+        .col_expr(users::Column::Digest, Expr::value(false))
         .filter(users::Column::Id.eq(id))
         .exec(db)
         .await?;
     Ok(result.rows_affected == 1)
+}
+
+/// Sets a staff member's own e-mail address (none: removed) and digest choice.
+pub async fn update_contact(
+    db: &impl ConnectionTrait,
+    id: i32,
+    email: Option<&Email>,
+    digest: bool,
+) -> Result<(), DbErr> {
+    users::Entity::update_many()
+        .col_expr(
+            users::Column::Email,
+            Expr::value(email.map(|e| e.as_ref().to_owned())),
+        )
+        .col_expr(users::Column::Digest, Expr::value(digest))
+        .filter(users::Column::Id.eq(id))
+        .exec(db)
+        .await
+        .map(|_| ())
+}
+
+/// Enabled moderators and admins who want the digest, have an address for it, and were
+/// last sent one before `sent_before` (or never).
+pub async fn digest_recipients(
+    db: &impl ConnectionTrait,
+    sent_before: DateTime<Utc>,
+) -> Result<Vec<users::Model>, DbErr> {
+    users::Entity::find()
+        .filter(users::Column::Role.is_in([Role::Moderator, Role::Admin]))
+        .filter(users::Column::Disabled.eq(false))
+        .filter(users::Column::Digest.eq(true))
+        .filter(users::Column::Email.is_not_null())
+        .filter(users::Column::Email.ne(""))
+        .filter(
+            Condition::any()
+                .add(users::Column::DigestSentAt.is_null())
+                .add(users::Column::DigestSentAt.lte(sent_before)),
+        )
+        .order_by_asc(users::Column::Id)
+        .all(db)
+        .await
+}
+
+/// Records that a digest went to `id` at `at`.
+pub async fn digest_sent(
+    db: &impl ConnectionTrait,
+    id: i32,
+    at: DateTime<Utc>,
+) -> Result<(), DbErr> {
+    users::Entity::update_many()
+        .col_expr(users::Column::DigestSentAt, Expr::value(at))
+        .filter(users::Column::Id.eq(id))
+        .exec(db)
+        .await
+        .map(|_| ())
 }

@@ -164,6 +164,7 @@ fn staff_pages_have_no_serious_accessibility_violations() {
         ("settings", "/beheer/instellingen".to_owned()),
         ("users", "/beheer/gebruikers".to_owned()),
         ("tokens", "/beheer/tokens".to_owned()),
+        ("account", "/beheer/account".to_owned()),
         (
             "article with the staff bar",
             format!("/artikelen/{}", site.slug),

@@ -10,7 +10,10 @@
 #[path = "../support/net.rs"]
 mod net;
 #[path = "../support/smtp.rs"]
-#[allow(dead_code, reason = "these tests count the mail; the HTTP tests read it")]
+#[allow(
+    dead_code,
+    reason = "these tests count the mail; the HTTP tests read it"
+)]
 mod smtp;
 
 use std::{

@@ -38,6 +38,7 @@ fn body_routes(slug: &str, article_id: &str, comment_id: i32) -> Vec<(Method, St
         )),
         post("/beheer/inloggen".into()),
         post("/beheer/uitloggen".into()),
+        post("/beheer/account".into()),
         post("/beheer/artikelen/nieuw".into()),
         post(format!("/beheer/artikelen/{article_id}/bewerken")),
         post("/beheer/voorbeeld".into()),

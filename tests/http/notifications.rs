@@ -251,3 +251,30 @@ db_test! {
         assert!(mails[1].link_with("?reactie=").ends_with(&format!("#reactie-{reply}")));
     }
 }
+
+db_test! {
+    async fn a_digest_unsubscribe_link_stops_the_digest(app) {
+        let id = app.create_user("mod", kantlijn::domain::validate::Role::Moderator).await;
+        let email = kantlijn::domain::validate::Email::parse("mod@example.nl").unwrap();
+        kantlijn::store::users::update_contact(app.db.write(), id, Some(&email), true)
+            .await
+            .unwrap();
+        let token = kantlijn::mail::links::unsubscribe_token(
+            &app.state.keys,
+            kantlijn::mail::links::Unsubscribe::Digest(id),
+        );
+        let path = format!("/afmelden/{token}");
+        app.get(&path)
+            .await
+            .assert_status(StatusCode::OK)
+            .assert_contains("samenvatting van wachtende reacties niet meer");
+        app.other_browser()
+            .send(Method::POST, &path, Some("List-Unsubscribe=One-Click".into()))
+            .await
+            .assert_status(StatusCode::OK)
+            .assert_contains("Je bent afgemeld");
+        let user = kantlijn::store::users::find_by_id(app.db.read(), id).await.unwrap().unwrap();
+        assert!(!user.digest);
+        assert_eq!(user.email.as_deref(), Some("mod@example.nl"));
+    }
+}

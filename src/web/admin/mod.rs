@@ -1,5 +1,6 @@
 //! The staff pages under `/beheer`.
 
+pub mod account;
 pub mod articles;
 pub mod moderation;
 pub mod settings;

@@ -1,4 +1,5 @@
-//! Admins tune moderation and rate limits at run time; every change is logged.
+//! Admins tune moderation, rate limits and retention periods at run time; every change
+//! is logged.
 
 use std::collections::HashMap;
 
@@ -16,9 +17,11 @@ use crate::{
         dates,
         limits::{Action, Quota, Quotas},
         moderation::{Mode, Rules},
+        retention::Retention,
         validate::{FieldErrors, FieldMessage},
     },
     error::AppResult,
+    retention,
     store::{self, settings as keys},
     web::{
         HtmlForm,
@@ -36,6 +39,9 @@ pub struct SettingsForm {
     link_threshold: String,
     moderation_words: String,
     block_words: String,
+    /// Retention periods in days; a form without them leaves them as they are.
+    retention_ip_days: Option<String>,
+    retention_unhandled_days: Option<String>,
     #[serde(flatten)]
     quotas: HashMap<String, String>,
 }
@@ -65,9 +71,18 @@ struct SettingsPage {
     moderation_words: String,
     block_words: String,
     quotas: Vec<QuotaRow>,
+    retention_ip_days: String,
+    retention_unhandled_days: String,
+    /// When the retention job last ran and what it did.
+    retention_run: Option<JobRunView>,
     errors: FieldErrors,
     changes: Vec<ChangeRow>,
     saved: bool,
+}
+
+pub struct JobRunView {
+    pub when: String,
+    pub report: String,
 }
 
 const MODE_ERROR: FieldMessage = FieldMessage::new(
@@ -80,6 +95,11 @@ const THRESHOLD_ERROR: FieldMessage = FieldMessage::new(
     "Geef een heel getal van 0 tot 100 (0 zet de linkregel uit).",
     "Give a whole number from 0 to 100 (0 switches the link rule off).",
 );
+const DAYS_ERROR: FieldMessage = FieldMessage::new(
+    "out_of_range",
+    "Geef een heel aantal dagen, van 1 tot 3650 (tien jaar).",
+    "Give a whole number of days, from 1 to 3650 (ten years).",
+);
 const QUOTA_ERROR: FieldMessage = FieldMessage::new(
     "out_of_range",
     "Geef hele getallen: direct 1 tot 100.000, daarna 1 tot 6.000.000 per minuut.",
@@ -87,12 +107,14 @@ const QUOTA_ERROR: FieldMessage = FieldMessage::new(
 );
 
 impl SettingsForm {
-    fn from_current(rules: &Rules, quotas: &Quotas) -> Self {
+    fn from_current(rules: &Rules, quotas: &Quotas, retention: Retention) -> Self {
         let mut form = Self {
             moderation_mode: rules.mode.as_str().to_owned(),
             link_threshold: rules.link_threshold.to_string(),
             moderation_words: rules.moderation_words.join("\n"),
             block_words: rules.block_words.join("\n"),
+            retention_ip_days: Some(retention.ip_days.to_string()),
+            retention_unhandled_days: Some(retention.unhandled_days.to_string()),
             quotas: HashMap::new(),
         };
         for action in Action::ALL {
@@ -107,6 +129,15 @@ impl SettingsForm {
             );
         }
         form
+    }
+
+    /// Fills the retention fields a form left out with their values now.
+    fn or_current_retention(mut self, retention: Retention) -> Self {
+        self.retention_ip_days
+            .get_or_insert_with(|| retention.ip_days.to_string());
+        self.retention_unhandled_days
+            .get_or_insert_with(|| retention.unhandled_days.to_string());
+        self
     }
 
     fn quota_field(&self, action: Action, part: &str) -> String {
@@ -139,6 +170,14 @@ impl SettingsForm {
                 .filter(|t| *t <= 100)
                 .ok_or(THRESHOLD_ERROR),
         );
+        let days = |value: &Option<String>| {
+            Retention::parse_days(value.as_deref().unwrap_or_default()).ok_or(DAYS_ERROR)
+        };
+        let ip_days = errors.check("retention_ip_days", days(&self.retention_ip_days));
+        let unhandled_days = errors.check(
+            "retention_unhandled_days",
+            days(&self.retention_unhandled_days),
+        );
         let mut quotas = Quotas::default();
         for action in Action::ALL {
             if let Some(quota) =
@@ -147,7 +186,9 @@ impl SettingsForm {
                 quotas.0.insert(action, quota);
             }
         }
-        let (Some(mode), Some(threshold)) = (mode, threshold) else {
+        let (Some(mode), Some(threshold), Some(ip_days), Some(unhandled_days)) =
+            (mode, threshold, ip_days, unhandled_days)
+        else {
             return Err(errors);
         };
         if !errors.is_empty() {
@@ -162,6 +203,11 @@ impl SettingsForm {
                 words(&self.moderation_words),
             ),
             (keys::BLOCK_WORDS.to_owned(), words(&self.block_words)),
+            (keys::RETENTION_IP_DAYS.to_owned(), ip_days.to_string()),
+            (
+                keys::RETENTION_UNHANDLED_DAYS.to_owned(),
+                unhandled_days.to_string(),
+            ),
         ];
         values.extend(
             Action::ALL
@@ -185,6 +231,12 @@ async fn page(
         .map(|u| (u.id, u.username))
         .collect();
     let changes = keys::recent_changes(state.db.read(), 20).await?;
+    let retention_run = store::jobs::last_run(state.db.read(), retention::JOB)
+        .await?
+        .map(|run| JobRunView {
+            when: dates::exact(run.last_run_at),
+            report: run.report,
+        });
     Ok(SettingsPage {
         layout: Layout::for_staff("Instellingen", &user.staff, &user.csrf_token),
         moderation_mode: form.moderation_mode.clone(),
@@ -201,6 +253,9 @@ async fn page(
                 error: errors.get(action.as_str()),
             })
             .collect(),
+        retention_ip_days: form.retention_ip_days.clone().unwrap_or_default(),
+        retention_unhandled_days: form.retention_unhandled_days.clone().unwrap_or_default(),
+        retention_run,
         errors,
         changes: changes
             .into_iter()
@@ -225,6 +280,13 @@ pub struct SavedQuery {
     opgeslagen: Option<String>,
 }
 
+impl SavedQuery {
+    /// Whether the page is shown after a save (`?opgeslagen=1`).
+    pub fn is_saved(&self) -> bool {
+        self.opgeslagen.is_some()
+    }
+}
+
 #[handler]
 pub async fn edit_form(
     Data(state): Data<&AppState>,
@@ -233,7 +295,8 @@ pub async fn edit_form(
 ) -> AppResult<Response> {
     let rules = keys::moderation_rules(state.db.read()).await?;
     let quotas = keys::quotas(state.db.read()).await?;
-    let form = SettingsForm::from_current(&rules, &quotas);
+    let retention = keys::retention(state.db.read()).await?;
+    let form = SettingsForm::from_current(&rules, &quotas, retention);
     let page = page(
         state,
         &user,
@@ -251,6 +314,8 @@ pub async fn update(
     user: Authorized<AdminOnly>,
     HtmlForm(form): HtmlForm<SettingsForm>,
 ) -> AppResult<Response> {
+    let retention = keys::retention(state.db.read()).await?;
+    let form = form.or_current_retention(retention);
     let (values, quotas) = match form.checked() {
         Ok(checked) => checked,
         Err(errors) => {
@@ -259,8 +324,9 @@ pub async fn update(
         }
     };
     let rules = keys::moderation_rules(state.db.read()).await?;
+    let quotas_now = keys::quotas(state.db.read()).await?;
     let current: HashMap<String, String> =
-        SettingsForm::from_current(&rules, &keys::quotas(state.db.read()).await?)
+        SettingsForm::from_current(&rules, &quotas_now, retention)
             .checked()
             .map(|(values, _)| values.into_iter().collect())
             .unwrap_or_default();
