@@ -93,6 +93,9 @@ pub enum LogAction {
     BanEmail,
     #[sea_orm(string_value = "ban_ip_hash")]
     BanIpHash,
+    /// The author's personal data erased, on their request or an admin's (AVG).
+    #[sea_orm(string_value = "erase")]
+    Erase,
 }
 
 impl LogAction {
@@ -107,6 +110,7 @@ impl LogAction {
             Self::Delete => "delete",
             Self::BanEmail => "ban_email",
             Self::BanIpHash => "ban_ip_hash",
+            Self::Erase => "erase",
         }
     }
 
@@ -125,6 +129,7 @@ impl LogAction {
             Self::Delete => "verwijderd",
             Self::BanEmail => "e-mailadres geblokkeerd",
             Self::BanIpHash => "adres geblokkeerd",
+            Self::Erase => "gegevens gewist (AVG)",
         }
     }
 }
