@@ -15,6 +15,7 @@ pub mod error;
 pub mod jobs;
 pub mod mail;
 pub mod metrics;
+pub mod privacy;
 pub mod security;
 pub mod server;
 pub mod store;
