@@ -7,6 +7,7 @@ pub mod auth;
 pub mod feeds;
 pub mod middleware;
 pub mod page_cache;
+pub mod privacy;
 pub mod public;
 pub mod reactions;
 pub mod threads;

@@ -2,6 +2,7 @@
 
 pub mod articles;
 pub mod moderation;
+pub mod privacy;
 pub mod settings;
 pub mod tokens;
 pub mod users;
