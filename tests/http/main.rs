@@ -20,6 +20,7 @@ mod moderation;
 mod pages;
 mod policies;
 mod preview;
+mod privacy;
 mod reactions;
 mod sanitiser;
 mod site;
