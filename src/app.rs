@@ -19,7 +19,7 @@ use crate::{
     store::{self, Db, settings::RulesCache},
     web::middleware::rate_limit::Limiters,
     web::page_cache::{self, PageCache},
-    web::{self, admin, auth, feeds, middleware, notifications, public, reactions},
+    web::{self, admin, auth, feeds, middleware, notifications, privacy, public, reactions},
 };
 
 /// Everything a handler may need, cheap to clone.
@@ -195,6 +195,26 @@ fn table() -> Table {
             page("feed"),
             get(feeds::reactions_feed),
         )
+        .at(
+            "/privacy",
+            page("privacy").limited(Action::Privacy).private(),
+            get(privacy::show).post(privacy::request),
+        )
+        .at(
+            "/privacy/:token",
+            page("privacy").private(),
+            get(privacy::data),
+        )
+        .at(
+            "/privacy/:token/export.json",
+            page("privacy").private(),
+            get(privacy::download),
+        )
+        .at(
+            "/privacy/:token/wissen",
+            page("privacy").private(),
+            post(privacy::erase),
+        )
         .at("/feed.xml", page("feed"), get(feeds::articles_feed))
         .at("/sitemap.xml", page("feed"), get(feeds::sitemap))
         .at(
@@ -273,6 +293,17 @@ fn table() -> Table {
             admin,
             get(admin::tokens::index).post(admin::tokens::create),
         )
+        .at(
+            "/beheer/privacy",
+            admin,
+            get(admin::privacy::index).post(admin::privacy::show),
+        )
+        .at(
+            "/beheer/privacy/export",
+            admin,
+            post(admin::privacy::export),
+        )
+        .at("/beheer/privacy/wissen", admin, post(admin::privacy::erase))
         .at(
             "/beheer/tokens/:id/intrekken",
             admin,
@@ -441,6 +472,9 @@ mod tests {
             ("/static/kantlijn.css", "static", Surface::Page),
             ("/favicon.ico", "static", Surface::Page),
             ("/feed.xml", "feed", Surface::Page),
+            ("/privacy", "privacy", Surface::Page),
+            ("/privacy/t.x/export.json", "privacy", Surface::Page),
+            ("/beheer/privacy/wissen", "staff", Surface::Page),
             ("/bestaat/niet/echt", "other", Surface::Page),
             ("/api", "other", Surface::Page),
         ];
@@ -465,9 +499,17 @@ mod tests {
         assert_eq!(post("/api/v1/articles/x/comments"), Action::Reaction);
         assert_eq!(post("/beheer/inloggen"), Action::Login);
         assert_eq!(post("/beheer/voorbeeld"), Action::Preview);
+        assert_eq!(post("/privacy"), Action::Privacy);
+        assert_eq!(post("/privacy/t.x/wissen"), Action::Other);
         assert_eq!(post("/artikelen/x/reacties/1/bewerken"), Action::Other);
         assert_eq!(post("/api/v1/articles"), Action::Other);
         let get = class_of("/api/v1/articles/x/comments").limit(&Method::GET, false);
         assert_eq!(get, Action::Other);
+        assert!(
+            ["/privacy", "/privacy/t.x", "/privacy/t.x/export.json"]
+                .iter()
+                .all(|path| class_of(path).private),
+            "a reader's own data stays out of caches"
+        );
     }
 }

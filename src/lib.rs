@@ -17,6 +17,7 @@ pub mod jobs;
 pub mod mail;
 pub mod metrics;
 pub mod notifications;
+pub mod privacy;
 pub mod retention;
 pub mod security;
 pub mod server;

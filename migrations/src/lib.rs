@@ -11,6 +11,7 @@ mod m20261129_000006_thread_index;
 mod m20261201_000007_index_addresses;
 mod m20261201_000008_privacy_and_mail;
 mod m20261201_000009_reply_index;
+mod m20261201_000010_index_lower_email;
 
 /// Every migration, oldest first.
 pub struct Migrator;
@@ -28,6 +29,7 @@ impl MigratorTrait for Migrator {
             Box::new(m20261201_000007_index_addresses::Migration),
             Box::new(m20261201_000008_privacy_and_mail::Migration),
             Box::new(m20261201_000009_reply_index::Migration),
+            Box::new(m20261201_000010_index_lower_email::Migration),
         ]
     }
 }

@@ -12,18 +12,27 @@ pub enum Action {
     Login,
     /// The Markdown preview.
     Preview,
+    /// Asking for a privacy link (each one sends a mail).
+    Privacy,
     /// Any other request.
     Other,
 }
 
 impl Action {
-    pub const ALL: [Self; 4] = [Self::Reaction, Self::Login, Self::Preview, Self::Other];
+    pub const ALL: [Self; 5] = [
+        Self::Reaction,
+        Self::Login,
+        Self::Preview,
+        Self::Privacy,
+        Self::Other,
+    ];
 
     pub fn as_str(self) -> &'static str {
         match self {
             Self::Reaction => "reaction",
             Self::Login => "login",
             Self::Preview => "preview",
+            Self::Privacy => "privacy",
             Self::Other => "other",
         }
     }
@@ -34,6 +43,7 @@ impl Action {
             Self::Reaction => "Reactie plaatsen (formulier en API)",
             Self::Login => "Inloggen (per adres en per gebruikersnaam)",
             Self::Preview => "Markdown-voorbeeld",
+            Self::Privacy => "Privacylink aanvragen (stuurt een e-mail)",
             Self::Other => "Alle andere verzoeken",
         }
     }
@@ -64,6 +74,12 @@ impl Quota {
             Action::Preview => Self {
                 burst: 20,
                 per_minute: 60,
+            },
+            // Every request mails someone: a few in a row, then one a minute (the
+            // slowest a quota can be).
+            Action::Privacy => Self {
+                burst: 3,
+                per_minute: 1,
             },
             Action::Other => Self {
                 burst: 200,

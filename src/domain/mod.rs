@@ -8,6 +8,7 @@ pub mod markdown;
 pub mod moderation;
 pub mod position;
 pub mod preview;
+pub mod privacy;
 pub mod retention;
 pub mod states;
 pub mod thread;

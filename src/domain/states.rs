@@ -97,6 +97,9 @@ pub enum LogAction {
     /// which stays for the replies below it.
     #[sea_orm(string_value = "expire")]
     Expire,
+    /// The author's personal data erased, on their request or an admin's (AVG).
+    #[sea_orm(string_value = "erase")]
+    Erase,
 }
 
 impl LogAction {
@@ -112,6 +115,7 @@ impl LogAction {
             Self::BanEmail => "ban_email",
             Self::BanIpHash => "ban_ip_hash",
             Self::Expire => "expire",
+            Self::Erase => "erase",
         }
     }
 
@@ -131,6 +135,7 @@ impl LogAction {
             Self::BanEmail => "e-mailadres geblokkeerd",
             Self::BanIpHash => "adres geblokkeerd",
             Self::Expire => "gewist na bewaartermijn",
+            Self::Erase => "gegevens gewist (AVG)",
         }
     }
 }

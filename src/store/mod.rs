@@ -8,6 +8,7 @@ pub mod comments;
 pub mod inbox;
 pub mod jobs;
 pub mod outbox;
+pub mod privacy;
 pub mod retention;
 pub mod sessions;
 pub mod settings;
@@ -182,8 +183,13 @@ fn sqlite_options(url: &str, connections: u32, role: Role) -> ConnectOptions {
                 // woken, which cost more than reading the rows.
                 .row_buffer_size(4096);
             match role {
-                Role::Memory => o,
-                Role::Writer => o.journal_mode(sqlx::sqlite::SqliteJournalMode::Wal),
+                // Deleted and overwritten content is zeroed rather than left in free
+                // space, so that what a reader had erased cannot be read back from the
+                // file (the privacy pages checkpoint the WAL after an erasure).
+                Role::Memory => o.pragma("secure_delete", "ON"),
+                Role::Writer => o
+                    .journal_mode(sqlx::sqlite::SqliteJournalMode::Wal)
+                    .pragma("secure_delete", "ON"),
                 // Readers leave the journal mode to the writer and refuse to write, so a
                 // write that took the wrong door fails loudly in tests, not under load.
                 // A small page cache each: eight of SQLite's default 2 MB filled up on a

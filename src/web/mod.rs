@@ -8,6 +8,7 @@ pub mod feeds;
 pub mod middleware;
 pub mod notifications;
 pub mod page_cache;
+pub mod privacy;
 pub mod public;
 pub mod reactions;
 pub mod threads;

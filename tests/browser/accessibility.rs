@@ -101,6 +101,8 @@ fn public_pages_have_no_serious_accessibility_violations() {
         ("login", "/beheer/inloggen".to_owned()),
         ("article 404", "/artikelen/bestaat-niet".to_owned()),
         ("unknown page 404", "/deze/pagina/bestaat/niet".to_owned()),
+        ("privacy", "/privacy".to_owned()),
+        ("privacy link 404", "/privacy/verlopen.link".to_owned()),
     ];
     let mut problems = check_pages(&browser, &site, &pages);
     // The form as a reader sees it after posting it incomplete: errors beside the fields.
@@ -165,12 +167,33 @@ fn staff_pages_have_no_serious_accessibility_violations() {
         ("users", "/beheer/gebruikers".to_owned()),
         ("tokens", "/beheer/tokens".to_owned()),
         ("account", "/beheer/account".to_owned()),
+        ("privacy", "/beheer/privacy".to_owned()),
         (
             "article with the staff bar",
             format!("/artikelen/{}", site.slug),
         ),
     ];
-    let problems = check_pages(&browser, &site, &pages);
+    let mut problems = check_pages(&browser, &site, &pages);
+    // What is kept about an address, as an admin (and, behind the mailed link, a reader)
+    // sees it: the reactions, the download and the erase form.
+    for &(width, height, mobile) in &WIDTHS {
+        browser.viewport(width, height, mobile);
+        for scheme in SCHEMES {
+            browser.color_scheme(scheme);
+            browser.goto(&site.url("/beheer/privacy"));
+            browser.type_into("//input[@name='email']", "marieke.de.vries@example.nl");
+            browser.click("//form[@action='/beheer/privacy']//button[@type='submit']");
+            browser.wait_until(
+                "document.querySelector('tr[id^=privacy-reactie-]')",
+                "the overview of the address",
+            );
+            for violation in serious_violations(&browser) {
+                problems.push(format!(
+                    "privacy overview, {width} px, {scheme}: {violation}"
+                ));
+            }
+        }
+    }
     assert!(problems.is_empty(), "{problems:#?}");
 }
 
@@ -188,6 +211,8 @@ fn no_public_page_scrolls_sideways_on_a_phone() {
         "/beheer/inloggen".to_owned(),
         "/artikelen/bestaat-niet".to_owned(),
         "/api/docs".to_owned(),
+        "/privacy".to_owned(),
+        "/privacy/verlopen.link".to_owned(),
     ];
     let mut wide = Vec::new();
     for width in [320, 390] {

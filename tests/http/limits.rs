@@ -232,6 +232,8 @@ pub async fn save_settings(admin: &TestApp, overrides: &[(&str, &str)]) -> Resp 
         ("login_per_minute", "1"),
         ("preview_burst", "20"),
         ("preview_per_minute", "60"),
+        ("privacy_burst", "3"),
+        ("privacy_per_minute", "1"),
         ("other_burst", "200"),
         ("other_per_minute", "3000"),
     ];

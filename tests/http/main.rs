@@ -22,6 +22,7 @@ mod notifications;
 mod pages;
 mod policies;
 mod preview;
+mod privacy;
 mod reactions;
 mod retention;
 mod sanitiser;

@@ -3,6 +3,7 @@
 pub mod account;
 pub mod articles;
 pub mod moderation;
+pub mod privacy;
 pub mod settings;
 pub mod tokens;
 pub mod users;

@@ -221,8 +221,8 @@ impl Limiters {
 }
 
 /// The limiter middleware: over quota answers 429 with `Retry-After`, except for the
-/// reaction and login forms (and the reaction form's preview), whose handlers re-render
-/// with the input kept.
+/// reaction, login and privacy forms (and the reaction form's preview), whose handlers
+/// re-render with the input kept.
 pub async fn limit<E: Endpoint>(next: E, mut req: Request) -> Result<Response> {
     let state = app::state_of(&req)?.clone();
     let class = app::class_of_request(&req);
@@ -253,7 +253,8 @@ pub async fn limit<E: Endpoint>(next: E, mut req: Request) -> Result<Response> {
         .map(|(_, v)| v.as_str());
     if let Err(retry) = state.limiters.check(action, ip, username) {
         state.metrics.rate_limited(action);
-        let html_form = (previewing || matches!(action, Action::Login | Action::Reaction))
+        let html_form = (previewing
+            || matches!(action, Action::Login | Action::Reaction | Action::Privacy))
             && class.surface == Surface::Page;
         if !html_form {
             return Err(AppError::RateLimited(retry.0).into());
