@@ -255,7 +255,9 @@ fn mail_after(mailer: Mailer, article_title: String, notify_replies: bool) -> Af
         let (mailer, title) = (mailer.clone(), article_title.clone());
         Box::pin(async move {
             let now = Utc::now();
-            if notify_replies {
+            // The rules took it for spam: its poster (a bot, likely, with someone else's
+            // address) gets no mail.
+            if notify_replies && comment.status != CommentStatus::Spam {
                 notifications::ask(txn, &mailer, comment, &title, now).await?;
             }
             notifications::replies_approved(txn, &mailer, std::slice::from_ref(comment), now)

@@ -52,15 +52,27 @@ pub struct Links<'a> {
     pub base_url: &'a url::Url,
 }
 
+/// The most working links one address gets at a time.
+pub const OPEN_LINKS_PER_ADDRESS: u64 = 3;
+
 /// A reader asks what is kept about `to`. Either way one mail is queued, so the page
 /// answers the same: with a link valid [`links::PRIVACY_LINK_HOURS`] hours when
-/// anything is kept about the address, else word that nothing is. Nothing is stored
-/// about an unknown address but the mail, which is deleted once sent.
+/// anything is kept about the address (unless [`OPEN_LINKS_PER_ADDRESS`] still work),
+/// else word that nothing is. Nothing is stored about an unknown address but the mail,
+/// which is deleted once sent.
 pub async fn request(db: &Db, links: Links<'_>, to: &Email, now: DateTime<Utc>) -> AppResult<()> {
     let email = to.as_ref();
     let site = links.base_url.as_str().trim_end_matches('/');
     let txn = db.begin().await?;
-    let reactions = if store::privacy::is_known(&txn, email).await? {
+    let known = store::privacy::is_known(&txn, email).await?;
+    if known && store::privacy::open_requests(&txn, email, now).await? >= OPEN_LINKS_PER_ADDRESS {
+        // Enough working links are on their way: the same answer, and no more mail, so a
+        // crowd of addresses cannot flood one inbox through this form.
+        txn.rollback().await?;
+        tracing::info!("privacy link requested; the address has enough working links");
+        return Ok(());
+    }
+    let reactions = if known {
         let expires_at = now + Duration::hours(links::PRIVACY_LINK_HOURS);
         let request = store::privacy::insert_request(&txn, email, now, expires_at).await?;
         let token = links::privacy_token(links.keys, request.id, expires_at);

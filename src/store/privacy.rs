@@ -14,7 +14,7 @@ use sea_orm::{
     ActiveModelTrait,
     ActiveValue::Set,
     ColumnTrait, Condition, ConnectionTrait, DatabaseConnection, DbBackend, DbErr, EntityTrait,
-    QueryFilter, QueryOrder, QuerySelect, Statement,
+    PaginatorTrait, QueryFilter, QueryOrder, QuerySelect, Statement,
     sea_query::{Expr, ExprTrait, Func, LikeExpr, SimpleExpr},
 };
 
@@ -68,6 +68,19 @@ pub async fn insert_request(
     }
     .insert(db)
     .await
+}
+
+/// How many links for `email` still work at `now`.
+pub async fn open_requests(
+    db: &impl ConnectionTrait,
+    email: &str,
+    now: DateTime<Utc>,
+) -> Result<u64, DbErr> {
+    privacy_requests::Entity::find()
+        .filter(same_address(privacy_requests::Column::Email, email))
+        .filter(privacy_requests::Column::ExpiresAt.gt(now))
+        .count(db)
+        .await
 }
 
 /// The request a link names, while it has not expired.

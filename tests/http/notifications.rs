@@ -278,3 +278,23 @@ db_test! {
         assert_eq!(user.email.as_deref(), Some("mod@example.nl"));
     }
 }
+
+db_test! {
+    async fn a_reaction_the_rules_call_spam_mails_nobody(app) {
+        let Some(smtpd) = Smtpd::start() else { return };
+        let app = app.with_mail(&smtpd).await;
+        let slug = app.published_article("Spam met andermans adres").await;
+        // The honeypot filled in: spam, whatever address it carries.
+        let id = app
+            .comment(
+                &slug,
+                &[("author_email", "slachtoffer@example.nl"), ("notify_replies", "on"), ("bijzonderheden", "http://spam.example")],
+            )
+            .await;
+        assert_eq!(app.stored(id).await.status, kantlijn::domain::states::CommentStatus::Spam);
+        tokio::time::sleep(Duration::from_millis(800)).await;
+        assert!(smtpd.received().is_empty());
+        let (pending, failed) = kantlijn::store::outbox::counts(app.db.read()).await.unwrap();
+        assert_eq!((pending, failed), (0, 0));
+    }
+}

@@ -631,3 +631,23 @@ db_test! {
         assert!(hits.is_empty(), "left behind: {hits:#?}");
     }
 }
+
+db_test! {
+    async fn one_address_gets_at_most_three_working_links(app) {
+        let Some(smtpd) = Smtpd::start() else { return };
+        let app = app.with_mail(&smtpd).await;
+        scene(&app).await;
+        let before = smtpd.received().len();
+        // Four asks (from anywhere: limits are off here), the same answer each time.
+        for _ in 0..4 {
+            app.post_form("/privacy", &[("email", A_EMAIL)])
+                .await
+                .assert_redirect("/privacy?verstuurd=1");
+        }
+        smtpd.wait_for(before + 3, Duration::from_secs(15)).await;
+        tokio::time::sleep(Duration::from_secs(1)).await;
+        assert_eq!(smtpd.received().len() - before, 3, "no fourth link while three work");
+        let open = privacy_requests::Entity::find().all(app.db.read()).await.unwrap();
+        assert_eq!(open.len(), 3);
+    }
+}
