@@ -297,12 +297,14 @@ pub fn edit_window_open(created_at: DateTime<Utc>, now: DateTime<Utc>) -> bool {
 }
 
 /// A reader's edit: the rules run again, so an approved reaction that gains links goes
-/// back to the queue. Spam stays spam.
+/// back to the queue. Spam stays spam. A reply the edit gets approved tells its
+/// parent's author (`mailer`), as a moderator's approval would.
 pub async fn edit(
     db: &Db,
     rules: &Rules,
     comment: comments::Model,
     body: CommentBody,
+    mailer: Option<&Mailer>,
 ) -> AppResult<comments::Model> {
     let from = comment.status;
     let to = if from == CommentStatus::Spam {
@@ -351,7 +353,22 @@ pub async fn edit(
         },
     )
     .await?;
+    let mails = match mailer {
+        Some(mailer) => {
+            notifications::replies_approved(
+                &txn,
+                mailer,
+                std::slice::from_ref(&updated),
+                Utc::now(),
+            )
+            .await?
+        }
+        None => false,
+    };
     txn.commit().await?;
+    if mails {
+        db.mail_queued();
+    }
     db.versions().article_changed(article_id);
     Ok(updated)
 }

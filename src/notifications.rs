@@ -6,7 +6,7 @@
 
 use std::sync::Arc;
 
-use chrono::{DateTime, Duration, Utc};
+use chrono::{DateTime, Utc};
 use sea_orm::{ConnectionTrait, DbErr};
 
 use crate::{
@@ -21,10 +21,6 @@ use crate::{
     security::Keys,
     store::{self, Db},
 };
-
-/// A confirmation that went unanswered is sent again after this long, not before, so
-/// nobody can flood an address with them by posting under it.
-const ASK_AGAIN_AFTER_HOURS: i64 = 24;
 
 /// What composing notification mail needs; there is one only when the site sends mail.
 #[derive(Clone)]
@@ -59,8 +55,10 @@ impl Mailer {
 }
 
 /// In the transaction that stored `comment` (whose poster ticked `notify_replies`):
-/// records the address and, the first time it asks (or again after an unsubscribe or an
-/// unanswered day), queues the confirmation. True when a mail was queued.
+/// the first time an address asks, records it and queues the confirmation. Only the
+/// first time: an address that confirmed needs none, one that unsubscribed is never
+/// asked again, and an unanswered one waits until retention forgets it (7 days), so
+/// nobody can flood an address by posting under it. True when a mail was queued.
 pub async fn ask(
     txn: &impl ConnectionTrait,
     mailer: &Mailer,
@@ -69,21 +67,14 @@ pub async fn ask(
     now: DateTime<Utc>,
 ) -> Result<bool, DbErr> {
     let email = comment.author_email.as_str();
-    let subscriber = match store::subscribers::find_by_email(txn, email).await? {
-        None => store::subscribers::insert(txn, email, now).await?,
-        Some(known) if known.confirmed_at.is_some() && known.unsubscribed_at.is_none() => {
-            return Ok(false);
-        }
-        Some(known) => {
-            let asked_lately = known
-                .confirmation_sent_at
-                .is_some_and(|at| now - at < Duration::hours(ASK_AGAIN_AFTER_HOURS));
-            if asked_lately {
-                return Ok(false);
-            }
-            store::subscribers::ask_again(txn, known.id, now).await?;
-            known
-        }
+    if store::subscribers::find_by_email(txn, email)
+        .await?
+        .is_some()
+    {
+        return Ok(false);
+    }
+    let Some(subscriber) = store::subscribers::insert_new(txn, email, now).await? else {
+        return Ok(false);
     };
     let confirm_url = mailer.link(&format!(
         "meldingen/bevestigen/{}",

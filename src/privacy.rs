@@ -355,6 +355,19 @@ pub async fn erase(db: &Db, email: &str, body: EraseBody, actor: Actor) -> AppRe
             store::privacy::set_reason(&txn, row.id, &reason).await?;
         }
     }
+    // A ban on the address hash of one of these reactions stays (it guards the site, and
+    // names nobody), but a moderator's note on it loses the reader's name, address and
+    // website like the log's notes do.
+    let hashes: Vec<&str> = reactions
+        .iter()
+        .map(|(c, _)| c.ip_hash.as_str())
+        .filter(|h| !h.is_empty())
+        .collect();
+    for ban in store::privacy::address_bans(&txn, &hashes).await? {
+        if let Some(reason) = ban.reason.as_deref().and_then(|r| rules::redact(r, &own)) {
+            store::privacy::set_ban_reason(&txn, ban.id, &reason).await?;
+        }
+    }
     let logged_actor = actor.logged();
     for (c, _) in &reactions {
         audit::record(
@@ -381,8 +394,16 @@ pub async fn erase(db: &Db, email: &str, body: EraseBody, actor: Actor) -> AppRe
     for article_id in articles {
         db.versions().article_changed(article_id);
     }
-    if !store::privacy::checkpoint(db.write()).await? {
-        tracing::warn!("the WAL checkpoint after an erasure was kept from finishing by a reader");
+    // The erasure is committed: a checkpoint that cannot finish now is done by the next
+    // one, and is no reason to tell the reader it failed.
+    match store::privacy::checkpoint(db.write()).await {
+        Ok(true) => {}
+        Ok(false) => {
+            tracing::warn!(
+                "the WAL checkpoint after an erasure was kept from finishing by a reader"
+            );
+        }
+        Err(err) => tracing::warn!(error = %err, "the WAL checkpoint after an erasure failed"),
     }
     tracing::info!(
         reactions = reactions.len(),

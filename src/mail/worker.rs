@@ -96,9 +96,11 @@ pub async fn send_due(
     now: DateTime<Utc>,
 ) -> Result<Round, sea_orm::DbErr> {
     let mut round = Round::default();
-    let until = now + CLAIM;
     for mail in store::outbox::due(db.read(), now, BATCH).await? {
-        if !store::outbox::claim(db.write(), mail.id, now, until).await? {
+        // Each claim from the clock as it is now: a round of slow sends must not hand
+        // out claims that have run out already.
+        let claimed_at = now.max(Utc::now());
+        if !store::outbox::claim(db.write(), mail.id, claimed_at, claimed_at + CLAIM).await? {
             continue;
         }
         round.claimed += 1;
@@ -111,12 +113,14 @@ pub async fn send_due(
             Sent::Transient(error) if mail.attempts + 1 < MAX_ATTEMPTS => {
                 let wait = settings.backoff(mail.attempts + 1);
                 let retry_at = Utc::now() + wait;
-                tracing::warn!(id = mail.id, kind = %mail.kind, attempts = mail.attempts + 1, ?wait, %error, "mail not sent; trying again");
+                // The server's words may quote the address: they stay in the outbox row
+                // (which erasure and retention delete), not in the log.
+                tracing::warn!(id = mail.id, kind = %mail.kind, attempts = mail.attempts + 1, ?wait, "mail not sent; trying again");
                 store::outbox::failed(db.write(), &mail, &error, Some(retry_at)).await?;
                 round.retrying += 1;
             }
             Sent::Transient(error) | Sent::Permanent(error) => {
-                tracing::error!(id = mail.id, kind = %mail.kind, attempts = mail.attempts + 1, %error, "mail given up");
+                tracing::error!(id = mail.id, kind = %mail.kind, attempts = mail.attempts + 1, "mail given up (the reason is in the outbox)");
                 store::outbox::failed(db.write(), &mail, &error, None).await?;
                 round.given_up += 1;
             }

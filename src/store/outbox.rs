@@ -83,7 +83,7 @@ fn unclaimed(now: DateTime<Utc>) -> Condition {
         .add(outbox::Column::ClaimedUntil.lt(now))
 }
 
-/// Claims one mail until `until`; false when another worker claimed it first.
+/// Claims one mail until `until`; false when another worker claimed (or sent) it first.
 pub async fn claim(
     db: &impl ConnectionTrait,
     id: i32,
@@ -94,6 +94,7 @@ pub async fn claim(
         .col_expr(outbox::Column::ClaimedUntil, Expr::value(until))
         .filter(outbox::Column::Id.eq(id))
         .filter(outbox::Column::Status.eq(PENDING))
+        .filter(outbox::Column::NextAttemptAt.lte(now))
         .filter(unclaimed(now))
         .exec(db)
         .await?;

@@ -35,7 +35,7 @@ fn same_address(column: impl ColumnTrait, email: &str) -> SimpleExpr {
     Expr::expr(Func::lower(Expr::col(column))).eq(Func::lower(Expr::val(email)))
 }
 
-/// Whether anything is kept about `email`: a reaction or a wish for notifications.
+/// Whether anything is kept about `email`: a reaction, a wish for notifications or a ban.
 pub async fn is_known(db: &impl ConnectionTrait, email: &str) -> Result<bool, DbErr> {
     if email.is_empty() {
         return Ok(false);
@@ -47,10 +47,16 @@ pub async fn is_known(db: &impl ConnectionTrait, email: &str) -> Result<bool, Db
         .into_tuple()
         .one(db)
         .await?;
-    if reaction.is_some() {
+    if reaction.is_some() || subscriber(db, email).await?.is_some() {
         return Ok(true);
     }
-    Ok(subscriber(db, email).await?.is_some())
+    // A ban outlives the reactions that led to it: the reader may still see and erase it.
+    let banned = bans::Entity::find()
+        .filter(bans::Column::Kind.eq(Kind::Email.as_str()))
+        .filter(same_address(bans::Column::Value, email))
+        .count(db)
+        .await?;
+    Ok(banned > 0)
 }
 
 /// Stores a request whose mailed link works until `expires_at`.
@@ -331,6 +337,34 @@ pub async fn forget_address(
         .exec(db)
         .await?;
     Ok(())
+}
+
+/// The bans on any of these address hashes.
+pub async fn address_bans(
+    db: &impl ConnectionTrait,
+    hashes: &[&str],
+) -> Result<Vec<bans::Model>, DbErr> {
+    let mut found = Vec::new();
+    for chunk in hashes.chunks(IN_CHUNK) {
+        found.extend(
+            bans::Entity::find()
+                .filter(bans::Column::Kind.eq(Kind::IpHash.as_str()))
+                .filter(bans::Column::Value.is_in(chunk.iter().copied()))
+                .all(db)
+                .await?,
+        );
+    }
+    Ok(found)
+}
+
+/// Replaces a ban's note.
+pub async fn set_ban_reason(db: &impl ConnectionTrait, id: i32, reason: &str) -> Result<(), DbErr> {
+    bans::Entity::update_many()
+        .col_expr(bans::Column::Reason, Expr::value(reason))
+        .filter(bans::Column::Id.eq(id))
+        .exec(db)
+        .await
+        .map(|_| ())
 }
 
 /// Deletes waiting digests that name any of `names`: a moderators' digest lists the

@@ -42,7 +42,10 @@ pub struct Unhandled {
     pub status: CommentStatus,
 }
 
-/// Pending and spam reactions last changed before `before`.
+/// Pending and spam reactions last changed before `before`. On PostgreSQL they stay
+/// locked to the end of the transaction: a moderator's approval that commits meanwhile
+/// takes the reaction out of the set (the row is checked again once the lock is had)
+/// instead of being deleted with it. (SQLite's write transaction excludes that anyway.)
 pub async fn unhandled(
     db: &impl ConnectionTrait,
     before: DateTime<Utc>,
@@ -56,6 +59,7 @@ pub async fn unhandled(
         ])
         .filter(comments::Column::Status.is_in([CommentStatus::Pending, CommentStatus::Spam]))
         .filter(comments::Column::UpdatedAt.lt(before))
+        .lock_exclusive()
         .into_tuple()
         .all(db)
         .await?;
@@ -180,6 +184,8 @@ pub async fn delete_unconfirmed_subscribers(
 ) -> Result<u64, DbErr> {
     mail_subscribers::Entity::delete_many()
         .filter(mail_subscribers::Column::ConfirmedAt.is_null())
+        // An unsubscribe is remembered: that address is never asked again.
+        .filter(mail_subscribers::Column::UnsubscribedAt.is_null())
         .filter(
             Condition::any()
                 .add(mail_subscribers::Column::ConfirmationSentAt.lt(before))

@@ -1,21 +1,28 @@
-//! Readers' consent to reply notifications: one row per address, confirmed by the
-//! double opt-in link, and marked when the address unsubscribes.
+//! Readers' consent to reply notifications: one row per address (lowercased: `Anna@`
+//! and `anna@` are one reader, and one consent), confirmed by the double opt-in link,
+//! and marked when the address unsubscribes.
 
 use chrono::{DateTime, Utc};
 use sea_orm::{
-    ActiveModelTrait, ActiveValue::Set, ColumnTrait, ConnectionTrait, DbErr, EntityTrait,
-    QueryFilter, sea_query::Expr,
+    ActiveValue::Set,
+    ColumnTrait, ConnectionTrait, DbErr, EntityTrait, QueryFilter,
+    sea_query::{Expr, OnConflict},
 };
 
 use crate::entity::mail_subscribers;
 
-/// The row of an address (stored as the reaction form gave it).
+/// How an address is kept here: lowercased.
+pub fn key(email: &str) -> String {
+    email.trim().to_lowercase()
+}
+
+/// The row of an address, in any case.
 pub async fn find_by_email(
     db: &impl ConnectionTrait,
     email: &str,
 ) -> Result<Option<mail_subscribers::Model>, DbErr> {
     mail_subscribers::Entity::find()
-        .filter(mail_subscribers::Column::Email.eq(email))
+        .filter(mail_subscribers::Column::Email.eq(key(email)))
         .one(db)
         .await
 }
@@ -27,48 +34,34 @@ pub async fn find(
     mail_subscribers::Entity::find_by_id(id).one(db).await
 }
 
-/// A new, unconfirmed row for an address.
-pub async fn insert(
+/// A new, unconfirmed row for an address; `None` when the address has one already
+/// (also one another instance stored a moment ago).
+pub async fn insert_new(
     db: &impl ConnectionTrait,
     email: &str,
     now: DateTime<Utc>,
-) -> Result<mail_subscribers::Model, DbErr> {
-    mail_subscribers::ActiveModel {
-        email: Set(email.to_owned()),
+) -> Result<Option<mail_subscribers::Model>, DbErr> {
+    let row = mail_subscribers::ActiveModel {
+        email: Set(key(email)),
         confirmed_at: Set(None),
         unsubscribed_at: Set(None),
         confirmation_sent_at: Set(Some(now)),
         created_at: Set(now),
         ..Default::default()
+    };
+    let inserted = mail_subscribers::Entity::insert(row)
+        .on_conflict(
+            OnConflict::column(mail_subscribers::Column::Email)
+                .do_nothing()
+                .to_owned(),
+        )
+        .exec_with_returning(db)
+        .await;
+    match inserted {
+        Ok(model) => Ok(Some(model)),
+        Err(DbErr::RecordNotInserted) => Ok(None),
+        Err(err) => Err(err),
     }
-    .insert(db)
-    .await
-}
-
-/// Notes that a confirmation mail went out again (after an unsubscribe, or a day after
-/// an unanswered one): the address must confirm anew.
-pub async fn ask_again(
-    db: &impl ConnectionTrait,
-    id: i32,
-    now: DateTime<Utc>,
-) -> Result<(), DbErr> {
-    mail_subscribers::Entity::update_many()
-        .col_expr(
-            mail_subscribers::Column::ConfirmedAt,
-            Expr::value(None::<DateTime<Utc>>),
-        )
-        .col_expr(
-            mail_subscribers::Column::UnsubscribedAt,
-            Expr::value(None::<DateTime<Utc>>),
-        )
-        .col_expr(
-            mail_subscribers::Column::ConfirmationSentAt,
-            Expr::value(now),
-        )
-        .filter(mail_subscribers::Column::Id.eq(id))
-        .exec(db)
-        .await
-        .map(|_| ())
 }
 
 /// Confirms the address; true when the row exists.

@@ -39,9 +39,23 @@ enum Shown {
         action: String,
         digest: bool,
     },
+    /// `resubscribe`: where a reader who changed their mind confirms again (the
+    /// confirmation route; only the holder of the mailed link gets here).
     Unsubscribed {
         digest: bool,
+        resubscribe: Option<String>,
     },
+}
+
+/// Where a reader who unsubscribed may turn notifications on again.
+fn resubscribe(state: &AppState, who: Unsubscribe) -> Option<String> {
+    match who {
+        Unsubscribe::Reader(id) => Some(format!(
+            "/meldingen/bevestigen/{}",
+            links::confirm_token(&state.keys, id)
+        )),
+        Unsubscribe::Digest(_) => None,
+    }
 }
 
 fn page(viewer: &Viewer, shown: Shown) -> AppResult<Response> {
@@ -119,7 +133,10 @@ pub async fn unsubscribe_form(
             digest,
         }
     } else {
-        Shown::Unsubscribed { digest }
+        Shown::Unsubscribed {
+            digest,
+            resubscribe: resubscribe(state, who),
+        }
     };
     page(&viewer, shown)
 }
@@ -135,11 +152,14 @@ pub async fn unsubscribe(
     let Some(who) = links::parse_unsubscribe(&state.keys, &token) else {
         return page(&viewer, Shown::Broken);
     };
-    let _: Found = notifications::unsubscribe(&state.db, who).await?;
+    let found = notifications::unsubscribe(&state.db, who).await?;
     page(
         &viewer,
         Shown::Unsubscribed {
             digest: matches!(who, Unsubscribe::Digest(_)),
+            resubscribe: (found == Found::Done)
+                .then(|| resubscribe(state, who))
+                .flatten(),
         },
     )
 }

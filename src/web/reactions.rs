@@ -447,7 +447,8 @@ pub async fn update(
         return render_with_status(&page, StatusCode::UNPROCESSABLE_ENTITY);
     };
     let rules = state.rules.get(state.db.read()).await?;
-    discussion::edit(&state.db, &rules, comment, body).await?;
+    let mailer = crate::notifications::Mailer::of(state);
+    discussion::edit(&state.db, &rules, comment, body, mailer.as_ref()).await?;
     Ok(see_other(&format!(
         "/artikelen/{slug}?reactie={id}#reactie-{id}"
     )))

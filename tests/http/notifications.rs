@@ -169,8 +169,24 @@ db_test! {
             .comment(&slug, &[("author_email", "bram@example.nl"), ("parent_id", &anna.to_string())])
             .await;
         app.moderate(&[reply], "approve", "").await;
+        // Someone ticks the box again under Anna's address (in other capitals): the
+        // unsubscribe holds, no new confirmation.
+        app.comment(&slug, &[("author_email", "ANNA@example.nl"), ("notify_replies", "on")])
+            .await;
         tokio::time::sleep(Duration::from_secs(1)).await;
         assert_eq!(smtpd.received().len(), 1, "only the confirmation ever went out");
+
+        // Anna, with the link from her mail, changes her mind.
+        let page = app.get(path_of(unsubscribe)).await;
+        page.assert_contains("Je bent afgemeld").assert_contains("Weer aanmelden");
+        let again = hidden_form_action(&page.body, "Weer aanmelden");
+        app.post_form(&again, &[]).await.assert_redirect(&again);
+        let reply = app
+            .comment(&slug, &[("author_email", "bram@example.nl"), ("parent_id", &anna.to_string())])
+            .await;
+        app.moderate(&[reply], "approve", "").await;
+        let mails = smtpd.wait_for(2, Duration::from_secs(10)).await;
+        assert_eq!(mails[1].rcpt_to, ["anna@example.nl"]);
     }
 }
 
@@ -296,5 +312,53 @@ db_test! {
         assert!(smtpd.received().is_empty());
         let (pending, failed) = kantlijn::store::outbox::counts(app.db.read()).await.unwrap();
         assert_eq!((pending, failed), (0, 0));
+    }
+}
+
+/// The action of the form whose button says `button`.
+fn hidden_form_action(html: &str, button: &str) -> String {
+    let at = html
+        .find(button)
+        .unwrap_or_else(|| panic!("no {button:?} in {html}"));
+    let form = html[..at].rfind("<form").unwrap();
+    let action = &html[form..at];
+    let start = action.find("action=\"").unwrap() + "action=\"".len();
+    let end = start + action[start..].find('"').unwrap();
+    action[start..end].to_owned()
+}
+
+db_test! {
+    async fn a_reply_its_authors_edit_gets_approved_mails_too(app) {
+        let Some(smtpd) = Smtpd::start() else { return };
+        let app = app.with_mail(&smtpd).await;
+        let slug = app.published_article("Bewerkt en goedgekeurd").await;
+        let (anna, _) = confirmed_reaction(&app, &smtpd, &slug, "anna@example.nl", "Anna").await;
+        app.moderate(&[anna], "approve", "").await;
+        // Bram is a known author (an approved reaction), so the rules approve his
+        // reactions, unless they hold two links.
+        let bram = app.other_browser();
+        let bram_fields = [("author_name", "Bram"), ("author_email", "bram@example.nl")];
+        let earlier = bram.comment(&slug, &bram_fields).await;
+        app.moderate(&[earlier], "approve", "").await;
+        let parent = anna.to_string();
+        let mut fields = bram_fields.to_vec();
+        fields.extend([
+            ("parent_id", parent.as_str()),
+            ("body", "Zie https://a.example en https://b.example"),
+        ]);
+        let reply = bram.comment(&slug, &fields).await;
+        assert_eq!(app.stored(reply).await.status, kantlijn::domain::states::CommentStatus::Pending);
+        tokio::time::sleep(Duration::from_millis(500)).await;
+        assert_eq!(smtpd.received().len(), 1, "held: no mail yet");
+        bram.post_form(
+            &format!("/artikelen/{slug}/reacties/{reply}/bewerken"),
+            &[("body", "Zonder links dan: het portfolio blijft vrijwillig.")],
+        )
+        .await
+        .assert_status(StatusCode::SEE_OTHER);
+        assert_eq!(app.stored(reply).await.status, kantlijn::domain::states::CommentStatus::Approved);
+        let mails = smtpd.wait_for(2, Duration::from_secs(10)).await;
+        assert_eq!(mails[1].rcpt_to, ["anna@example.nl"]);
+        assert!(mails[1].text.contains("het portfolio blijft vrijwillig"), "{}", mails[1].text);
     }
 }

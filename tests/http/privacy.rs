@@ -104,6 +104,22 @@ async fn scene(app: &TestApp) -> Scene {
         )
         .await
         .assert_status(StatusCode::SEE_OTHER);
+    // A ban on A's address hash, whose note names A: the ban stays, the name goes.
+    moderator
+        .post_form(
+            "/beheer/moderatie/blokkeren",
+            &[
+                ("comment_id", &a2.to_string()),
+                ("kind", "ip_hash"),
+                ("days", ""),
+                (
+                    "reason",
+                    "Anna de Vries spamt vanaf hier, zie https://anna-de-vries.example/blog",
+                ),
+            ],
+        )
+        .await
+        .assert_status(StatusCode::SEE_OTHER);
     mail_subscribers::ActiveModel {
         email: Set(A_EMAIL.to_owned()),
         confirmed_at: Set(Some(Utc::now())),
