@@ -529,7 +529,7 @@ db_test! {
             .assert_contains("Deze site verstuurt geen e-mail")
             .assert_contains("Mail dan de redactie")
             .assert_contains("De adres-hash wissen we 30 dagen na het plaatsen")
-            .assert_contains("waar na 30 dagen nog niemand naar keek");
+            .assert_contains("als er 30 dagen lang niets meer mee gebeurde");
         assert_eq!(page.header("cache-control"), "no-store");
         let resp = app.post_form("/privacy", &[("email", "lien@example.nl")]).await;
         resp.assert_status(StatusCode::OK).assert_contains("we kunnen je geen link sturen");
@@ -541,7 +541,7 @@ db_test! {
         app.set_setting(store::settings::RETENTION_UNHANDLED_DAYS, "1").await;
         app.get("/privacy").await
             .assert_contains("De adres-hash wissen we 7 dagen na het plaatsen")
-            .assert_contains("waar na 1 dag nog niemand naar keek");
+            .assert_contains("als er 1 dag lang niets meer mee gebeurde");
         // Every page links to it.
         app.get("/").await.assert_contains("<a href=\"/privacy\">Privacy</a>");
     }
