@@ -156,7 +156,8 @@ pub const EXPORT_VERSION: u32 = 1;
 
 /// Everything kept about one address, as the export downloads it: the reader's own
 /// reactions with every stored field, their moderation history without who of the
-/// staff decided, their consent to notifications and bans of the address.
+/// staff decided, their consent to notifications, and bans of the address or of the
+/// address hash of one of their reactions.
 #[derive(Debug, Serialize)]
 pub struct Export {
     pub format: &'static str,
@@ -181,6 +182,10 @@ pub struct ExportedReaction {
     pub status: &'static str,
     pub ip_hash: String,
     pub notify_replies: bool,
+    /// A reply of which the author of its parent was told.
+    pub reply_notified: bool,
+    /// Posted while logged in as staff (which account is not said).
+    pub by_staff: bool,
     pub created_at: String,
     pub updated_at: String,
     pub moderation: Vec<ExportedDecision>,
@@ -215,6 +220,10 @@ pub struct ExportedSubscription {
 
 #[derive(Debug, Serialize)]
 pub struct ExportedBan {
+    /// `email` or `ip_hash`.
+    pub kind: String,
+    /// The banned address or address hash.
+    pub value: String,
     pub reason: Option<String>,
     pub created_at: String,
     pub expires_at: Option<String>,
@@ -231,7 +240,13 @@ pub async fn export(db: &Db, email: &str, actor: Actor) -> AppResult<Export> {
     let ids: Vec<i32> = reactions.iter().map(|(c, _)| c.id).collect();
     let history = store::privacy::history(db.read(), &ids).await?;
     let subscriber = store::privacy::subscriber(db.read(), email).await?;
-    let bans = store::privacy::email_bans(db.read(), email).await?;
+    let mut bans = store::privacy::email_bans(db.read(), email).await?;
+    let hashes: Vec<&str> = reactions
+        .iter()
+        .map(|(c, _)| c.ip_hash.as_str())
+        .filter(|h| !h.is_empty())
+        .collect();
+    bans.extend(store::privacy::address_bans(db.read(), &hashes).await?);
     logged(db, Use::Export, actor, reactions.len()).await?;
     Ok(Export {
         format: EXPORT_FORMAT,
@@ -289,6 +304,8 @@ fn exported(
         status: c.status.as_str(),
         ip_hash: c.ip_hash,
         notify_replies: c.notify_replies,
+        reply_notified: c.reply_notified,
+        by_staff: c.user_id.is_some(),
         created_at: timestamp(c.created_at),
         updated_at: timestamp(c.updated_at),
     }
@@ -296,6 +313,8 @@ fn exported(
 
 fn exported_ban(ban: bans::Model) -> ExportedBan {
     ExportedBan {
+        kind: ban.kind,
+        value: ban.value,
         reason: ban.reason,
         created_at: timestamp(ban.created_at),
         expires_at: ban.expires_at.map(timestamp),

@@ -341,7 +341,12 @@ db_test! {
         assert_eq!((rejected["action"].as_str(), rejected["to"].as_str()), (Some("reject"), Some("rejected")));
         assert_eq!(reactions[1]["author_email"], "Anna.DeVries@example.nl");
         assert_eq!(json["subscription"]["email"], A_EMAIL);
-        assert_eq!(json["bans"].as_array().unwrap().len(), 1);
+        // The e-mail ban and the ban on the address hash of A's reaction.
+        let kinds: Vec<&str> = json["bans"].as_array().unwrap().iter().map(|b| b["kind"].as_str().unwrap()).collect();
+        assert_eq!(kinds, ["email", "ip_hash"]);
+        assert_eq!(json["bans"][0]["value"], A_EMAIL);
+        assert_eq!(first["reply_notified"], false);
+        assert_eq!(first["by_staff"], false);
 
         app.post_form(&format!("{path}/wissen"), &[("body", "alles")])
             .await
