@@ -111,27 +111,37 @@ pub async fn replies_approved(
     }
     let ids: Vec<i32> = replies.iter().map(|r| r.id).collect();
     store::comments::mark_reply_notified(txn, &ids).await?;
+    // Three queries for the whole batch, not one per reply: the parents, their
+    // authors' consent, the articles.
     let parent_ids: Vec<i32> = replies.iter().filter_map(|r| r.parent_id).collect();
     let parents = store::comments::find_many(txn, &parent_ids).await?;
+    let wanted: Vec<(&comments::Model, &comments::Model)> = replies
+        .iter()
+        .filter_map(|reply| {
+            let parent = parents.iter().find(|p| Some(p.id) == reply.parent_id)?;
+            let own_reply = store::subscribers::key(&parent.author_email)
+                == store::subscribers::key(&reply.author_email);
+            (parent.notify_replies && !parent.author_email.is_empty() && !own_reply)
+                .then_some((*reply, parent))
+        })
+        .collect();
+    if wanted.is_empty() {
+        return Ok(false);
+    }
+    let emails: Vec<&str> = wanted
+        .iter()
+        .map(|(_, p)| p.author_email.as_str())
+        .collect();
+    let subscribers = store::subscribers::confirmed(txn, &emails).await?;
+    let article_ids: Vec<i32> = wanted.iter().map(|(r, _)| r.article_id).collect();
+    let articles = store::articles::find_many(txn, &article_ids).await?;
     let mut queued = false;
-    for reply in replies {
-        let Some(parent) = parents.iter().find(|p| Some(p.id) == reply.parent_id) else {
+    for (reply, parent) in wanted {
+        let key = store::subscribers::key(&parent.author_email);
+        let Some(subscriber) = subscribers.iter().find(|s| s.email == key) else {
             continue;
         };
-        let own_reply = parent
-            .author_email
-            .eq_ignore_ascii_case(&reply.author_email);
-        if !parent.notify_replies || parent.author_email.is_empty() || own_reply {
-            continue;
-        }
-        let Some(subscriber) = store::subscribers::find_by_email(txn, &parent.author_email).await?
-        else {
-            continue;
-        };
-        if subscriber.confirmed_at.is_none() || subscriber.unsubscribed_at.is_some() {
-            continue;
-        }
-        let Some(article) = store::articles::find_by_id(txn, reply.article_id).await? else {
+        let Some(article) = articles.iter().find(|a| a.id == reply.article_id) else {
             continue;
         };
         let reply_url = mailer.link(&format!(

@@ -22,7 +22,7 @@ use crate::{
     store::{
         self, Db,
         audit::{self, Entry},
-        privacy::{Anonymised, ArticleRef},
+        {comments::Anonymised, privacy::ArticleRef},
     },
 };
 
@@ -349,13 +349,14 @@ pub async fn erase(db: &Db, email: &str, body: EraseBody, actor: Actor) -> AppRe
         .copied()
         .chain(names.iter().map(String::as_str))
         .collect();
-    store::privacy::anonymise(
+    store::comments::anonymise(
         &txn,
         &ids,
         &Anonymised {
             author_name: rules::ERASED_NAME,
             body: (body == EraseBody::Remove)
                 .then_some((rules::REMOVED_BODY, removed_html.as_str())),
+            status: None,
             now,
         },
     )

@@ -15,13 +15,14 @@ use sea_orm::DbErr;
 use crate::{
     domain::{
         markdown,
+        privacy::{ERASED_NAME, REMOVED_BODY},
         retention::Retention,
         states::{CommentStatus, LogAction},
     },
     store::{
         self, Db,
         audit::{self, Entry},
-        retention::Remains,
+        comments::Anonymised,
     },
 };
 
@@ -32,9 +33,6 @@ pub const LOCK: i64 = 0x4B41_4E54_4C49_4A4F;
 /// How long an address that never confirmed it wants reply notifications is kept after
 /// the confirmation mail went out.
 pub const UNCONFIRMED_DAYS: i64 = 7;
-/// What an anonymised reaction is called, and what it says.
-pub const ANONYMOUS: &str = "Anoniem";
-pub const REMOVED_BODY: &str = "[reactie verwijderd]";
 
 /// What one run did.
 #[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
@@ -151,13 +149,19 @@ async fn run_unless(
     }
     if !left.is_empty() {
         let ids: Vec<i32> = left.iter().map(|c| c.id).collect();
-        let remains = Remains {
-            author_name: ANONYMOUS,
-            body_md: REMOVED_BODY,
-            body_html: markdown::render_reaction(REMOVED_BODY),
-            updated_at: now,
-        };
-        report.reactions_anonymised = store::retention::anonymise(&txn, &ids, &remains).await?;
+        let removed_html = markdown::render_reaction(REMOVED_BODY);
+        store::outbox::delete_about(&txn, &ids).await?;
+        report.reactions_anonymised = store::comments::anonymise(
+            &txn,
+            &ids,
+            &Anonymised {
+                author_name: ERASED_NAME,
+                body: Some((REMOVED_BODY, removed_html.as_str())),
+                status: Some(CommentStatus::Deleted),
+                now,
+            },
+        )
+        .await?;
         for comment in &left {
             audit::record(
                 &txn,

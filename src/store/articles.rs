@@ -216,6 +216,17 @@ pub async fn find_readable(
         .filter(|a| drafts_too || a.status.is_published()))
 }
 
+/// These articles, in no particular order.
+pub async fn find_many(
+    db: &impl ConnectionTrait,
+    ids: &[i32],
+) -> Result<Vec<articles::Model>, DbErr> {
+    articles::Entity::find()
+        .filter(articles::Column::Id.is_in(ids.iter().copied()))
+        .all(db)
+        .await
+}
+
 pub async fn find_by_id(
     db: &impl ConnectionTrait,
     id: i32,

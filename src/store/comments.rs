@@ -6,7 +6,7 @@ use chrono::{DateTime, Utc};
 use sea_orm::{
     ActiveModelTrait, ActiveValue::Set, ColumnTrait, ConnectionTrait, DbBackend, DbErr,
     EntityTrait, FromQueryResult, JoinType, PaginatorTrait, QueryFilter, QueryOrder, QuerySelect,
-    RelationTrait, Statement,
+    RelationTrait, Statement, sea_query::Expr,
 };
 
 use crate::{
@@ -63,9 +63,6 @@ pub struct Placement {
     pub approved: bool,
     pub created_at: DateTime<Utc>,
 }
-
-/// Bound parameters per `IN (...)` query, well below what SQLite and PostgreSQL accept.
-const IN_CHUNK: usize = 500;
 
 /// The shape of an article's public thread, oldest first: its approved reactions and
 /// the hidden reactions they reply to (shown as placeholders). Held and spam reactions
@@ -176,7 +173,7 @@ async fn hidden_placements(
     ids: &[i32],
 ) -> Result<Vec<Placement>, DbErr> {
     let mut rows = Vec::new();
-    for chunk in ids.chunks(IN_CHUNK) {
+    for chunk in ids.chunks(super::IN_CHUNK) {
         let found: Vec<(i32, i32, Option<i32>, DateTime<Utc>)> = comments::Entity::find()
             .select_only()
             .columns([
@@ -213,7 +210,7 @@ pub async fn thread_rows(
     ids: &[i32],
 ) -> Result<Vec<ThreadComment>, DbErr> {
     let mut rows = Vec::new();
-    for chunk in ids.chunks(IN_CHUNK) {
+    for chunk in ids.chunks(super::IN_CHUNK) {
         rows.extend(
             comments::Entity::find()
                 .select_only()
@@ -488,7 +485,7 @@ pub async fn author_counts(
     values.dedup();
     let column = key_column(key);
     let mut counts = HashMap::new();
-    for chunk in values.chunks(IN_CHUNK) {
+    for chunk in values.chunks(super::IN_CHUNK) {
         let rows: Vec<(String, CommentStatus, i64)> = comments::Entity::find()
             .select_only()
             .column(column)
@@ -566,12 +563,56 @@ pub async fn mark_reply_notified(db: &impl ConnectionTrait, ids: &[i32]) -> Resu
         return Ok(());
     }
     comments::Entity::update_many()
-        .col_expr(
-            comments::Column::ReplyNotified,
-            sea_orm::sea_query::Expr::value(true),
-        )
+        .col_expr(comments::Column::ReplyNotified, Expr::value(true))
         .filter(comments::Column::Id.is_in(ids.iter().copied()))
         .exec(db)
         .await
         .map(|_| ())
+}
+
+/// What reactions become when they lose their personal data (an erasure, or the
+/// retention job).
+#[derive(Clone, Debug)]
+pub struct Anonymised<'a> {
+    pub author_name: &'a str,
+    /// The new text (Markdown, HTML), or `None` to keep it.
+    pub body: Option<(&'a str, &'a str)>,
+    /// The new status, or `None` to keep it.
+    pub status: Option<CommentStatus>,
+    pub now: DateTime<Utc>,
+}
+
+/// Takes the personal data out of these reactions: the name becomes `author_name`;
+/// e-mail, website, address hash, edit key and the wish for notifications go; text and
+/// status as `to` says; their place in the thread stays. Returns how many changed.
+pub async fn anonymise(
+    db: &impl ConnectionTrait,
+    ids: &[i32],
+    to: &Anonymised<'_>,
+) -> Result<u64, DbErr> {
+    let mut changed = 0;
+    for chunk in ids.chunks(super::IN_CHUNK) {
+        let mut update = comments::Entity::update_many()
+            .col_expr(comments::Column::AuthorName, Expr::value(to.author_name))
+            .col_expr(comments::Column::AuthorEmail, Expr::value(""))
+            .col_expr(comments::Column::AuthorUrl, Expr::value(None::<String>))
+            .col_expr(comments::Column::IpHash, Expr::value(""))
+            .col_expr(comments::Column::EditKeyHash, Expr::value(None::<String>))
+            .col_expr(comments::Column::NotifyReplies, Expr::value(false))
+            .col_expr(comments::Column::UpdatedAt, Expr::value(to.now));
+        if let Some((markdown, html)) = to.body {
+            update = update
+                .col_expr(comments::Column::BodyMd, Expr::value(markdown))
+                .col_expr(comments::Column::BodyHtml, Expr::value(html));
+        }
+        if let Some(status) = to.status {
+            update = update.col_expr(comments::Column::Status, Expr::value(status));
+        }
+        changed += update
+            .filter(comments::Column::Id.is_in(chunk.iter().copied()))
+            .exec(db)
+            .await?
+            .rows_affected;
+    }
+    Ok(changed)
 }

@@ -32,6 +32,9 @@ use sea_orm::{
     DbErr, SqliteTransactionMode, TransactionOptions, TransactionTrait, sqlx,
 };
 
+/// Bound parameters per `IN (...)` query, well below what SQLite and PostgreSQL accept.
+const IN_CHUNK: usize = 500;
+
 /// The site's database: a pool for reads and a writer that every write queues on.
 ///
 /// On SQLite the writer is a single connection and every write transaction takes the

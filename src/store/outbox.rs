@@ -132,6 +132,18 @@ pub async fn failed(
         .map(|_| ())
 }
 
+/// Deletes mail about these reactions (waiting or given up), when they go or lose
+/// their personal data.
+pub async fn delete_about(db: &impl ConnectionTrait, comment_ids: &[i32]) -> Result<(), DbErr> {
+    for chunk in comment_ids.chunks(super::IN_CHUNK) {
+        outbox::Entity::delete_many()
+            .filter(outbox::Column::CommentId.is_in(chunk.iter().copied()))
+            .exec(db)
+            .await?;
+    }
+    Ok(())
+}
+
 /// How many mails wait, and how many were given up on.
 pub async fn counts(db: &impl ConnectionTrait) -> Result<(u64, u64), DbErr> {
     let count = |status: &'static str| {

@@ -27,9 +27,6 @@ use crate::{
     store::bans::Kind,
 };
 
-/// Bound parameters per `IN (...)` query.
-const IN_CHUNK: usize = 500;
-
 /// `column` holds `email`, ignoring case.
 fn same_address(column: impl ColumnTrait, email: &str) -> SimpleExpr {
     Expr::expr(Func::lower(Expr::col(column))).eq(Func::lower(Expr::val(email)))
@@ -128,7 +125,7 @@ pub async fn reactions(
     ids.sort_unstable();
     ids.dedup();
     let mut found: HashMap<i32, ArticleRef> = HashMap::new();
-    for chunk in ids.chunks(IN_CHUNK) {
+    for chunk in ids.chunks(super::IN_CHUNK) {
         let articles: Vec<(i32, String, String, ArticleStatus)> = articles::Entity::find()
             .select_only()
             .columns([
@@ -168,7 +165,7 @@ pub async fn history(
     comment_ids: &[i32],
 ) -> Result<Vec<moderation_log::Model>, DbErr> {
     let mut rows = Vec::new();
-    for chunk in comment_ids.chunks(IN_CHUNK) {
+    for chunk in comment_ids.chunks(super::IN_CHUNK) {
         rows.extend(
             moderation_log::Entity::find()
                 .filter(moderation_log::Column::CommentId.is_in(chunk.iter().copied()))
@@ -206,47 +203,6 @@ pub async fn email_bans(db: &impl ConnectionTrait, email: &str) -> Result<Vec<ba
         .order_by_asc(bans::Column::Id)
         .all(db)
         .await
-}
-
-/// What erased reactions become.
-#[derive(Clone, Debug)]
-pub struct Anonymised<'a> {
-    pub author_name: &'a str,
-    /// The new text (Markdown, HTML), or `None` to keep it.
-    pub body: Option<(&'a str, &'a str)>,
-    pub now: DateTime<Utc>,
-}
-
-/// Takes the personal data out of these reactions: the name becomes
-/// `author_name`, e-mail, website, address hash, edit key and the wish for notifications
-/// go; status and place in the thread stay.
-pub async fn anonymise(
-    db: &impl ConnectionTrait,
-    ids: &[i32],
-    to: &Anonymised<'_>,
-) -> Result<u64, DbErr> {
-    let mut changed = 0;
-    for chunk in ids.chunks(IN_CHUNK) {
-        let mut update = comments::Entity::update_many()
-            .col_expr(comments::Column::AuthorName, Expr::value(to.author_name))
-            .col_expr(comments::Column::AuthorEmail, Expr::value(""))
-            .col_expr(comments::Column::AuthorUrl, Expr::value(None::<String>))
-            .col_expr(comments::Column::IpHash, Expr::value(""))
-            .col_expr(comments::Column::EditKeyHash, Expr::value(None::<String>))
-            .col_expr(comments::Column::NotifyReplies, Expr::value(false))
-            .col_expr(comments::Column::UpdatedAt, Expr::value(to.now));
-        if let Some((markdown, html)) = to.body {
-            update = update
-                .col_expr(comments::Column::BodyMd, Expr::value(markdown))
-                .col_expr(comments::Column::BodyHtml, Expr::value(html));
-        }
-        changed += update
-            .filter(comments::Column::Id.is_in(chunk.iter().copied()))
-            .exec(db)
-            .await?
-            .rows_affected;
-    }
-    Ok(changed)
 }
 
 /// Log rows with a reason that may name the person: every row about `comment_ids`
@@ -325,12 +281,7 @@ pub async fn forget_address(
         .filter(same_address(outbox::Column::Recipient, email))
         .exec(db)
         .await?;
-    for chunk in comment_ids.chunks(IN_CHUNK) {
-        outbox::Entity::delete_many()
-            .filter(outbox::Column::CommentId.is_in(chunk.iter().copied()))
-            .exec(db)
-            .await?;
-    }
+    super::outbox::delete_about(db, comment_ids).await?;
     bans::Entity::delete_many()
         .filter(bans::Column::Kind.eq(Kind::Email.as_str()))
         .filter(same_address(bans::Column::Value, email))
@@ -345,7 +296,7 @@ pub async fn address_bans(
     hashes: &[&str],
 ) -> Result<Vec<bans::Model>, DbErr> {
     let mut found = Vec::new();
-    for chunk in hashes.chunks(IN_CHUNK) {
+    for chunk in hashes.chunks(super::IN_CHUNK) {
         found.extend(
             bans::Entity::find()
                 .filter(bans::Column::Kind.eq(Kind::IpHash.as_str()))

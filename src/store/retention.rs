@@ -11,13 +11,10 @@ use sea_orm::{
 };
 
 use crate::{
-    domain::{markdown::SafeHtml, states::CommentStatus},
+    domain::states::CommentStatus,
     entity::{comments, mail_subscribers, moderation_log, outbox, privacy_requests},
     store::outbox::FAILED,
 };
-
-/// Bound parameters per `IN (...)` query, well below what SQLite and PostgreSQL accept.
-const IN_CHUNK: usize = 500;
 
 /// Clears the address hash of every reaction posted before `before` that still has one;
 /// returns how many. `updated_at` stays: the reaction itself did not change.
@@ -76,7 +73,7 @@ pub async fn unhandled(
 /// Which of `ids` have at least one reply, of any status.
 pub async fn with_replies(db: &impl ConnectionTrait, ids: &[i32]) -> Result<HashSet<i32>, DbErr> {
     let mut parents = HashSet::new();
-    for chunk in ids.chunks(IN_CHUNK) {
+    for chunk in ids.chunks(super::IN_CHUNK) {
         let found: Vec<Option<i32>> = comments::Entity::find()
             .select_only()
             .column(comments::Column::ParentId)
@@ -93,15 +90,12 @@ pub async fn with_replies(db: &impl ConnectionTrait, ids: &[i32]) -> Result<Hash
 /// Deletes reactions without replies, with their log rows and any mail about them;
 /// returns how many reactions went.
 pub async fn delete(db: &impl ConnectionTrait, ids: &[i32]) -> Result<u64, DbErr> {
+    super::outbox::delete_about(db, ids).await?;
     let mut deleted = 0;
-    for chunk in ids.chunks(IN_CHUNK) {
+    for chunk in ids.chunks(super::IN_CHUNK) {
         let chunk = chunk.iter().copied();
         moderation_log::Entity::delete_many()
             .filter(moderation_log::Column::CommentId.is_in(chunk.clone()))
-            .exec(db)
-            .await?;
-        outbox::Entity::delete_many()
-            .filter(outbox::Column::CommentId.is_in(chunk.clone()))
             .exec(db)
             .await?;
         deleted += comments::Entity::delete_many()
@@ -111,57 +105,6 @@ pub async fn delete(db: &impl ConnectionTrait, ids: &[i32]) -> Result<u64, DbErr
             .rows_affected;
     }
     Ok(deleted)
-}
-
-/// What is left of a reaction that lost its personal data but keeps its place.
-pub struct Remains<'a> {
-    pub author_name: &'a str,
-    pub body_md: &'a str,
-    pub body_html: SafeHtml,
-    pub updated_at: DateTime<Utc>,
-}
-
-/// Takes everything personal from these reactions (name, e-mail, URL, address hash, edit
-/// key, text and the wish to hear of replies), marks them deleted and drops any mail
-/// about them; their replies keep their place. Returns how many changed.
-pub async fn anonymise(
-    db: &impl ConnectionTrait,
-    ids: &[i32],
-    remains: &Remains<'_>,
-) -> Result<u64, DbErr> {
-    let mut changed = 0;
-    for chunk in ids.chunks(IN_CHUNK) {
-        let chunk = chunk.iter().copied();
-        outbox::Entity::delete_many()
-            .filter(outbox::Column::CommentId.is_in(chunk.clone()))
-            .exec(db)
-            .await?;
-        changed += comments::Entity::update_many()
-            .col_expr(
-                comments::Column::AuthorName,
-                Expr::value(remains.author_name),
-            )
-            .col_expr(comments::Column::AuthorEmail, Expr::value(""))
-            .col_expr(comments::Column::AuthorUrl, Expr::value(None::<String>))
-            .col_expr(comments::Column::IpHash, Expr::value(""))
-            .col_expr(comments::Column::EditKeyHash, Expr::value(None::<String>))
-            .col_expr(comments::Column::BodyMd, Expr::value(remains.body_md))
-            .col_expr(
-                comments::Column::BodyHtml,
-                Expr::value(remains.body_html.as_str()),
-            )
-            .col_expr(comments::Column::NotifyReplies, Expr::value(false))
-            .col_expr(
-                comments::Column::Status,
-                Expr::value(CommentStatus::Deleted),
-            )
-            .col_expr(comments::Column::UpdatedAt, Expr::value(remains.updated_at))
-            .filter(comments::Column::Id.is_in(chunk))
-            .exec(db)
-            .await?
-            .rows_affected;
-    }
-    Ok(changed)
 }
 
 /// Deletes privacy requests whose link expired before `now`.

@@ -27,6 +27,21 @@ pub async fn find_by_email(
         .await
 }
 
+/// The addresses (any case) among `emails` that confirmed and did not unsubscribe, by
+/// their [`key`].
+pub async fn confirmed(
+    db: &impl ConnectionTrait,
+    emails: &[&str],
+) -> Result<Vec<mail_subscribers::Model>, DbErr> {
+    let keys: Vec<String> = emails.iter().map(|e| key(e)).collect();
+    mail_subscribers::Entity::find()
+        .filter(mail_subscribers::Column::Email.is_in(keys))
+        .filter(mail_subscribers::Column::ConfirmedAt.is_not_null())
+        .filter(mail_subscribers::Column::UnsubscribedAt.is_null())
+        .all(db)
+        .await
+}
+
 pub async fn find(
     db: &impl ConnectionTrait,
     id: i32,

@@ -362,3 +362,38 @@ db_test! {
         assert!(mails[1].text.contains("het portfolio blijft vrijwillig"), "{}", mails[1].text);
     }
 }
+
+db_test! {
+    async fn a_bulk_approval_mails_each_parents_author_once(app) {
+        let Some(smtpd) = Smtpd::start() else { return };
+        let app = app.with_mail(&smtpd).await;
+        let slug = app.published_article("Samen goedgekeurd").await;
+        let (anna, _) = confirmed_reaction(&app, &smtpd, &slug, "anna@example.nl", "Anna").await;
+        let (carla, _) = confirmed_reaction(&app, &smtpd, &slug, "carla@example.nl", "Carla").await;
+        app.moderate(&[anna, carla], "approve", "").await;
+        let mut replies = Vec::new();
+        for (parent, body) in [(anna, "Aan Anna"), (carla, "Aan Carla"), (anna, "Nog eens aan Anna")] {
+            replies.push(
+                app.comment(&slug, &[("author_email", "bram@example.nl"), ("parent_id", &parent.to_string()), ("body", body)])
+                    .await,
+            );
+        }
+        app.moderate(&replies, "approve", "").await;
+        let mails = smtpd.wait_for(5, Duration::from_secs(10)).await;
+        tokio::time::sleep(Duration::from_millis(500)).await;
+        assert_eq!(smtpd.received().len(), 5, "two confirmations, three replies");
+        let mut told: Vec<(String, bool)> = mails[2..]
+            .iter()
+            .map(|m| (m.rcpt_to[0].clone(), m.text.contains("Carla")))
+            .collect();
+        told.sort();
+        assert_eq!(
+            told,
+            [
+                ("anna@example.nl".to_owned(), false),
+                ("anna@example.nl".to_owned(), false),
+                ("carla@example.nl".to_owned(), true)
+            ]
+        );
+    }
+}
