@@ -119,13 +119,19 @@ pub async fn unsubscribe_form(
         return page(&viewer, Shown::Broken);
     };
     let digest = matches!(who, Unsubscribe::Digest(_));
-    let receiving = match who {
-        Unsubscribe::Reader(id) => store::subscribers::find(state.db.read(), id)
-            .await?
-            .is_some_and(|row| row.unsubscribed_at.is_none()),
-        Unsubscribe::Digest(id) => store::users::find_by_id(state.db.read(), id)
-            .await?
-            .is_some_and(|user| user.digest),
+    // (receiving mail now, the row still exists)
+    let (receiving, exists) = match who {
+        Unsubscribe::Reader(id) => {
+            let row = store::subscribers::find(state.db.read(), id).await?;
+            (
+                row.as_ref().is_some_and(|r| r.unsubscribed_at.is_none()),
+                row.is_some(),
+            )
+        }
+        Unsubscribe::Digest(id) => {
+            let user = store::users::find_by_id(state.db.read(), id).await?;
+            (user.as_ref().is_some_and(|u| u.digest), user.is_some())
+        }
     };
     let shown = if receiving {
         Shown::UnsubscribeAsk {
@@ -133,9 +139,10 @@ pub async fn unsubscribe_form(
             digest,
         }
     } else {
+        // An erased address has nothing to turn on again.
         Shown::Unsubscribed {
             digest,
-            resubscribe: resubscribe(state, who),
+            resubscribe: exists.then(|| resubscribe(state, who)).flatten(),
         }
     };
     page(&viewer, shown)

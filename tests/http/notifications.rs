@@ -228,6 +228,17 @@ db_test! {
             .send(Method::POST, "/afmelden/unsubscribe-r1.AAAA", Some("List-Unsubscribe=One-Click".into()))
             .await
             .assert_status(StatusCode::NOT_FOUND);
+        // A well-signed unsubscribe link whose address was erased since: no mail goes
+        // there, and there is nothing to turn on again.
+        let gone = kantlijn::mail::links::unsubscribe_token(
+            &app.state.keys,
+            kantlijn::mail::links::Unsubscribe::Reader(999),
+        );
+        app.get(&format!("/afmelden/{gone}"))
+            .await
+            .assert_status(StatusCode::OK)
+            .assert_contains("Je bent afgemeld")
+            .assert_lacks("Weer aanmelden");
         // A well-signed link whose row does not exist.
         let token = kantlijn::mail::links::confirm_token(&app.state.keys, 999);
         app.get(&format!("/meldingen/bevestigen/{token}"))
