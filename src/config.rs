@@ -38,6 +38,46 @@ pub enum Command {
         #[command(subcommand)]
         command: TokenCommand,
     },
+    /// Bring in articles and reactions from WordPress or Disqus, or a whole site from
+    /// `kantlijn export`.
+    Import {
+        #[command(subcommand)]
+        source: ImportSource,
+    },
+    /// Write the whole site (but secrets, sessions and tokens) to a JSON file.
+    Export {
+        /// Where to write it (an existing file is replaced once the export is complete).
+        file: std::path::PathBuf,
+        #[command(flatten)]
+        database: DatabaseArgs,
+    },
+}
+
+#[derive(Debug, Subcommand)]
+pub enum ImportSource {
+    /// A WordPress export (Tools > Export, a WXR file): posts, their comments and their
+    /// threads; running it again adds nothing.
+    Wordpress {
+        file: std::path::PathBuf,
+        /// Pages (and their comments) too, not only posts.
+        #[arg(long)]
+        pages: bool,
+        #[command(flatten)]
+        database: DatabaseArgs,
+    },
+    /// A Disqus export (the XML file Disqus mails): threads and their posts; running it
+    /// again adds nothing.
+    Disqus {
+        file: std::path::PathBuf,
+        #[command(flatten)]
+        database: DatabaseArgs,
+    },
+    /// A file of `kantlijn export`, into an empty database.
+    Kantlijn {
+        file: std::path::PathBuf,
+        #[command(flatten)]
+        database: DatabaseArgs,
+    },
 }
 
 #[derive(Debug, Subcommand)]

@@ -21,8 +21,8 @@ pub use database::{Target, redact};
 use crate::{
     app::{self, AppState},
     config::{
-        self, Cli, Command, DatabaseArgs, Given, Secret, ServeArgs, Settings, TokenCommand,
-        UserCommand,
+        self, Cli, Command, DatabaseArgs, Given, ImportSource, Secret, ServeArgs, Settings,
+        TokenCommand, UserCommand,
     },
     demo,
     domain::validate::{Password, Role, TokenLabel, Username},
@@ -147,6 +147,23 @@ async fn execute(cli: Cli, given: &Given) -> anyhow::Result<()> {
                     database,
                 },
         } => create_token(&name, &label, chosen(&database, given)?).await,
+        Command::Import { source } => match source {
+            ImportSource::Wordpress {
+                file,
+                pages,
+                database,
+            } => {
+                let options = crate::import::wordpress::Options { pages };
+                import_wordpress(&file, options, chosen(&database, given)?).await
+            }
+            ImportSource::Disqus { file, database } => {
+                import_disqus(&file, chosen(&database, given)?).await
+            }
+            ImportSource::Kantlijn { file, database } => {
+                import_kantlijn(&file, chosen(&database, given)?).await
+            }
+        },
+        Command::Export { file, database } => export(&file, chosen(&database, given)?).await,
     }
 }
 
@@ -517,4 +534,53 @@ async fn create_token(name: &str, label: &str, target: Target) -> anyhow::Result
     );
     println!("{token}");
     Ok(())
+}
+
+/// Opens an import's file, with its size for the progress bar.
+async fn open_file(
+    path: &std::path::Path,
+) -> anyhow::Result<(tokio::io::BufReader<tokio::fs::File>, u64)> {
+    let file = tokio::fs::File::open(path)
+        .await
+        .with_context(|| format!("cannot open {}", path.display()))?;
+    let size = file.metadata().await.map(|m| m.len()).unwrap_or(0);
+    Ok((tokio::io::BufReader::with_capacity(256 * 1024, file), size))
+}
+
+/// Prints what an import did, also when it stopped halfway.
+fn report(summary: &crate::import::Summary) {
+    for line in summary.lines() {
+        println!("{line}");
+    }
+}
+
+async fn import_wordpress(
+    path: &std::path::Path,
+    options: crate::import::wordpress::Options,
+    target: Target,
+) -> anyhow::Result<()> {
+    let (input, size) = open_file(path).await?;
+    target.announce();
+    let db = target.open().await?;
+    let mut importer = crate::import::Importer::new(&db, "wordpress".to_owned(), None);
+    let mut progress = crate::import::Progress::for_terminal(size);
+    let result =
+        crate::import::wordpress::import(input, &mut importer, options, &mut progress).await;
+    report(&importer.summary);
+    result.with_context(|| format!("importing {} stopped", path.display()))
+}
+
+async fn import_disqus(path: &std::path::Path, target: Target) -> anyhow::Result<()> {
+    let _ = (path, target);
+    anyhow::bail!("the Disqus import is not built yet")
+}
+
+async fn import_kantlijn(path: &std::path::Path, target: Target) -> anyhow::Result<()> {
+    let _ = (path, target);
+    anyhow::bail!("the Kantlijn import is not built yet")
+}
+
+async fn export(path: &std::path::Path, target: Target) -> anyhow::Result<()> {
+    let _ = (path, target);
+    anyhow::bail!("the export is not built yet")
 }

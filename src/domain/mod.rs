@@ -3,6 +3,7 @@
 //! only say how they are stored).
 
 pub mod dates;
+pub mod html_markdown;
 pub mod limits;
 pub mod markdown;
 pub mod moderation;

@@ -11,7 +11,7 @@ use sea_orm::{DeriveActiveEnum, EnumIter, Iterable, sea_query::StringLen};
 use super::validate::FieldMessage;
 
 /// Where a reaction stands.
-#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, EnumIter, DeriveActiveEnum)]
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, PartialOrd, Ord, EnumIter, DeriveActiveEnum)]
 #[sea_orm(rs_type = "String", db_type = "String(StringLen::None)")]
 pub enum CommentStatus {
     #[sea_orm(string_value = "pending")]
@@ -100,6 +100,10 @@ pub enum LogAction {
     /// The author's personal data erased, on their request or an admin's (AVG).
     #[sea_orm(string_value = "erase")]
     Erase,
+    /// Brought in from another system (WordPress, Disqus) with the state it had there;
+    /// the reason names the source's id.
+    #[sea_orm(string_value = "import")]
+    Import,
 }
 
 impl LogAction {
@@ -116,6 +120,7 @@ impl LogAction {
             Self::BanIpHash => "ban_ip_hash",
             Self::Expire => "expire",
             Self::Erase => "erase",
+            Self::Import => "import",
         }
     }
 
@@ -136,12 +141,13 @@ impl LogAction {
             Self::BanIpHash => "adres geblokkeerd",
             Self::Expire => "gewist na bewaartermijn",
             Self::Erase => "gegevens gewist (AVG)",
+            Self::Import => "geïmporteerd",
         }
     }
 }
 
 /// Whether an article is visible to the public.
-#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, EnumIter, DeriveActiveEnum)]
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, PartialOrd, Ord, EnumIter, DeriveActiveEnum)]
 #[sea_orm(rs_type = "String", db_type = "String(StringLen::None)")]
 pub enum ArticleStatus {
     #[sea_orm(string_value = "draft")]

@@ -4,6 +4,7 @@ pub mod api_tokens;
 pub mod articles;
 pub mod bans;
 pub mod comments;
+pub mod import_sources;
 pub mod job_runs;
 pub mod mail_subscribers;
 pub mod moderation_log;

@@ -3,7 +3,8 @@
 use chrono::{DateTime, Utc};
 use sea_orm::{
     ActiveModelTrait, ActiveValue::Set, ColumnTrait, Condition, ConnectionTrait, DbErr,
-    EntityTrait, FromQueryResult, QueryFilter, QueryOrder, QuerySelect, sea_query::Expr,
+    EntityTrait, FromQueryResult, PaginatorTrait, QueryFilter, QueryOrder, QuerySelect,
+    sea_query::Expr,
 };
 
 use crate::{
@@ -232,6 +233,11 @@ pub async fn find_by_id(
     id: i32,
 ) -> Result<Option<articles::Model>, DbErr> {
     articles::Entity::find_by_id(id).one(db).await
+}
+
+/// How many articles there are, in any status.
+pub async fn count(db: &impl ConnectionTrait) -> Result<u64, DbErr> {
+    articles::Entity::find().count(db).await
 }
 
 /// The wanted slug, or the first of `-2`, `-3`, ... that no other article uses.

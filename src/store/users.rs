@@ -52,6 +52,20 @@ pub async fn insert(
     .await
 }
 
+/// Sets the name shown for an account.
+pub async fn set_display_name(
+    db: &impl ConnectionTrait,
+    id: i32,
+    display_name: &str,
+) -> Result<(), DbErr> {
+    users::Entity::update_many()
+        .col_expr(users::Column::DisplayName, Expr::value(display_name))
+        .filter(users::Column::Id.eq(id))
+        .exec(db)
+        .await
+        .map(|_| ())
+}
+
 /// Creates an account, or gives an existing one a new password and role
 /// (so `user add` doubles as a password reset).
 pub async fn upsert(

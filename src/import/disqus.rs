@@ -1,0 +1,1 @@
+//! `kantlijn import disqus`: a Disqus export.

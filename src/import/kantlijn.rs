@@ -1,0 +1,1 @@
+//! `kantlijn import kantlijn`: a whole site from `kantlijn export`.
