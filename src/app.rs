@@ -90,6 +90,10 @@ pub struct RouteClass {
     /// 8058) has no cookie to pair one with. Only for a route whose own signed token
     /// says what it may do, and all it may do is stop mail.
     pub without_csrf: bool,
+    /// A file upload (multipart) of at most this many bytes, streamed to its handler
+    /// instead of read into memory: the 64 KiB cap does not apply, the CSRF token comes
+    /// as the form's first field and the handler checks it before it reads the file.
+    pub upload: Option<u64>,
 }
 
 impl RouteClass {
@@ -101,6 +105,7 @@ impl RouteClass {
             preview_field: None,
             private: false,
             without_csrf: false,
+            upload: None,
         }
     }
 
@@ -112,12 +117,20 @@ impl RouteClass {
             preview_field: None,
             private: false,
             without_csrf: false,
+            upload: None,
         }
     }
 
     const fn without_csrf(self) -> Self {
         Self {
             without_csrf: true,
+            ..self
+        }
+    }
+
+    const fn upload(self, max_bytes: u64) -> Self {
+        Self {
+            upload: Some(max_bytes),
             ..self
         }
     }
@@ -304,6 +317,11 @@ fn table() -> Table {
             post(admin::privacy::export),
         )
         .at("/beheer/privacy/wissen", admin, post(admin::privacy::erase))
+        .at(
+            "/beheer/import",
+            admin.upload(admin::import::MAX_UPLOAD_BYTES),
+            get(admin::import::index).post(admin::import::upload),
+        )
         .at(
             "/beheer/tokens/:id/intrekken",
             admin,

@@ -33,6 +33,12 @@ pub enum AppError {
     Csrf,
     #[error("request body too large")]
     PayloadTooLarge,
+    /// An upload larger than its route takes.
+    #[error("upload too large")]
+    UploadTooLarge,
+    /// An upload without a `Content-Length` (its cap is checked against it).
+    #[error("upload without a length")]
+    LengthRequired,
     /// The body came with a `Content-Encoding` (compressed); only `identity` is read.
     #[error("compressed request body")]
     EncodedBody,
@@ -120,6 +126,23 @@ impl AppError {
                 ),
             ),
             Self::PayloadTooLarge => answer_for(StatusCode::PAYLOAD_TOO_LARGE),
+            Self::UploadTooLarge => Answer {
+                english: Cow::Borrowed("The upload is larger than this route takes."),
+                dutch: Cow::Borrowed(
+                    "Dit bestand is te groot om via de site te importeren (de grens ligt bij \
+                     256 MB). Importeer het op de server met `kantlijn import`.",
+                ),
+                ..answer_for(StatusCode::PAYLOAD_TOO_LARGE)
+            },
+            Self::LengthRequired => Answer {
+                code: "length_required",
+                english: Cow::Borrowed("An upload needs a Content-Length header."),
+                dutch: Cow::Borrowed(
+                    "Je browser gaf de grootte van het bestand niet mee. Probeer het opnieuw \
+                     met een gewone browser, of importeer op de server met `kantlijn import`.",
+                ),
+                ..answer_for(StatusCode::LENGTH_REQUIRED)
+            },
             Self::EncodedBody => answer_for(StatusCode::UNSUPPORTED_MEDIA_TYPE),
             Self::RateLimited(seconds) => Answer {
                 english: Cow::Owned(format!(

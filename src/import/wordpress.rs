@@ -480,3 +480,194 @@ mod tests {
         assert_eq!(plain_summary(&"x".repeat(600)).chars().count(), 500);
     }
 }
+
+/// No file panics the importer: arbitrary bytes, and a real export cut, spliced and
+/// sprinkled with markup, each written into a database that must stay usable.
+#[cfg(test)]
+mod properties {
+    use std::sync::OnceLock;
+
+    use proptest::prelude::*;
+
+    use super::*;
+    use crate::store::{self, Db};
+
+    const SAMPLE: &str = r#"<?xml version="1.0" encoding="UTF-8" ?>
+<rss version="2.0" xmlns:excerpt="http://wordpress.org/export/1.2/excerpt/" xmlns:content="http://purl.org/rss/1.0/modules/content/" xmlns:dc="http://purl.org/dc/elements/1.1/" xmlns:wp="http://wordpress.org/export/1.2/">
+<channel><link>https://example.nl</link>
+<wp:author><wp:author_login>redactie</wp:author_login><wp:author_display_name><![CDATA[Redactie]]></wp:author_display_name></wp:author>
+<item><title>Een &amp; twee</title><dc:creator>redactie</dc:creator>
+<content:encoded><![CDATA[<p>Tekst</p>]]></content:encoded><excerpt:encoded><![CDATA[]]></excerpt:encoded>
+<wp:post_id>1</wp:post_id><wp:post_date_gmt>2020-01-01 10:00:00</wp:post_date_gmt>
+<wp:post_name>een-twee</wp:post_name><wp:status>publish</wp:status><wp:post_type>post</wp:post_type>
+<wp:comment><wp:comment_id>1</wp:comment_id><wp:comment_author><![CDATA[Ä]]></wp:comment_author>
+<wp:comment_author_email>a@example.nl</wp:comment_author_email><wp:comment_author_url>https://a.example.nl</wp:comment_author_url>
+<wp:comment_date_gmt>2020-01-02 10:00:00</wp:comment_date_gmt><wp:comment_content><![CDATA[<b>Hoi</b> &nbsp; <a href="x">y</a>]]></wp:comment_content>
+<wp:comment_approved>1</wp:comment_approved><wp:comment_parent>2</wp:comment_parent></wp:comment>
+<wp:comment><wp:comment_id>2</wp:comment_id><wp:comment_author>B</wp:comment_author>
+<wp:comment_content>Antwoord &#233; &#x263A; &unknown;</wp:comment_content>
+<wp:comment_approved>0</wp:comment_approved><wp:comment_parent>1</wp:comment_parent></wp:comment>
+</item>
+<item><title>Pagina</title><wp:post_id>2</wp:post_id><wp:post_type>page</wp:post_type><wp:status>draft</wp:status></item>
+</channel></rss>"#;
+
+    fn runtime() -> &'static tokio::runtime::Runtime {
+        static RUNTIME: OnceLock<tokio::runtime::Runtime> = OnceLock::new();
+        RUNTIME.get_or_init(|| {
+            // The database's own tasks run on its worker between the tests' calls.
+            tokio::runtime::Builder::new_multi_thread()
+                .worker_threads(1)
+                .enable_all()
+                .build()
+                .expect("a runtime")
+        })
+    }
+
+    fn database() -> &'static Db {
+        static DB: OnceLock<Db> = OnceLock::new();
+        DB.get_or_init(|| {
+            runtime().block_on(async {
+                let db = Db::connect("sqlite::memory:").await.expect("in memory");
+                store::migrate(&db).await.expect("migrated");
+                db
+            })
+        })
+    }
+
+    /// The sample with one edit: a range cut out, bytes put in, a range doubled, or an end.
+    fn mutated() -> impl Strategy<Value = Vec<u8>> {
+        let len = SAMPLE.len();
+        let pieces = prop::sample::select(vec![
+            &b"<"[..],
+            b">",
+            b"</item>",
+            b"<item>",
+            b"<wp:comment>",
+            b"]]>",
+            b"<![CDATA[",
+            b"&",
+            b"&amp",
+            b"xmlns:wp=\"https://wordpress.org/export/1.1/\"",
+            b"\xff\xfe",
+            b"\0",
+            b"<wp:comment_parent>1</wp:comment_parent>",
+            b"<wp:post_type>post</wp:post_type>",
+        ]);
+        (0..4u8, 0..len, 0..len, pieces).prop_map(move |(edit, a, b, piece)| {
+            let (from, to) = (a.min(b), a.max(b));
+            let bytes = SAMPLE.as_bytes();
+            match edit {
+                0 => [&bytes[..from], &bytes[to..]].concat(),
+                1 => [&bytes[..from], piece, &bytes[from..]].concat(),
+                2 => [&bytes[..to], &bytes[from..]].concat(),
+                _ => bytes[..from].to_vec(),
+            }
+        })
+    }
+
+    /// Text as an export may hold it: escaped, or in CDATA when it has no `]]>`.
+    fn xml_text(text: &str) -> String {
+        if text.contains("]]>") {
+            quick_xml::escape::escape(text).into_owned()
+        } else {
+            format!("<![CDATA[{text}]]>")
+        }
+    }
+
+    /// Well-formed exports with anything in their fields: names, addresses, URLs, dates,
+    /// states, types, parents (also missing or circular ones) and HTML of any shape.
+    fn generated() -> impl Strategy<Value = String> {
+        let field = || {
+            prop_oneof![
+                any::<String>(),
+                "[a-z0-9 <>/&\\[\\]*_#-]{0,40}",
+                Just(String::new()),
+                Just("<p>a<b>b</p></b><script>x</script>".to_owned()),
+                Just("0000-00-00 00:00:00".to_owned()),
+                Just("2020-02-30 25:61:00".to_owned()),
+            ]
+        };
+        let comment = (0..6u8, 0..6u8, field(), field(), field(), field(), field(), field())
+            .prop_map(|(id, parent, author, email, url, date, content, approved)| {
+                format!(
+                    "<wp:comment><wp:comment_id>{id}</wp:comment_id><wp:comment_parent>{parent}</wp:comment_parent>\
+                     <wp:comment_author>{}</wp:comment_author><wp:comment_author_email>{}</wp:comment_author_email>\
+                     <wp:comment_author_url>{}</wp:comment_author_url><wp:comment_date_gmt>{}</wp:comment_date_gmt>\
+                     <wp:comment_content>{}</wp:comment_content><wp:comment_approved>{}</wp:comment_approved></wp:comment>",
+                    xml_text(&author), xml_text(&email), xml_text(&url), xml_text(&date),
+                    xml_text(&content), xml_text(&approved)
+                )
+            });
+        let kind = prop::sample::select(vec!["post", "page", "attachment", "nav_menu_item", "x"]);
+        let status = prop::sample::select(vec!["publish", "future", "draft", "private", ""]);
+        let item = (0..4u8, kind, status, field(), field(), field(), field(), prop::collection::vec(comment, 0..6))
+            .prop_map(|(id, kind, status, title, name, content, password, comments)| {
+                format!(
+                    "<item><title>{}</title><wp:post_id>{id}</wp:post_id><wp:post_type>{kind}</wp:post_type>\
+                     <wp:status>{status}</wp:status><wp:post_name>{}</wp:post_name>\
+                     <content:encoded>{}</content:encoded><wp:post_password>{}</wp:post_password>{}</item>",
+                    xml_text(&title), xml_text(&name), xml_text(&content), xml_text(&password),
+                    comments.concat()
+                )
+            });
+        prop::collection::vec(item, 0..5).prop_map(|items| {
+            format!(
+                "<rss xmlns:wp=\"https://wordpress.org/export/1.2/\" \
+                 xmlns:content=\"http://purl.org/rss/1.0/modules/content/\"><channel>{}</channel></rss>",
+                items.concat()
+            )
+        })
+    }
+
+    fn import_bytes(bytes: &[u8]) {
+        let db = database();
+        runtime().block_on(async {
+            let mut importer = Importer::new(db, "wordpress".to_owned(), None);
+            let mut progress = Progress::Silent;
+            let _ = import(bytes, &mut importer, Options { pages: true }, &mut progress).await;
+            // The database still answers.
+            store::articles::count(db.read())
+                .await
+                .expect("the database still works");
+        });
+    }
+
+    proptest! {
+        #![proptest_config(ProptestConfig { cases: 200, ..ProptestConfig::default() })]
+
+        #[test]
+        fn an_edited_export_never_panics_the_importer(bytes in mutated()) {
+            import_bytes(&bytes);
+        }
+
+        #[test]
+        fn a_generated_export_never_panics_the_importer(text in generated()) {
+            import_bytes(text.as_bytes());
+        }
+
+        #[test]
+        fn any_bytes_never_panic_the_importer(bytes in prop::collection::vec(any::<u8>(), 0..2000)) {
+            import_bytes(&bytes);
+        }
+    }
+
+    #[test]
+    fn the_sample_imports() {
+        runtime().block_on(async {
+            let db = Db::connect("sqlite::memory:").await.unwrap();
+            store::migrate(&db).await.unwrap();
+            let mut importer = Importer::new(&db, "wordpress".to_owned(), None);
+            import(
+                SAMPLE.as_bytes(),
+                &mut importer,
+                Options { pages: true },
+                &mut Progress::Silent,
+            )
+            .await
+            .unwrap();
+            // A cycle of parents (1 -> 2 -> 1) still brings both in.
+            assert_eq!(importer.summary.reactions_added(), 2);
+            assert_eq!(importer.summary.articles_added(), 2);
+        });
+    }
+}

@@ -15,6 +15,7 @@ mod cli;
 mod crowd;
 mod digest;
 mod feeds;
+mod import;
 mod limits;
 mod mail;
 mod moderation;

@@ -2,6 +2,7 @@
 
 pub mod account;
 pub mod articles;
+pub mod import;
 pub mod moderation;
 pub mod privacy;
 pub mod settings;

@@ -1,5 +1,6 @@
 //! Caps request bodies at 64 KiB, with or without a Content-Length header, and refuses
-//! compressed request bodies.
+//! compressed request bodies. An upload route (`RouteClass::upload`) has its own, larger
+//! cap and streams its body.
 //!
 //! A request with a `Content-Encoding` other than `identity` gets 415 (with
 //! `Accept-Encoding: identity`, RFC 7694) before anything reads it: a few KB of zstd can
@@ -24,6 +25,17 @@ pub async fn cap<E: Endpoint>(next: E, mut req: Request) -> Result<Response> {
         .get(header::CONTENT_LENGTH)
         .and_then(|v| v.to_str().ok())
         .and_then(|v| v.parse::<usize>().ok());
+    if let Some(max) = crate::app::class_of_request(&req).upload
+        && req.method() == poem::http::Method::POST
+    {
+        // An upload streams to its handler; its declared length is its cap (hyper
+        // reads no byte past it), so a length is required.
+        return match declared {
+            None => Err(AppError::LengthRequired.into()),
+            Some(len) if len as u64 > max => Err(AppError::UploadTooLarge.into()),
+            Some(_) => Ok(next.call(req).await?.into_response()),
+        };
+    }
     if declared.is_some_and(|len| len > MAX_BODY_BYTES) {
         return Err(AppError::PayloadTooLarge.into());
     }

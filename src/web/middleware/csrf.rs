@@ -47,7 +47,10 @@ pub async fn protect<E: Endpoint>(next: E, mut req: Request) -> Result<Response>
 
     let unsafe_method = !matches!(*req.method(), Method::GET | Method::HEAD | Method::OPTIONS);
     let class = app::class_of_request(&req);
-    if unsafe_method && class.surface == Surface::Page && !class.without_csrf {
+    // An upload's token is its form's first field, checked by its handler before it
+    // reads the file (reading the body here would hold the whole upload in memory).
+    let in_upload = class.upload.is_some() && req.header(HEADER_NAME).is_none();
+    if unsafe_method && class.surface == Surface::Page && !class.without_csrf && !in_upload {
         let cookie = cookie_value.as_deref().ok_or(AppError::Csrf)?;
         let submitted = match req.header(HEADER_NAME) {
             Some(token) => Some(token.to_owned()),
