@@ -349,7 +349,9 @@ impl<'a> Importer<'a> {
         };
         self.comments(&txn, article_id, thread.comments).await?;
         txn.commit().await?;
-        self.db.versions().site_changed();
+        // Before the page says the import is done: no cached page of this article (a
+        // Disqus thread may join one that readers have seen) outlives it.
+        self.db.versions().article_changed(article_id);
         Ok(())
     }
 

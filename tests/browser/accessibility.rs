@@ -168,6 +168,7 @@ fn staff_pages_have_no_serious_accessibility_violations() {
         ("tokens", "/beheer/tokens".to_owned()),
         ("account", "/beheer/account".to_owned()),
         ("privacy", "/beheer/privacy".to_owned()),
+        ("import", "/beheer/import".to_owned()),
         (
             "article with the staff bar",
             format!("/artikelen/{}", site.slug),

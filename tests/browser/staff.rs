@@ -241,3 +241,34 @@ fn a_moderator_works_the_queue_by_keyboard() {
     rejected.sort_unstable();
     assert_eq!(rejected, vec![sanne, pieter]);
 }
+
+/// An admin moves a WordPress site in through the form: the file chosen in the browser's
+/// own file input, the summary page after it, and the imported thread on the site.
+#[test]
+fn an_admin_imports_a_wordpress_export_in_the_browser() {
+    let Some(browser) = Browser::start() else {
+        return;
+    };
+    let site = Site::start(&[]);
+    log_in(&browser, &site, "beheer");
+    browser.goto(&site.url("/beheer/import"));
+    let file = std::path::Path::new(env!("CARGO_MANIFEST_DIR"))
+        .join("tests/fixtures/wordpress/themeunittestdata.wordpress.xml");
+    browser.type_into("//input[@id='file']", file.to_str().unwrap());
+    browser.click("//form[@action='/beheer/import']//button[@type='submit']");
+    browser.wait_until(
+        "document.getElementById('resultaat')",
+        "the import's summary",
+    );
+    let summary = browser.text("//section[@aria-labelledby='resultaat']");
+    assert!(
+        summary.contains("Toegevoegd: artikelen (gepubliceerd) 55"),
+        "{summary}"
+    );
+    assert!(summary.contains("Overgeslagen: pingbacks 2"), "{summary}");
+    assert_accessible(&browser, "import summary");
+    assert_quiet_console(&browser, "import summary");
+
+    browser.goto(&site.url("/artikelen/template-comments"));
+    assert_eq!(browser.count("//li[contains(@class,'reaction')]"), 19);
+}
