@@ -571,8 +571,39 @@ async fn import_wordpress(
 }
 
 async fn import_disqus(path: &std::path::Path, target: Target) -> anyhow::Result<()> {
-    let _ = (path, target);
-    anyhow::bail!("the Disqus import is not built yet")
+    use crate::import::ImportError;
+    let (input, size) = open_file(path).await?;
+    target.announce();
+    let db = target.open().await?;
+    let mut importer = crate::import::Importer::new(&db, "disqus".to_owned(), None);
+    let mut progress = crate::import::Progress::for_terminal(size);
+    let result = crate::import::disqus::import(input, &mut importer, &mut progress).await;
+    match result {
+        Ok(()) => {
+            report(&importer.summary);
+            Ok(())
+        }
+        // Refused before anything was read: there is nothing to sum up.
+        Err(refused @ ImportError::NotDisqus(_)) => {
+            Err(anyhow::Error::new(refused).context(format!("cannot import {}", path.display())))
+        }
+        Err(
+            broken @ (ImportError::Xml { .. }
+            | ImportError::TooDeep { .. }
+            | ImportError::TooLarge { .. }),
+        ) => {
+            report(&importer.summary);
+            Err(anyhow::Error::new(broken).context(format!(
+                "importing {} stopped; what came before that point is imported (above), and \
+                 running it again on the whole file adds only what is missing",
+                path.display()
+            )))
+        }
+        Err(failed) => {
+            report(&importer.summary);
+            Err(anyhow::Error::new(failed).context(format!("importing {} stopped", path.display())))
+        }
+    }
 }
 
 async fn import_kantlijn(path: &std::path::Path, target: Target) -> anyhow::Result<()> {
