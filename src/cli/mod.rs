@@ -578,32 +578,22 @@ async fn import_disqus(path: &std::path::Path, target: Target) -> anyhow::Result
     let mut importer = crate::import::Importer::new(&db, "disqus".to_owned(), None);
     let mut progress = crate::import::Progress::for_terminal(size);
     let result = crate::import::disqus::import(input, &mut importer, &mut progress).await;
-    match result {
-        Ok(()) => {
-            report(&importer.summary);
-            Ok(())
-        }
-        // Refused before anything was read: there is nothing to sum up.
-        Err(refused @ ImportError::NotDisqus(_)) => {
-            Err(anyhow::Error::new(refused).context(format!("cannot import {}", path.display())))
-        }
-        Err(
-            broken @ (ImportError::Xml { .. }
-            | ImportError::TooDeep { .. }
-            | ImportError::TooLarge { .. }),
-        ) => {
-            report(&importer.summary);
-            Err(anyhow::Error::new(broken).context(format!(
-                "importing {} stopped; what came before that point is imported (above), and \
-                 running it again on the whole file adds only what is missing",
-                path.display()
-            )))
-        }
-        Err(failed) => {
-            report(&importer.summary);
-            Err(anyhow::Error::new(failed).context(format!("importing {} stopped", path.display())))
-        }
+    // A file refused at its first element was not read: there is nothing to sum up.
+    if !matches!(result, Err(ImportError::NotDisqus(_))) {
+        report(&importer.summary);
     }
+    let file = path.display();
+    result.map_err(|err| {
+        let context = match &err {
+            ImportError::NotDisqus(_) => format!("cannot import {file}"),
+            ImportError::Database(_) => format!("importing {file} stopped"),
+            _ => format!(
+                "importing {file} stopped; what came before that point is imported, and \
+                 running it again on the whole file adds only what is missing"
+            ),
+        };
+        anyhow::Error::new(err).context(context)
+    })
 }
 
 async fn import_kantlijn(path: &std::path::Path, target: Target) -> anyhow::Result<()> {

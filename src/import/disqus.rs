@@ -712,7 +712,8 @@ mod tests {
         assert_eq!(
             new.body,
             "Geïmporteerd uit Disqus; oorspronkelijke pagina: \
-             <https://onderwijs.example.nl/artikelen/werkdruk-in-het-primair-onderwijs/?utm_source=nieuwsbrief#reacties>"
+             <https://onderwijs.example.nl/artikelen/werkdruk-in-het-primair-onderwijs/\
+             ?utm_source=nieuwsbrief#reacties>"
         );
 
         let deleted = &plan.threads[2].article;
