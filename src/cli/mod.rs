@@ -571,8 +571,29 @@ async fn import_wordpress(
 }
 
 async fn import_disqus(path: &std::path::Path, target: Target) -> anyhow::Result<()> {
-    let _ = (path, target);
-    anyhow::bail!("the Disqus import is not built yet")
+    use crate::import::ImportError;
+    let (input, size) = open_file(path).await?;
+    target.announce();
+    let db = target.open().await?;
+    let mut importer = crate::import::Importer::new(&db, "disqus".to_owned(), None);
+    let mut progress = crate::import::Progress::for_terminal(size);
+    let result = crate::import::disqus::import(input, &mut importer, &mut progress).await;
+    // A file refused at its first element was not read: there is nothing to sum up.
+    if !matches!(result, Err(ImportError::NotDisqus(_))) {
+        report(&importer.summary);
+    }
+    let file = path.display();
+    result.map_err(|err| {
+        let context = match &err {
+            ImportError::NotDisqus(_) => format!("cannot import {file}"),
+            ImportError::Database(_) => format!("importing {file} stopped"),
+            _ => format!(
+                "importing {file} stopped; what came before that point is imported, and \
+                 running it again on the whole file adds only what is missing"
+            ),
+        };
+        anyhow::Error::new(err).context(context)
+    })
 }
 
 async fn import_kantlijn(path: &std::path::Path, target: Target) -> anyhow::Result<()> {

@@ -55,6 +55,10 @@ pub enum Skip {
     OtherType,
     /// A Disqus post whose thread is not in the file.
     NoThread,
+    /// A Disqus thread without posts: a page the embed loaded on, where nobody reacted.
+    EmptyThread,
+    /// A Disqus post without a `dsq:id`, which a second run could not recognise.
+    NoId,
 }
 
 impl Skip {
@@ -67,6 +71,8 @@ impl Skip {
             Self::MenuItem => "menu items",
             Self::OtherType => "items of other types",
             Self::NoThread => "posts of a thread that is not in the file",
+            Self::EmptyThread => "Disqus threads without posts (no article made for them)",
+            Self::NoId => "Disqus posts without an id",
         }
     }
 
@@ -80,6 +86,8 @@ impl Skip {
             Self::MenuItem => "menu-items",
             Self::OtherType => "items van een ander soort",
             Self::NoThread => "berichten bij een draad die niet in het bestand staat",
+            Self::EmptyThread => "Disqus-draden zonder berichten (geen artikel voor gemaakt)",
+            Self::NoId => "Disqus-berichten zonder id",
         }
     }
 }

@@ -84,7 +84,7 @@ pub async fn import<R: AsyncBufRead + Unpin>(
 }
 
 /// The text an entity reference stands for; one that is unknown stays as written.
-fn entity(reference: &BytesRef<'_>) -> String {
+pub(super) fn entity(reference: &BytesRef<'_>) -> String {
     if let Ok(Some(c)) = reference.resolve_char_ref() {
         return c.to_string();
     }
@@ -143,9 +143,9 @@ fn is_version(text: &str) -> bool {
 }
 
 /// Deeper than a WXR file ever nests: a file that does is refused, not followed.
-const MAX_DEPTH: usize = 32;
+pub(super) const MAX_DEPTH: usize = 32;
 /// The most text one field may hold (a post's content is the largest).
-const MAX_FIELD: usize = 16 * 1024 * 1024;
+pub(super) const MAX_FIELD: usize = 16 * 1024 * 1024;
 
 /// Where the reader is, and what it has read of the current item.
 #[derive(Default)]

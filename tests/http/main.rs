@@ -14,6 +14,7 @@ mod bodies;
 mod cli;
 mod crowd;
 mod digest;
+mod disqus;
 mod feeds;
 mod import;
 mod limits;
