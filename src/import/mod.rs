@@ -184,21 +184,25 @@ impl Summary {
 
     /// The summary for the terminal, one fact per line.
     pub fn lines(&self) -> Vec<String> {
+        /// ` (3 draft, 55 published)`, or nothing when none were added.
         fn by_status<S: std::fmt::Display>(counts: &BTreeMap<S, u64>) -> String {
-            counts
+            if counts.is_empty() {
+                return String::new();
+            }
+            let parts: Vec<String> = counts
                 .iter()
                 .map(|(status, n)| format!("{n} {status}"))
-                .collect::<Vec<_>>()
-                .join(", ")
+                .collect();
+            format!(" ({})", parts.join(", "))
         }
         let mut lines = vec![format!(
-            "articles: {} added ({}), {} already there",
+            "articles: {} added{}, {} already there",
             self.articles_added(),
             by_status(&self.articles),
             self.articles_existing
         )];
         lines.push(format!(
-            "reactions: {} added ({}), {} already there",
+            "reactions: {} added{}, {} already there",
             self.reactions_added(),
             by_status(&self.reactions),
             self.reactions_existing

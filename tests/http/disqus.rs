@@ -172,8 +172,8 @@ db_test! {
         let before = (reaction_count(&app).await, imported(&app).await);
         let ran = import(&app, dir.path(), &fixture());
         assert_lines(ran.ok(), &[
-            "articles: 0 added (), 3 already there",
-            "reactions: 0 added (), 12 already there",
+            "articles: 0 added, 3 already there",
+            "reactions: 0 added, 12 already there",
             "nothing new: everything in this file was imported before",
         ]);
         assert_eq!((reaction_count(&app).await, imported(&app).await), before);
