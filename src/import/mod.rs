@@ -404,12 +404,12 @@ impl<'a> Importer<'a> {
             return Ok(Some(found.id));
         }
         let slug = store::articles::free_slug(txn, &wanted, None).await?;
-        let title = match source.title.trim() {
-            "" => {
+        let title = match one_line(&source.title) {
+            title if title.is_empty() => {
                 self.summary.fix(Fix::TitleMissing);
                 NO_TITLE.to_owned()
             }
-            title => title.split_whitespace().collect::<Vec<_>>().join(" "),
+            title => title,
         };
         let author_id = self.author(txn, source.author.as_ref()).await?;
         let article = imports::insert_article(
@@ -611,9 +611,13 @@ impl<'a> Importer<'a> {
     }
 }
 
-/// Text on one line, white space collapsed.
+/// Text on one line, white space collapsed and control characters left out.
 fn one_line(text: &str) -> String {
-    text.split_whitespace().collect::<Vec<_>>().join(" ")
+    text.split_whitespace()
+        .map(|word| word.chars().filter(|c| !c.is_control()).collect::<String>())
+        .filter(|word| !word.is_empty())
+        .collect::<Vec<_>>()
+        .join(" ")
 }
 
 /// The order to write `comments` in: every reaction after its parent when its parent
