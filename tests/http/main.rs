@@ -14,6 +14,7 @@ mod bodies;
 mod cli;
 mod crowd;
 mod digest;
+mod export;
 mod feeds;
 mod limits;
 mod mail;
