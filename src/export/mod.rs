@@ -11,7 +11,7 @@ pub mod format;
 use std::{
     fs::OpenOptions,
     io::{BufWriter, Write},
-    os::unix::fs::OpenOptionsExt,
+    os::unix::fs::{OpenOptionsExt, PermissionsExt},
     path::{Path, PathBuf},
 };
 
@@ -45,6 +45,9 @@ pub async fn to_file(db: &Db, path: &Path) -> anyhow::Result<Counts> {
         .mode(0o600)
         .open(&temporary)
         .with_context(|| format!("cannot create {}", temporary.display()))?;
+    // Also when a FILE.tmp of a run that died was there already, with other rights.
+    file.set_permissions(std::fs::Permissions::from_mode(0o600))
+        .with_context(|| format!("cannot make {} private", temporary.display()))?;
     let written = async {
         let mut out = BufWriter::with_capacity(256 * 1024, file);
         let counts = write(db, &mut out).await?;
@@ -61,8 +64,11 @@ pub async fn to_file(db: &Db, path: &Path) -> anyhow::Result<Counts> {
             return Err(err);
         }
     };
-    std::fs::rename(&temporary, path)
-        .with_context(|| format!("cannot move {} to {}", temporary.display(), path.display()))?;
+    if let Err(err) = std::fs::rename(&temporary, path) {
+        let _ = std::fs::remove_file(&temporary);
+        return Err(err)
+            .with_context(|| format!("cannot move {} to {}", temporary.display(), path.display()));
+    }
     Ok(counts)
 }
 

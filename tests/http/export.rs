@@ -4,11 +4,14 @@
 
 use std::{os::unix::fs::PermissionsExt, path::Path};
 
-use kantlijn::export::format;
 use kantlijn::{
     domain::validate::Role,
     entity::{api_tokens, comments, sessions, users},
-    store,
+    export::format,
+    store::{
+        self,
+        settings::{SITE_SECRET, SITE_SECRET_CHECK},
+    },
 };
 use poem::http::StatusCode;
 use sea_orm::{ConnectionTrait, DbBackend, EntityTrait, Statement};
@@ -493,5 +496,28 @@ db_test! {
         // The good file still goes into the empty database afterwards.
         import(&empty.url, &good).ok();
         assert_eq!(export(&empty.url, &dir.path().join("b.json")), before);
+    }
+}
+
+db_test! {
+    async fn the_secret_check_moves_with_the_site_and_replaces_a_new_one(app) {
+        // What `kantlijn serve` stores on its first start: a check of the secret, and on
+        // an old site the secret itself, which is never exported.
+        app.create_user("beheer", Role::Admin).await;
+        app.set_setting(SITE_SECRET_CHECK, "check-of-the-old-secret").await;
+        app.set_setting(SITE_SECRET, "an-old-secret-kept-in-the-database-0123456789").await;
+        let dir = tempfile::tempdir().unwrap();
+        let text = String::from_utf8(export(&app.url, &dir.path().join("a.json"))).unwrap();
+        assert!(text.contains("check-of-the-old-secret"));
+        assert!(!text.contains("an-old-secret-kept"), "the secret stays home");
+
+        // The new database was served once already: its own check does not make it "not
+        // empty", and the old site's check takes its place.
+        let target = TestApp::spawn(backend_of(&app)).await;
+        target.set_setting(SITE_SECRET_CHECK, "check-of-a-new-secret").await;
+        let out = import(&target.url, &dir.path().join("a.json"));
+        assert!(out.ok().contains("Start this site with the old site's secret"), "{}", out.stdout);
+        assert_eq!(store::settings::get(target.db.read(), SITE_SECRET_CHECK).await.unwrap().as_deref(), Some("check-of-the-old-secret"));
+        assert_eq!(store::settings::get(target.db.read(), SITE_SECRET).await.unwrap(), None);
     }
 }
