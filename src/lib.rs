@@ -13,6 +13,7 @@ pub mod domain;
 pub mod editorial;
 pub mod entity;
 pub mod error;
+pub mod export;
 pub mod import;
 pub mod jobs;
 pub mod mail;

@@ -597,11 +597,48 @@ async fn import_disqus(path: &std::path::Path, target: Target) -> anyhow::Result
 }
 
 async fn import_kantlijn(path: &std::path::Path, target: Target) -> anyhow::Result<()> {
-    let _ = (path, target);
-    anyhow::bail!("the Kantlijn import is not built yet")
+    target.announce();
+    // The whole file is read and checked before the database is opened (or created).
+    let checked = crate::import::kantlijn::read(path)?;
+    let db = target.open().await?;
+    let summary = crate::import::kantlijn::import(&db, checked).await?;
+    println!("Imported {} into {target}:", path.display());
+    for (table, n) in &summary.counts {
+        match *table {
+            "users" if *n > 0 => println!(
+                "{table}: {n} (no passwords: set one with `kantlijn user add NAME --role ROLE`)"
+            ),
+            _ => println!("{table}: {n}"),
+        }
+    }
+    let enabled: Vec<_> = summary.accounts.iter().filter(|a| !a.2).collect();
+    if !enabled.is_empty() {
+        println!("No account can log in until it has a password again:");
+        for (name, role, _) in enabled {
+            println!("  kantlijn user add {name} --role {role}");
+        }
+    }
+    if summary.secret_check {
+        println!(
+            "Start this site with the old site's secret (copy its secret file, e.g. \
+             site.db.secret beside site.db, or give --secret): address hashes and address \
+             bans only match under it, and `kantlijn serve` refuses another one."
+        );
+    }
+    Ok(())
 }
 
 async fn export(path: &std::path::Path, target: Target) -> anyhow::Result<()> {
-    let _ = (path, target);
-    anyhow::bail!("the export is not built yet")
+    target.announce();
+    let db = target.open().await?;
+    let counts = crate::export::to_file(&db, path).await?;
+    println!("Exported {target} to {}:", path.display());
+    for (table, n) in counts {
+        println!("{table}: {n}");
+    }
+    println!(
+        "Left out: password hashes, sessions, API tokens, reactions' edit keys, queued mail, \
+         privacy links and job runs. The file holds readers' e-mail addresses: keep it private."
+    );
+    Ok(())
 }

@@ -2,17 +2,32 @@
 //! article is public, what a staff member may do. Each is stored as the string its
 //! `string_value` names (the schema is unchanged); reading any other stored value is an
 //! error, never a silent default. These definitions are the only place the names are
-//! written.
+//! written: serde (the export file) writes the same names, derived from the variants.
 
 use std::fmt;
 
 use sea_orm::{DeriveActiveEnum, EnumIter, Iterable, sea_query::StringLen};
+use serde::{Deserialize, Serialize};
 
 use super::validate::FieldMessage;
 
 /// Where a reaction stands.
-#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, PartialOrd, Ord, EnumIter, DeriveActiveEnum)]
+#[derive(
+    Clone,
+    Copy,
+    Debug,
+    PartialEq,
+    Eq,
+    Hash,
+    PartialOrd,
+    Ord,
+    EnumIter,
+    DeriveActiveEnum,
+    Serialize,
+    Deserialize,
+)]
 #[sea_orm(rs_type = "String", db_type = "String(StringLen::None)")]
+#[serde(rename_all = "snake_case")]
 pub enum CommentStatus {
     #[sea_orm(string_value = "pending")]
     Pending,
@@ -71,8 +86,11 @@ impl CommentStatus {
 }
 
 /// What a row of the moderation log records.
-#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, EnumIter, DeriveActiveEnum)]
+#[derive(
+    Clone, Copy, Debug, PartialEq, Eq, Hash, EnumIter, DeriveActiveEnum, Serialize, Deserialize,
+)]
 #[sea_orm(rs_type = "String", db_type = "String(StringLen::None)")]
+#[serde(rename_all = "snake_case")]
 pub enum LogAction {
     /// A new reaction, decided by the rules.
     #[sea_orm(string_value = "submit")]
@@ -147,8 +165,22 @@ impl LogAction {
 }
 
 /// Whether an article is visible to the public.
-#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, PartialOrd, Ord, EnumIter, DeriveActiveEnum)]
+#[derive(
+    Clone,
+    Copy,
+    Debug,
+    PartialEq,
+    Eq,
+    Hash,
+    PartialOrd,
+    Ord,
+    EnumIter,
+    DeriveActiveEnum,
+    Serialize,
+    Deserialize,
+)]
 #[sea_orm(rs_type = "String", db_type = "String(StringLen::None)")]
+#[serde(rename_all = "snake_case")]
 pub enum ArticleStatus {
     #[sea_orm(string_value = "draft")]
     Draft,
@@ -185,8 +217,11 @@ impl ArticleStatus {
 }
 
 /// What a staff member may do.
-#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, EnumIter, DeriveActiveEnum)]
+#[derive(
+    Clone, Copy, Debug, PartialEq, Eq, Hash, EnumIter, DeriveActiveEnum, Serialize, Deserialize,
+)]
 #[sea_orm(rs_type = "String", db_type = "String(StringLen::None)")]
+#[serde(rename_all = "snake_case")]
 pub enum Role {
     #[sea_orm(string_value = "admin")]
     Admin,
@@ -285,6 +320,23 @@ mod tests {
             assert_eq!(Role::parse(&format!(" {} ", role.as_str())), Ok(role));
         }
         assert_eq!(CommentStatus::parse("Approved"), None);
+    }
+
+    /// What the export file writes (serde) is the stored name, for every variant.
+    #[test]
+    fn serde_writes_the_stored_names() {
+        fn check<T: serde::Serialize + serde::de::DeserializeOwned + PartialEq + fmt::Debug>(
+            value: T,
+            stored: &str,
+        ) {
+            let json = serde_json::to_string(&value).unwrap();
+            assert_eq!(json, format!("\"{stored}\""));
+            assert_eq!(serde_json::from_str::<T>(&json).unwrap(), value);
+        }
+        CommentStatus::iter().for_each(|v| check(v, v.as_str()));
+        LogAction::iter().for_each(|v| check(v, v.as_str()));
+        ArticleStatus::iter().for_each(|v| check(v, v.as_str()));
+        Role::iter().for_each(|v| check(v, v.as_str()));
         assert!(Role::parse("root").is_err());
     }
 

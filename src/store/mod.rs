@@ -5,6 +5,7 @@ pub mod articles;
 pub mod audit;
 pub mod bans;
 pub mod comments;
+pub mod export;
 pub mod imports;
 pub mod inbox;
 pub mod jobs;

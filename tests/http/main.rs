@@ -15,6 +15,7 @@ mod cli;
 mod crowd;
 mod digest;
 mod disqus;
+mod export;
 mod feeds;
 mod import;
 mod limits;
