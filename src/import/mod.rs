@@ -457,7 +457,15 @@ impl<'a> Importer<'a> {
         author: Option<&SourceAuthor>,
     ) -> Result<i32, DbErr> {
         let (login, display_name) = match author.and_then(|a| {
-            Username::parse(&a.login.to_lowercase())
+            // A login with characters a username cannot hold (WordPress allows spaces,
+            // `@`; broken exports hold `>`) keeps the ones it can.
+            let login: String = a
+                .login
+                .to_lowercase()
+                .chars()
+                .filter(|c| c.is_ascii_alphanumeric() || matches!(c, '.' | '_' | '-'))
+                .collect();
+            Username::parse(&login)
                 .ok()
                 .map(|name| (name, a.display_name.trim()))
         }) {
