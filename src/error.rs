@@ -128,10 +128,11 @@ impl AppError {
             Self::PayloadTooLarge => answer_for(StatusCode::PAYLOAD_TOO_LARGE),
             Self::UploadTooLarge => Answer {
                 english: Cow::Borrowed("The upload is larger than this route takes."),
-                dutch: Cow::Borrowed(
+                dutch: Cow::Owned(format!(
                     "Dit bestand is te groot om via de site te importeren (de grens ligt bij \
-                     256 MB). Importeer het op de server met `kantlijn import`.",
-                ),
+                     {} MB). Importeer het op de server met de opdracht kantlijn import.",
+                    crate::web::admin::import::MAX_UPLOAD_BYTES / (1024 * 1024)
+                )),
                 ..answer_for(StatusCode::PAYLOAD_TOO_LARGE)
             },
             Self::LengthRequired => Answer {
@@ -139,7 +140,8 @@ impl AppError {
                 english: Cow::Borrowed("An upload needs a Content-Length header."),
                 dutch: Cow::Borrowed(
                     "Je browser gaf de grootte van het bestand niet mee. Probeer het opnieuw \
-                     met een gewone browser, of importeer op de server met `kantlijn import`.",
+                     met een gewone browser, of importeer op de server met de opdracht \
+                     kantlijn import.",
                 ),
                 ..answer_for(StatusCode::LENGTH_REQUIRED)
             },

@@ -596,6 +596,7 @@ fn date(text: &str) -> Option<DateTime<Utc>> {
                 .ok()
                 .map(|naive| naive.and_utc())
         })
+        .filter(super::plausible_date)
 }
 
 /// The slug a page's address ends in: its last non-empty path segment, lowercase, without

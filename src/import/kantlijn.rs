@@ -25,7 +25,11 @@ use std::{
 use anyhow::{Context, bail};
 
 use crate::{
-    domain::{markdown, states::Role},
+    domain::{
+        markdown,
+        states::Role,
+        validate::{Email, Slug, Username, WebUrl},
+    },
     entity::{
         bans, import_sources, mail_subscribers, moderation_log, privacy_log, settings,
         settings_changes,
@@ -160,6 +164,19 @@ fn fits(table: &str, id: impl Display, field: &str, value: &str, max: usize) -> 
 }
 
 /// A value unique in its table.
+/// Refuses a value that is not one the site would have stored.
+fn valid(table: &str, id: impl Display, field: &str, ok: bool) -> Result<(), String> {
+    if ok {
+        Ok(())
+    } else {
+        Err(bad(
+            table,
+            id,
+            format!("its {field} is not a valid {field}"),
+        ))
+    }
+}
+
 fn once<'a>(
     table: &str,
     id: impl Display,
@@ -199,6 +216,20 @@ fn check(site: &Site) -> Result<Vec<usize>, String> {
     for u in &site.users {
         once("users", u.id, "username", &u.username, &mut names)?;
         fits("users", u.id, "username", &u.username, 64)?;
+        // Values the site checks where they are typed, checked again here: a file is
+        // data from outside, and a name `user add` cannot reach locks its account out.
+        valid(
+            "users",
+            u.id,
+            "username",
+            Username::parse(&u.username).is_ok(),
+        )?;
+        valid(
+            "users",
+            u.id,
+            "email",
+            u.email.as_deref().is_none_or(|e| Email::parse(e).is_ok()),
+        )?;
         fits("users", u.id, "display_name", &u.display_name, 80)?;
         fits(
             "users",
@@ -214,6 +245,7 @@ fn check(site: &Site) -> Result<Vec<usize>, String> {
     for a in &site.articles {
         once("articles", a.id, "slug", &a.slug, &mut slugs)?;
         fits("articles", a.id, "slug", &a.slug, 120)?;
+        valid("articles", a.id, "slug", Slug::parse(&a.slug).is_ok())?;
         fits("articles", a.id, "title", &a.title, 200)?;
         user_ref("articles", a.id, "author_id", Some(a.author_id), &users)?;
     }
@@ -266,6 +298,22 @@ fn check(site: &Site) -> Result<Vec<usize>, String> {
             2048,
         )?;
         fits("comments", c.id, "ip_hash", &c.ip_hash, 64)?;
+        // The URL becomes a link on the page: only an http(s) address a reader could
+        // have given.
+        valid(
+            "comments",
+            c.id,
+            "author_url",
+            c.author_url
+                .as_deref()
+                .is_none_or(|url| matches!(WebUrl::parse_optional(url), Ok(Some(_)))),
+        )?;
+        valid(
+            "comments",
+            c.id,
+            "author_email",
+            c.author_email.is_empty() || Email::parse(&c.author_email).is_ok(),
+        )?;
     }
     let comment_order = parents_first(&site.comments)?;
 

@@ -72,7 +72,7 @@ impl Skip {
             Self::OtherType => "items of other types",
             Self::NoThread => "posts of a thread that is not in the file",
             Self::EmptyThread => "Disqus threads without posts (no article made for them)",
-            Self::NoId => "Disqus posts without an id",
+            Self::NoId => "items without a usable id (none, or longer than 100 characters)",
         }
     }
 
@@ -87,7 +87,7 @@ impl Skip {
             Self::OtherType => "items van een ander soort",
             Self::NoThread => "berichten bij een draad die niet in het bestand staat",
             Self::EmptyThread => "Disqus-draden zonder berichten (geen artikel voor gemaakt)",
-            Self::NoId => "Disqus-berichten zonder id",
+            Self::NoId => "items zonder bruikbare id (geen, of langer dan 100 tekens)",
         }
     }
 }
@@ -111,6 +111,8 @@ pub enum Fix {
     ParentMissing,
     /// An article without a title got one.
     TitleMissing,
+    /// A title longer than 200 characters was shortened.
+    TitleShortened,
     /// An account was made for an author; it has no password until one is set.
     UserCreated,
 }
@@ -126,6 +128,7 @@ impl Fix {
             Self::NameMissing => "reactions without a name shown as \"Anoniem\"",
             Self::ParentMissing => "replies whose parent is not in the file made top-level",
             Self::TitleMissing => "articles without a title",
+            Self::TitleShortened => "titles shortened to 200 characters",
             Self::UserCreated => {
                 "accounts made for authors (no password: set one with `kantlijn user add`)"
             }
@@ -142,6 +145,7 @@ impl Fix {
             Self::NameMissing => "reacties zonder naam, getoond als \"Anoniem\"",
             Self::ParentMissing => "antwoorden zonder bovenliggende reactie, nu los geplaatst",
             Self::TitleMissing => "artikelen zonder titel",
+            Self::TitleShortened => "titels ingekort tot 200 tekens",
             Self::UserCreated => "accounts voor auteurs (nog zonder wachtwoord)",
         }
     }
@@ -162,7 +166,7 @@ pub struct Summary {
     pub fixes: BTreeMap<Fix, u64>,
     /// The titles of the articles a [`Fix::PasswordProtected`] or [`Fix::Scheduled`]
     /// made drafts, with why.
-    pub drafted: Vec<String>,
+    pub drafted: Vec<(String, Fix)>,
 }
 
 impl Summary {
@@ -213,8 +217,12 @@ impl Summary {
         for (what, n) in &self.fixes {
             lines.push(format!("note: {n} {}", what.label()));
         }
-        for title in &self.drafted {
-            lines.push(format!("draft: {title}"));
+        for (title, why) in &self.drafted {
+            let why = match why {
+                Fix::PasswordProtected => "password-protected",
+                _ => "scheduled",
+            };
+            lines.push(format!("draft: {title} ({why})"));
         }
         if self.articles_added() == 0 && self.reactions_added() == 0 {
             lines.push("nothing new: everything in this file was imported before".to_owned());
@@ -309,7 +317,7 @@ impl ImportError {
                  geïmporteerd; herstel het bestand en importeer het opnieuw: niets komt dubbel."
             ),
             Self::NotWordPress => "Dit is geen WordPress-export (WXR-bestand). Exporteer in \
-                 WordPress via Extra > Exporteren."
+                 WordPress via Gereedschap > Exporteren."
                 .to_owned(),
             Self::NotDisqus(_) => "Dit is geen Disqus-export (XML-bestand uit de \
                  Disqus-beheeromgeving)."
@@ -354,12 +362,25 @@ impl<'a> Importer<'a> {
 
     /// Writes one thread in one transaction: the article (unless imported before) and
     /// each reaction not imported before, parents before their replies.
-    pub async fn write(&mut self, thread: Thread) -> Result<(), DbErr> {
+    pub async fn write(&mut self, mut thread: Thread) -> Result<(), DbErr> {
+        if !usable_id(&thread.source_id) {
+            self.summary.skip(Skip::NoId);
+            return Ok(());
+        }
+        let before = thread.comments.len();
+        thread.comments.retain(|c| usable_id(&c.source_id));
+        for _ in thread.comments.len()..before {
+            self.summary.skip(Skip::NoId);
+        }
+        // Converted and sanitised before the write lock is taken: the lock is held for
+        // the queries alone, however long the thread.
+        let prepared: Vec<Prepared> = thread.comments.iter().map(prepare).collect();
         let txn = self.db.begin().await?;
         let Some(article_id) = self.article(&txn, &thread).await? else {
             return txn.commit().await;
         };
-        self.comments(&txn, article_id, thread.comments).await?;
+        self.comments(&txn, article_id, &thread.comments, prepared)
+            .await?;
         txn.commit().await?;
         // Before the page says the import is done: no cached page of this article (a
         // Disqus thread may join one that readers have seen) outlives it.
@@ -404,10 +425,14 @@ impl<'a> Importer<'a> {
             return Ok(Some(found.id));
         }
         let slug = store::articles::free_slug(txn, &wanted, None).await?;
-        let title = match one_line(&source.title) {
+        let title = match plain_text(&source.title) {
             title if title.is_empty() => {
                 self.summary.fix(Fix::TitleMissing);
                 NO_TITLE.to_owned()
+            }
+            title if title.chars().count() > MAX_TITLE => {
+                self.summary.fix(Fix::TitleShortened);
+                cut(&title, MAX_TITLE)
             }
             title => title,
         };
@@ -439,12 +464,7 @@ impl<'a> Importer<'a> {
         *self.summary.articles.entry(source.status).or_default() += 1;
         if let Some(why) = source.drafted {
             self.summary.fix(why);
-            let title = &source.title;
-            self.summary.drafted.push(match why {
-                Fix::PasswordProtected => format!("{title} (password-protected)"),
-                Fix::Scheduled => format!("{title} (scheduled)"),
-                _ => title.clone(),
-            });
+            self.summary.drafted.push((article.title.clone(), why));
         }
         Ok(Some(article.id))
     }
@@ -486,6 +506,7 @@ impl<'a> Importer<'a> {
             None => {
                 let user =
                     store::users::insert(txn, &login, Role::Editor, NO_PASSWORD.to_owned()).await?;
+                let display_name = cut(&one_line(&display_name), MAX_DISPLAY_NAME);
                 if !display_name.is_empty() && display_name != login.as_ref() {
                     store::users::set_display_name(txn, user.id, &display_name).await?;
                 }
@@ -501,8 +522,10 @@ impl<'a> Importer<'a> {
         &mut self,
         txn: &DatabaseTransaction,
         article_id: i32,
-        comments: Vec<SourceComment>,
+        comments: &[SourceComment],
+        prepared: Vec<Prepared>,
     ) -> Result<(), DbErr> {
+        let mut prepared: Vec<Option<Prepared>> = prepared.into_iter().map(Some).collect();
         let mut ids: Vec<&str> = comments.iter().map(|c| c.source_id.as_str()).collect();
         ids.extend(comments.iter().filter_map(|c| c.parent.as_deref()));
         let mut local = imports::imported(txn, &self.source, Kind::Comment, &ids).await?;
@@ -510,7 +533,7 @@ impl<'a> Importer<'a> {
         let earlier: Vec<i32> = local.values().copied().collect();
         let homes = imports::articles_of(txn, &earlier).await?;
         let mut added = HashSet::new();
-        for index in parents_first(&comments) {
+        for index in parents_first(comments) {
             let comment = &comments[index];
             if local.contains_key(&comment.source_id) {
                 self.summary.reactions_existing += 1;
@@ -529,7 +552,14 @@ impl<'a> Importer<'a> {
                     found
                 }
             };
-            let row = self.comment(comment, article_id, parent_id);
+            let Some(Prepared { mut row, fixes }) = prepared[index].take() else {
+                continue;
+            };
+            row.article_id = article_id;
+            row.parent_id = parent_id;
+            for fix in fixes {
+                self.summary.fix(fix);
+            }
             let status = row.status;
             let stored = imports::insert_comment(txn, row).await?;
             let reason = format!("{} #{}", self.source_name(), comment.source_id);
@@ -569,45 +599,50 @@ impl<'a> Importer<'a> {
             None => "import",
         }
     }
+}
 
-    /// A source reaction as it is stored: the name, address and URL checked like a
-    /// reader's (what fails is left out and counted), the HTML as Markdown source.
-    fn comment(
-        &mut self,
-        source: &SourceComment,
-        article_id: i32,
-        parent_id: Option<i32>,
-    ) -> ImportedComment {
-        let name = one_line(&source.author_name);
-        let author_name = if name.is_empty() {
-            self.summary.fix(Fix::NameMissing);
-            NO_NAME.to_owned()
-        } else if AuthorName::parse(&name).is_err() {
-            self.summary.fix(Fix::NameShortened);
-            name.chars().take(80).collect::<String>().trim().to_owned()
-        } else {
-            name
-        };
-        let author_email = match source.author_email.trim() {
-            "" => String::new(),
-            given => Email::parse(given)
-                .map(Email::into_inner)
-                .unwrap_or_else(|_| {
-                    self.summary.fix(Fix::EmailDropped);
-                    String::new()
-                }),
-        };
-        let author_url = match WebUrl::parse_optional(&source.author_url) {
-            Ok(url) => url.map(WebUrl::into_inner),
-            Err(_) => {
-                self.summary.fix(Fix::UrlDropped);
-                None
-            }
-        };
-        let body_md = html_to_markdown(&source.html);
-        ImportedComment {
-            article_id,
-            parent_id,
+/// A source reaction converted for storing, with what was changed on the way; its
+/// article and parent are set when it is written.
+struct Prepared {
+    row: ImportedComment,
+    fixes: Vec<Fix>,
+}
+
+/// A source reaction as it is stored: the name, address and URL checked like a reader's
+/// (what fails is left out and counted), the HTML as Markdown source.
+fn prepare(source: &SourceComment) -> Prepared {
+    let mut fixes = Vec::new();
+    let name = one_line(&source.author_name);
+    let author_name = if name.is_empty() {
+        fixes.push(Fix::NameMissing);
+        NO_NAME.to_owned()
+    } else if AuthorName::parse(&name).is_err() {
+        fixes.push(Fix::NameShortened);
+        cut(&name, MAX_NAME)
+    } else {
+        name
+    };
+    let author_email = match source.author_email.trim() {
+        "" => String::new(),
+        given => Email::parse(given)
+            .map(Email::into_inner)
+            .unwrap_or_else(|_| {
+                fixes.push(Fix::EmailDropped);
+                String::new()
+            }),
+    };
+    let author_url = match WebUrl::parse_optional(&source.author_url) {
+        Ok(url) => url.map(WebUrl::into_inner),
+        Err(_) => {
+            fixes.push(Fix::UrlDropped);
+            None
+        }
+    };
+    let body_md = html_to_markdown(&source.html);
+    Prepared {
+        row: ImportedComment {
+            article_id: 0,
+            parent_id: None,
             author_name,
             author_email,
             author_url,
@@ -615,8 +650,105 @@ impl<'a> Importer<'a> {
             body_md,
             status: source.status,
             created_at: source.created_at,
+        },
+        fixes,
+    }
+}
+
+/// A date an export may hold: from 1970 to 9999 (a year the export format and both
+/// databases write the same way); anything else falls back to the date around it.
+pub fn plausible_date(date: &DateTime<Utc>) -> bool {
+    use chrono::Datelike;
+    (1970..=9999).contains(&date.year())
+}
+
+/// The longest title, display name and reaction name the columns hold, in characters.
+const MAX_TITLE: usize = 200;
+const MAX_DISPLAY_NAME: usize = 80;
+const MAX_NAME: usize = 80;
+/// The longest id of a source item that `import_sources` keeps.
+const MAX_SOURCE_ID: usize = 100;
+
+/// Whether a source id can tell its item apart on a second run.
+fn usable_id(id: &str) -> bool {
+    !id.is_empty() && id.len() <= MAX_SOURCE_ID
+}
+
+/// The first `max` characters of `text`, without white space at the end.
+fn cut(text: &str, max: usize) -> String {
+    text.chars()
+        .take(max)
+        .collect::<String>()
+        .trim_end()
+        .to_owned()
+}
+
+/// Tags whose edges stand between words.
+const BLOCK_TAGS: &[&str] = &[
+    "p",
+    "br",
+    "div",
+    "li",
+    "ul",
+    "ol",
+    "h1",
+    "h2",
+    "h3",
+    "h4",
+    "h5",
+    "h6",
+    "tr",
+    "td",
+    "th",
+    "blockquote",
+    "hr",
+    "table",
+    "dt",
+    "dd",
+];
+
+/// Text from a bit of HTML (a WordPress title or excerpt): tags left out, the common
+/// entities read, on one line. A `<` that starts no tag ("a < b") stays.
+pub fn plain_text(html: &str) -> String {
+    let mut text = String::with_capacity(html.len());
+    let mut rest = html;
+    while let Some(at) = rest.find('<') {
+        text.push_str(&rest[..at]);
+        let after = &rest[at + 1..];
+        let starts_tag = after
+            .chars()
+            .next()
+            .is_some_and(|c| c.is_ascii_alphabetic() || c == '/' || c == '!');
+        match after.find('>') {
+            Some(end) if starts_tag => {
+                // A block's edge parts words; an inline tag ("Mark<sup>up</sup>") does not.
+                let name: String = after[..end]
+                    .trim_start_matches('/')
+                    .chars()
+                    .take_while(char::is_ascii_alphanumeric)
+                    .collect::<String>()
+                    .to_ascii_lowercase();
+                if BLOCK_TAGS.contains(&name.as_str()) {
+                    text.push(' ');
+                }
+                rest = &after[end + 1..];
+            }
+            _ => {
+                text.push('<');
+                rest = after;
+            }
         }
     }
+    text.push_str(rest);
+    let text = text
+        .replace("&nbsp;", " ")
+        .replace("&lt;", "<")
+        .replace("&gt;", ">")
+        .replace("&quot;", "\"")
+        .replace("&#039;", "'")
+        .replace("&#39;", "'")
+        .replace("&amp;", "&");
+    one_line(&text)
 }
 
 /// Text on one line, white space collapsed and control characters left out.
@@ -638,15 +770,17 @@ fn parents_first(comments: &[SourceComment]) -> Vec<usize> {
         .map(|(i, c)| (c.source_id.as_str(), i))
         .collect();
     let mut placed = vec![false; comments.len()];
+    let mut in_chain = vec![false; comments.len()];
     let mut order = Vec::with_capacity(comments.len());
     for start in 0..comments.len() {
         // Walk up to the highest ancestor not yet placed, then place down the chain.
         let mut chain = Vec::new();
         let mut at = Some(start);
         while let Some(i) = at {
-            if placed[i] || chain.contains(&i) {
+            if placed[i] || in_chain[i] {
                 break;
             }
+            in_chain[i] = true;
             chain.push(i);
             at = comments[i]
                 .parent

@@ -201,6 +201,13 @@ impl State {
             return Err(ImportError::TooDeep { at });
         }
         self.seen_wxr |= space == Space::Wp;
+        // Each item, comment and author starts empty, wherever it stands in the file.
+        match (space, name.as_str()) {
+            (Space::None, "item") => self.item = Item::default(),
+            (Space::Wp, "comment") => self.comment = Comment::default(),
+            (Space::Wp, "author") => self.author = SourceAuthor::default(),
+            _ => {}
+        }
         self.path.push((space, name));
         self.text.clear();
         Ok(())
@@ -214,13 +221,25 @@ impl State {
         Ok(())
     }
 
-    /// The site the file came from, which names it as a source.
+    /// The site the file came from, which names it as a source: its host and path in
+    /// lowercase, without the scheme, so an export made after a move to https is the
+    /// same source.
     fn site(&self) -> String {
         let site = match self.blog_url.trim() {
             "" => self.link.trim(),
             url => url,
         };
-        site.trim_end_matches('/').to_owned()
+        let site = site.to_lowercase();
+        let site = site
+            .strip_prefix("https://")
+            .or_else(|| site.strip_prefix("http://"))
+            .unwrap_or(&site)
+            .trim_end_matches('/');
+        match site {
+            "" => "(no site address)".to_owned(),
+            // Within `import_sources.source`, with room for the prefix.
+            site => site.chars().take(250).collect(),
+        }
     }
 
     /// Closes an element; an `<item>` that is done comes back as a thread to write.
@@ -398,32 +417,13 @@ fn date(gmt: &str, local: &str) -> Option<DateTime<Utc>> {
         NaiveDateTime::parse_from_str(text.trim(), "%Y-%m-%d %H:%M:%S")
             .ok()
             .map(|naive| naive.and_utc())
+            .filter(super::plausible_date)
     })
 }
 
 /// An excerpt's text without its markup, on one line, within a summary's 500 characters.
 fn plain_summary(html: &str) -> String {
-    let mut text = String::with_capacity(html.len());
-    let mut in_tag = false;
-    for c in html.chars() {
-        match c {
-            '<' => in_tag = true,
-            '>' if in_tag => {
-                in_tag = false;
-                text.push(' ');
-            }
-            _ if !in_tag => text.push(c),
-            _ => {}
-        }
-    }
-    let text = text
-        .replace("&nbsp;", " ")
-        .replace("&lt;", "<")
-        .replace("&gt;", ">")
-        .replace("&quot;", "\"")
-        .replace("&#039;", "'")
-        .replace("&amp;", "&");
-    let line = text.split_whitespace().collect::<Vec<_>>().join(" ");
+    let line = super::plain_text(html);
     if line.chars().count() <= 500 {
         line
     } else {

@@ -472,6 +472,9 @@ db_test! {
             (broken("author.json", &|j| j["articles"][0]["author_id"] = Value::from(424_242)), vec!["articles: id ".into(), "author_id 424242".into()]),
             (broken("status.json", &|j| j["comments"][1]["status"] = Value::from("zoek")), vec!["comments[1].status".into(), "unknown variant `zoek`".into()]),
             (broken("time.json", &|j| j["users"][0]["created_at"] = Value::from("gisteren")), vec!["users[0].created_at".into(), "six decimals".into()]),
+            (broken("url.json", &|j| j["comments"][0]["author_url"] = Value::from("javascript:alert(1)")), vec!["comments: id ".into(), "author_url is not a valid author_url".into()]),
+            (broken("slug.json", &|j| j["articles"][0]["slug"] = Value::from("../beheer")), vec!["articles: id ".into(), "slug is not a valid slug".into()]),
+            (broken("username.json", &|j| j["users"][0]["username"] = Value::from("Beheer Team")), vec!["users: id ".into(), "username is not a valid username".into()]),
             (truncated, vec!["is not valid JSON".into(), "EOF".into()]),
         ];
         let empty = TestApp::spawn(backend_of(&app)).await;

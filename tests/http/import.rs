@@ -488,6 +488,42 @@ db_test! {
         )
         .await;
         forged.assert_status(StatusCode::FORBIDDEN);
+        // The token after the file: the file would be read unchecked, so it is refused.
+        let boundary = "b0undary";
+        let body = format!(
+            "--{boundary}\r\nContent-Disposition: form-data; name=\"kind\"\r\n\r\nwordpress\r\n\
+             --{boundary}\r\nContent-Disposition: form-data; name=\"file\"; filename=\"a.xml\"\r\n\r\n{SMALL_WXR}\r\n\
+             --{boundary}\r\nContent-Disposition: form-data; name=\"csrf_token\"\r\n\r\n{token}\r\n--{boundary}--\r\n"
+        );
+        let length = body.len().to_string();
+        admin
+            .send_bytes(
+                Method::POST,
+                "/beheer/import",
+                Some(body.into_bytes()),
+                &[
+                    ("content-type", &format!("multipart/form-data; boundary={boundary}")),
+                    ("content-length", &length),
+                ],
+            )
+            .await
+            .assert_status(StatusCode::FORBIDDEN);
+        // A forged header token is checked like any other.
+        let (body, content_type) = multipart(&[("kind", "wordpress")], Some(("a.xml", data)));
+        let length = body.len().to_string();
+        admin
+            .send_bytes(
+                Method::POST,
+                "/beheer/import",
+                Some(body),
+                &[
+                    ("content-type", &content_type),
+                    ("content-length", &length),
+                    ("x-csrf-token", "AAAA"),
+                ],
+            )
+            .await
+            .assert_status(StatusCode::FORBIDDEN);
         assert_eq!(articles::Entity::find().count(app.db.read()).await.unwrap(), 0);
 
         // No file, or a file that is not an export: the form again, in Dutch.
@@ -559,5 +595,67 @@ db_test! {
         let page = app.get(&format!("/artikelen/{slug}")).await;
         page.assert_status(StatusCode::OK).assert_lacks("Nog geen reacties");
         assert!(page.body.matches("class=\"reaction depth-").count() > 0, "{}", page.body);
+    }
+}
+
+db_test! {
+    async fn overlong_titles_missing_ids_and_odd_dates_are_handled_not_fatal(app) {
+        let long_title = "Lerarenregister ".repeat(20);
+        let item = |id: &str, title: &str, comments: &str| {
+            format!(
+                "<item><title>{title}</title><wp:post_id>{id}</wp:post_id>\
+                 <wp:post_date_gmt>2020-01-01 10:00:00</wp:post_date_gmt>\
+                 <wp:status>publish</wp:status><wp:post_type>post</wp:post_type>{comments}</item>"
+            )
+        };
+        let comment = |id: &str, date: &str| {
+            format!(
+                "<wp:comment><wp:comment_id>{id}</wp:comment_id><wp:comment_author>Els</wp:comment_author>\
+                 <wp:comment_date_gmt>{date}</wp:comment_date_gmt>\
+                 <wp:comment_content>Reactie {id}</wp:comment_content>\
+                 <wp:comment_approved>1</wp:comment_approved></wp:comment>"
+            )
+        };
+        let wxr = format!(
+            "<rss xmlns:wp=\"https://wordpress.org/export/1.2/\"><channel><link>https://x.example</link>{}{}{}</channel></rss>",
+            item(
+                "1",
+                &long_title,
+                &[comment("10", "12345-01-01 00:00:00"), comment("", "2020-01-02 00:00:00"), comment("11", "2020-01-03 00:00:00")].concat(),
+            ),
+            item("", "Zonder id", &comment("12", "2020-01-02 00:00:00")),
+            item("2", "Markup: Title &lt;em&gt;With&lt;/em&gt; &lt;b&gt;Mark&lt;sup&gt;up&lt;/sup&gt;&lt;/b&gt;", ""),
+        );
+        let dir = tempfile::tempdir().unwrap();
+        let file = dir.path().join("odd.xml");
+        std::fs::write(&file, wxr).unwrap();
+        let summary = import(&app, &file, &[]);
+        assert!(summary.contains("articles: 2 added (2 published)"), "{summary}");
+        assert!(summary.contains("reactions: 2 added (2 approved)"), "{summary}");
+        assert!(summary.contains("skipped: 2 items without a usable id"), "{summary}");
+        assert!(summary.contains("note: 1 titles shortened to 200 characters"), "{summary}");
+
+        let titles: Vec<String> = articles::Entity::find()
+            .order_by_asc(articles::Column::Id)
+            .all(app.db.read())
+            .await
+            .unwrap()
+            .into_iter()
+            .map(|a| a.title)
+            .collect();
+        assert_eq!(titles[0].chars().count(), 200, "cut at 200 characters");
+        // A title's markup is not kept as text.
+        assert_eq!(titles[1], "Markup: Title With Markup");
+        // A year the export format cannot write falls back to the post's date.
+        let first = comments::Entity::find()
+            .order_by_asc(comments::Column::Id)
+            .one(app.db.read())
+            .await
+            .unwrap()
+            .unwrap();
+        assert_eq!(first.created_at.to_rfc3339(), "2020-01-01T10:00:00+00:00");
+        // And the site still moves: its export reads back.
+        let ran = kantlijn(dir.path(), &["export", "site.json", "--database-url", &app.url], &[], "");
+        ran.ok();
     }
 }

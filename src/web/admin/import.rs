@@ -84,7 +84,16 @@ impl From<&Summary> for SummaryView {
                     n: *n,
                 })
                 .collect(),
-            drafted: summary.drafted.clone(),
+            drafted: summary
+                .drafted
+                .iter()
+                .map(|(title, why)| match why {
+                    import::Fix::PasswordProtected => {
+                        format!("{title} (beveiligd met een wachtwoord)")
+                    }
+                    _ => format!("{title} (ingepland)"),
+                })
+                .collect(),
             nothing_new: summary.articles_added() == 0 && summary.reactions_added() == 0,
         }
     }
@@ -180,7 +189,7 @@ pub async fn upload(
         }
     };
     // Checked before a byte of the file is read: the token proves the form is this site's.
-    if !constant_time_eq(&fields.csrf_token, &user.csrf_token) {
+    if user.csrf_token.is_empty() || !constant_time_eq(&fields.csrf_token, &user.csrf_token) {
         return Err(AppError::Csrf);
     }
     page.kind = fields.kind.clone();
