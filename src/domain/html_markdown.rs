@@ -24,9 +24,17 @@ const HARD_BREAK: &str = "\\\n";
 /// The characters escaped wherever they appear in text.
 const ESCAPED: &[char] = &['\\', '`', '*', '_', '[', ']', '<', '>', '#', '~', '&', '|'];
 
+/// The largest HTML that is converted. Some shapes of markup (thousands of empty `<code>`
+/// after line breaks) take time that grows with the square of their length; a comment
+/// this large is no comment a person wrote, and is kept whole as its source instead.
+pub const MAX_CONVERTED_BYTES: usize = 128 * 1024;
+
 /// The Markdown source of an imported comment's HTML (WordPress's comment subset,
 /// Disqus's messages); what has no Markdown form is kept as escaped text.
 pub fn html_to_markdown(html: &str) -> String {
+    if html.len() > MAX_CONVERTED_BYTES {
+        return verbatim(html);
+    }
     // As an HTML parser reads them: CR LF and CR are newlines, NUL is U+FFFD.
     let html = html
         .replace("\r\n", "\n")
@@ -608,6 +616,19 @@ fn for_each_piece(text: &str, mut f: impl FnMut(Piece<'_>)) {
     }
 }
 
+/// `text` as a fenced code block, every character shown as it is: the fence is longer
+/// than any run of backticks inside.
+fn verbatim(text: &str) -> String {
+    let mut longest = 0;
+    let mut run = 0;
+    for c in text.chars() {
+        run = if c == '`' { run + 1 } else { 0 };
+        longest = longest.max(run);
+    }
+    let fence = "`".repeat((longest + 1).max(3));
+    format!("{fence}\n{}\n{fence}", text.trim_matches('\n'))
+}
+
 fn escape_into(out: &mut String, text: &str) {
     for c in text.chars() {
         if ESCAPED.contains(&c) {
@@ -1110,6 +1131,22 @@ fn one_line(text: &str) -> String {
 
 #[cfg(test)]
 mod tests {
+
+    #[test]
+    fn a_comment_too_large_to_convert_is_kept_whole_as_its_source() {
+        // Thousands of empty code spans after breaks: the shape that takes quadratic time.
+        let html = format!("x{}`", "<br><code></code>".repeat(20_000));
+        let markdown = html_to_markdown(&html);
+        assert!(markdown.starts_with("```\n"), "{}", &markdown[..20]);
+        let rendered = render_reaction(&markdown);
+        let text = rendered.as_str();
+        assert!(
+            text.starts_with("<pre><code>x&lt;br&gt;&lt;code&gt;"),
+            "{}",
+            &text[..60]
+        );
+        assert!(!text.contains("<br>"));
+    }
     use super::*;
     use crate::domain::markdown::render_reaction;
     use proptest::{collection::vec, prelude::*, sample::select};

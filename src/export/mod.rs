@@ -11,7 +11,7 @@ pub mod format;
 use std::{
     fs::OpenOptions,
     io::{BufWriter, Write},
-    os::unix::fs::{OpenOptionsExt, PermissionsExt},
+    os::unix::fs::OpenOptionsExt,
     path::{Path, PathBuf},
 };
 
@@ -38,16 +38,21 @@ pub type Counts = Vec<(&'static str, u64)>;
 /// command, not in a server's request.)
 pub async fn to_file(db: &Db, path: &Path) -> anyhow::Result<Counts> {
     let temporary = temporary_path(path);
+    // A FILE.tmp left by a run that died goes first; the new one is made afresh
+    // (`create_new`: never through a link someone put there, never with other rights).
+    match std::fs::remove_file(&temporary) {
+        Ok(()) => {}
+        Err(e) if e.kind() == std::io::ErrorKind::NotFound => {}
+        Err(e) => {
+            return Err(e).with_context(|| format!("cannot remove {}", temporary.display()));
+        }
+    }
     let file = OpenOptions::new()
         .write(true)
-        .create(true)
-        .truncate(true)
+        .create_new(true)
         .mode(0o600)
         .open(&temporary)
         .with_context(|| format!("cannot create {}", temporary.display()))?;
-    // Also when a FILE.tmp of a run that died was there already, with other rights.
-    file.set_permissions(std::fs::Permissions::from_mode(0o600))
-        .with_context(|| format!("cannot make {} private", temporary.display()))?;
     let written = async {
         let mut out = BufWriter::with_capacity(256 * 1024, file);
         let counts = write(db, &mut out).await?;

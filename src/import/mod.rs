@@ -20,7 +20,7 @@ pub use progress::Progress;
 
 use crate::{
     domain::{
-        html_markdown::html_to_markdown,
+        html_markdown::{MAX_CONVERTED_BYTES, html_to_markdown},
         markdown,
         states::{ArticleStatus, CommentStatus, LogAction, Role},
         validate::{AuthorName, Email, Slug, Username, WebUrl},
@@ -113,6 +113,8 @@ pub enum Fix {
     TitleMissing,
     /// A title longer than 200 characters was shortened.
     TitleShortened,
+    /// A reaction too large to convert was kept whole as its HTML source.
+    KeptAsSource,
     /// An account was made for an author; it has no password until one is set.
     UserCreated,
 }
@@ -129,6 +131,9 @@ impl Fix {
             Self::ParentMissing => "replies whose parent is not in the file made top-level",
             Self::TitleMissing => "articles without a title",
             Self::TitleShortened => "titles shortened to 200 characters",
+            Self::KeptAsSource => {
+                "reactions over 128 KiB kept whole as their HTML source (shown as code)"
+            }
             Self::UserCreated => {
                 "accounts made for authors (no password: set one with `kantlijn user add`)"
             }
@@ -146,6 +151,7 @@ impl Fix {
             Self::ParentMissing => "antwoorden zonder bovenliggende reactie, nu los geplaatst",
             Self::TitleMissing => "artikelen zonder titel",
             Self::TitleShortened => "titels ingekort tot 200 tekens",
+            Self::KeptAsSource => "reacties groter dan 128 KB, als hun HTML-bron bewaard",
             Self::UserCreated => "accounts voor auteurs (nog zonder wachtwoord)",
         }
     }
@@ -638,6 +644,9 @@ fn prepare(source: &SourceComment) -> Prepared {
             None
         }
     };
+    if source.html.len() > MAX_CONVERTED_BYTES {
+        fixes.push(Fix::KeptAsSource);
+    }
     let body_md = html_to_markdown(&source.html);
     Prepared {
         row: ImportedComment {
