@@ -19,7 +19,9 @@ use crate::{
     store::{self, Db, settings::RulesCache},
     web::middleware::rate_limit::Limiters,
     web::page_cache::{self, PageCache},
-    web::{self, admin, auth, feeds, middleware, notifications, privacy, public, reactions},
+    web::{
+        self, admin, auth, feeds, middleware, notifications, privacy, public, reactions, search,
+    },
 };
 
 /// Everything a handler may need, cheap to clone.
@@ -78,8 +80,10 @@ pub struct RouteClass {
     /// The `route` label of the request metrics.
     pub label: &'static str,
     pub surface: Surface,
-    /// The rate limit a POST to this route falls under (other methods: `Other`).
+    /// The rate limit a POST to this route falls under.
     pub post_limit: Action,
+    /// The rate limit of any other method (a search is a GET).
+    pub get_limit: Action,
     /// A POST whose form carries this field asks for a preview of what it would store:
     /// it counts as `Action::Preview`, and its handler stores nothing.
     pub preview_field: Option<&'static str>,
@@ -102,6 +106,7 @@ impl RouteClass {
             label,
             surface: Surface::Page,
             post_limit: Action::Other,
+            get_limit: Action::Other,
             preview_field: None,
             private: false,
             without_csrf: false,
@@ -114,6 +119,7 @@ impl RouteClass {
             label: "api",
             surface: Surface::Api,
             post_limit: Action::Other,
+            get_limit: Action::Other,
             preview_field: None,
             private: false,
             without_csrf: false,
@@ -139,6 +145,11 @@ impl RouteClass {
         Self { post_limit, ..self }
     }
 
+    /// Reading this route (a search) falls under `get_limit`.
+    const fn read_limited(self, get_limit: Action) -> Self {
+        Self { get_limit, ..self }
+    }
+
     const fn previewed_by(self, field: &'static str) -> Self {
         Self {
             preview_field: Some(field),
@@ -162,7 +173,7 @@ impl RouteClass {
         ) {
             (true, true) => Action::Preview,
             (true, false) => self.post_limit,
-            (false, _) => Action::Other,
+            (false, _) => self.get_limit,
         }
     }
 }
@@ -227,6 +238,11 @@ fn table() -> Table {
             "/privacy/:token/wissen",
             page("privacy").private(),
             post(privacy::erase),
+        )
+        .at(
+            "/zoeken",
+            page("search").read_limited(Action::Search),
+            get(search::show),
         )
         .at("/feed.xml", page("feed"), get(feeds::articles_feed))
         .at("/sitemap.xml", page("feed"), get(feeds::sitemap))
@@ -335,6 +351,10 @@ fn table() -> Table {
             RouteClass::api().limited(Action::Reaction),
         )
         .class("/api/v1/moderation/*rest", RouteClass::api().private())
+        .class(
+            "/api/v1/search",
+            RouteClass::api().read_limited(Action::Search),
+        )
         .class(
             "/api/v1/comments/:id/moderation",
             RouteClass::api().private(),

@@ -365,6 +365,7 @@ pub async fn edit(
         }
         None => false,
     };
+    store::search::sync_comments(&txn, &[id]).await?;
     txn.commit().await?;
     if mails {
         db.mail_queued();
@@ -392,6 +393,7 @@ pub async fn delete_own(db: &Db, comment: comments::Model) -> AppResult<()> {
         },
     )
     .await?;
+    store::search::sync_comments(&txn, &[id]).await?;
     txn.commit().await?;
     db.versions().article_changed(article_id);
     Ok(())
@@ -488,6 +490,7 @@ pub async fn moderate(
         }
         None => false,
     };
+    store::search::sync_comments(&txn, ids).await?;
     txn.commit().await?;
     if mails {
         db.mail_queued();

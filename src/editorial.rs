@@ -71,10 +71,9 @@ pub async fn create(
         Err(errors) => return Ok(Err(errors)),
     };
     input.slug = store::articles::free_slug(db.read(), &input.slug, None).await?;
-    saved(
-        db,
-        store::articles::insert(db.write(), input, author_id).await,
-    )
+    let txn = db.begin().await?;
+    let written = store::articles::insert(&txn, input, author_id).await;
+    saved(db, indexed(txn, written).await)
 }
 
 /// Saves an edit of `existing`; `published_at` is set on the first publication and kept.
@@ -88,10 +87,21 @@ pub async fn update(
         Err(errors) => return Ok(Err(errors)),
     };
     input.slug = store::articles::free_slug(db.read(), &input.slug, Some(existing.id)).await?;
-    saved(
-        db,
-        store::articles::update(db.write(), existing, input).await,
-    )
+    let txn = db.begin().await?;
+    let written = store::articles::update(&txn, existing, input).await;
+    saved(db, indexed(txn, written).await)
+}
+
+/// Commits a written article with its search index in step (a publication brings its
+/// approved reactions into the index, an unpublication takes them out).
+async fn indexed(
+    txn: sea_orm::DatabaseTransaction,
+    written: Result<articles::Model, sea_orm::DbErr>,
+) -> Result<articles::Model, sea_orm::DbErr> {
+    let article = written?;
+    store::search::sync_article(&txn, article.id).await?;
+    txn.commit().await?;
+    Ok(article)
 }
 
 /// After a write: the caches learn of the change, or a slug another article took in the

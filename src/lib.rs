@@ -21,6 +21,7 @@ pub mod metrics;
 pub mod notifications;
 pub mod privacy;
 pub mod retention;
+pub mod search;
 pub mod security;
 pub mod server;
 pub mod store;

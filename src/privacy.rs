@@ -407,6 +407,8 @@ pub async fn erase(db: &Db, email: &str, body: EraseBody, actor: Actor) -> AppRe
     let erased_names: Vec<&str> = names.iter().map(String::as_str).collect();
     store::privacy::forget_in_digests(&txn, &erased_names).await?;
     store::privacy::log_use(&txn, Use::Erase, &logged_actor, reactions.len(), now).await?;
+    // An erased body is no longer found; a kept one still is, without the name.
+    store::search::sync_comments(&txn, &ids).await?;
     txn.commit().await?;
     let mut articles: Vec<i32> = reactions.iter().map(|(c, _)| c.article_id).collect();
     articles.sort_unstable();

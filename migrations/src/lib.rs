@@ -13,6 +13,7 @@ mod m20261201_000008_privacy_and_mail;
 mod m20261201_000009_reply_index;
 mod m20261201_000010_index_lower_email;
 mod m20261201_000011_import_sources;
+mod m20261201_000012_search;
 
 /// Every migration, oldest first.
 pub struct Migrator;
@@ -32,6 +33,7 @@ impl MigratorTrait for Migrator {
             Box::new(m20261201_000009_reply_index::Migration),
             Box::new(m20261201_000010_index_lower_email::Migration),
             Box::new(m20261201_000011_import_sources::Migration),
+            Box::new(m20261201_000012_search::Migration),
         ]
     }
 }

@@ -289,6 +289,13 @@ async fn serve(args: ServeArgs, given: &Given, demo: bool) -> anyhow::Result<()>
             .with_context(|| format!("demo leaves {target} alone"))?;
     }
     target.migrate(&db).await?;
+    // A site from before search (or with an index another version made) gets its index.
+    if store::search::ensure_built(&db)
+        .await
+        .context("building the search index failed")?
+    {
+        tracing::info!("built the search index");
+    }
     let secret = secret_source.load(&db).await?;
     let base_url = flags
         .base_url

@@ -14,16 +14,19 @@ pub enum Action {
     Preview,
     /// Asking for a privacy link (each one sends a mail).
     Privacy,
+    /// A search, on the site or through the API.
+    Search,
     /// Any other request.
     Other,
 }
 
 impl Action {
-    pub const ALL: [Self; 5] = [
+    pub const ALL: [Self; 6] = [
         Self::Reaction,
         Self::Login,
         Self::Preview,
         Self::Privacy,
+        Self::Search,
         Self::Other,
     ];
 
@@ -33,6 +36,7 @@ impl Action {
             Self::Login => "login",
             Self::Preview => "preview",
             Self::Privacy => "privacy",
+            Self::Search => "search",
             Self::Other => "other",
         }
     }
@@ -44,6 +48,7 @@ impl Action {
             Self::Login => "Inloggen (per adres en per gebruikersnaam)",
             Self::Preview => "Markdown-voorbeeld",
             Self::Privacy => "Privacylink aanvragen (stuurt een e-mail)",
+            Self::Search => "Zoeken (site en API)",
             Self::Other => "Alle andere verzoeken",
         }
     }
@@ -80,6 +85,11 @@ impl Quota {
             Action::Privacy => Self {
                 burst: 3,
                 per_minute: 1,
+            },
+            // A person searches, reads, searches again; a scraper does not stop.
+            Action::Search => Self {
+                burst: 30,
+                per_minute: 60,
             },
             Action::Other => Self {
                 burst: 200,

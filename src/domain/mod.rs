@@ -11,6 +11,7 @@ pub mod position;
 pub mod preview;
 pub mod privacy;
 pub mod retention;
+pub mod search;
 pub mod states;
 pub mod thread;
 pub mod validate;

@@ -11,6 +11,7 @@ pub mod moderation_log;
 pub mod outbox;
 pub mod privacy_log;
 pub mod privacy_requests;
+pub mod search_documents;
 pub mod sessions;
 pub mod settings;
 pub mod settings_changes;

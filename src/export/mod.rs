@@ -131,11 +131,12 @@ pub async fn write(db: &Db, out: &mut impl Write) -> anyhow::Result<Counts> {
         table::<bans::Entity, format::Ban, _>(&txn, &mut json, "bans", bans::Column::Id).await?,
     ));
     // A site secret of an old version still in the settings is a secret; `serve` moves
-    // it out on its first start, but an export must not depend on that.
+    // it out on its first start, but an export must not depend on that. The search
+    // index is not exported (it is made from what is): nor is the note of its version.
     let settings: Vec<format::Setting> = store::export::settings(&txn)
         .await?
         .into_iter()
-        .filter(|s| s.key != SITE_SECRET)
+        .filter(|s| s.key != SITE_SECRET && s.key != store::search::VERSION_KEY)
         .map(format::Setting::from)
         .collect();
     json.open_table("settings")?;

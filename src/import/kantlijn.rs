@@ -572,6 +572,10 @@ pub async fn import(db: &Db, checked: Checked) -> anyhow::Result<Summary> {
         .await
         .context("moving the id sequences past the imported ids failed; nothing was imported")?;
     txn.commit().await?;
+    // The index is made from what was imported, not carried in the file.
+    store::search::rebuild(db)
+        .await
+        .context("building the search index of the imported site failed")?;
     db.versions().site_changed();
     Ok(Summary {
         counts,

@@ -387,6 +387,7 @@ impl<'a> Importer<'a> {
         };
         self.comments(&txn, article_id, &thread.comments, prepared)
             .await?;
+        store::search::sync_article(&txn, article_id).await?;
         txn.commit().await?;
         // Before the page says the import is done: no cached page of this article (a
         // Disqus thread may join one that readers have seen) outlives it.

@@ -297,6 +297,16 @@ async fn insert_all(
             after(&txn, model).await?;
         }
     }
+    // What the rules approved is searchable from the same commit on.
+    let approved: Vec<i32> = models
+        .iter()
+        .flatten()
+        .filter(|m| m.status == CommentStatus::Approved)
+        .map(|m| m.id)
+        .collect();
+    if !approved.is_empty() {
+        super::search::sync_comments(&txn, &approved).await?;
+    }
     txn.commit().await?;
     Ok(models)
 }

@@ -12,6 +12,7 @@ pub mod jobs;
 pub mod outbox;
 pub mod privacy;
 pub mod retention;
+pub mod search;
 pub mod sessions;
 pub mod settings;
 pub mod subscribers;

@@ -9,6 +9,7 @@ pub mod docs;
 pub mod fields;
 pub mod moderation;
 pub mod objects;
+pub mod search;
 
 use std::marker::PhantomData;
 
@@ -38,6 +39,8 @@ pub enum ApiTags {
     Comments,
     /// Staff: the moderation queue and decisions.
     Moderation,
+    /// Searching articles and reactions.
+    Search,
 }
 
 /// The API as one service, with the spec and docs derived from the code.
@@ -46,6 +49,7 @@ pub fn service() -> OpenApiService<
         articles::ArticlesApi,
         comments::CommentsApi,
         moderation::ModerationApi,
+        search::SearchApi,
     ),
     (),
 > {
@@ -54,6 +58,7 @@ pub fn service() -> OpenApiService<
             articles::ArticlesApi,
             comments::CommentsApi,
             moderation::ModerationApi,
+            search::SearchApi,
         ),
         "Kantlijn API",
         env!("CARGO_PKG_VERSION"),
@@ -212,6 +217,8 @@ statuses! {
     ShowQueue: [400, 401, 403];
     /// `POST /comments/{id}/moderation`.
     Moderate: [400, 401, 403, 404, 422];
+    /// `GET /search`: 400 for a cursor that is not one.
+    SearchSite: [400];
 }
 
 /// An [`ApiError`] from an operation whose spec lists exactly the error statuses `S` and

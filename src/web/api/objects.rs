@@ -344,3 +344,43 @@ pub struct QueueList {
     #[oai(skip_serializing_if_is_none)]
     pub next_cursor: Option<String>,
 }
+
+/// What a search result is.
+#[derive(Enum, Debug, Clone, Copy, PartialEq, Eq)]
+#[oai(rename_all = "lowercase")]
+pub enum SearchKind {
+    Article,
+    Reaction,
+}
+
+/// One thing a search found.
+#[derive(Object, Debug)]
+pub struct SearchResult {
+    pub kind: SearchKind,
+    /// The reaction's id, for a reaction.
+    #[oai(skip_serializing_if_is_none)]
+    pub comment_id: Option<i32>,
+    /// The reaction's author, for a reaction.
+    #[oai(skip_serializing_if_is_none)]
+    pub author_name: Option<String>,
+    /// The article it is (on).
+    pub article_title: String,
+    /// Its place on the site: `/artikelen/{slug}`, for a reaction with
+    /// `?reactie={id}#reactie-{id}`.
+    pub url: String,
+    /// When the article was published or the reaction written.
+    pub at: chrono::DateTime<chrono::Utc>,
+    /// About 30 words around what was found, as text.
+    pub snippet: String,
+    /// The same as HTML: the text escaped, the found words in `<mark>`.
+    pub snippet_html: String,
+}
+
+/// A page of search results, best first.
+#[derive(Object, Debug)]
+pub struct SearchResults {
+    pub items: Vec<SearchResult>,
+    /// Pass as `cursor` for the next page; absent on the last page.
+    #[oai(skip_serializing_if_is_none)]
+    pub next_cursor: Option<String>,
+}
