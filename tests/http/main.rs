@@ -29,4 +29,5 @@ mod privacy;
 mod reactions;
 mod retention;
 mod sanitiser;
+mod search;
 mod site;

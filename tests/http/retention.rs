@@ -319,7 +319,7 @@ db_test! {
             .assert_contains("<code>retention_unhandled_days</code></td><td>30</td><td>14</td>");
         // A form without these fields (an older page) leaves them as they are.
         let mut fields = vec![("moderation_mode", "hold_all"), ("link_threshold", "2"), ("moderation_words", ""), ("block_words", "")];
-        fields.extend([("reaction_burst", "3"), ("reaction_per_minute", "2"), ("login_burst", "5"), ("login_per_minute", "1"), ("preview_burst", "20"), ("preview_per_minute", "60"), ("other_burst", "200"), ("other_per_minute", "3000"), ("privacy_burst", "3"), ("privacy_per_minute", "1")]);
+        fields.extend([("reaction_burst", "3"), ("reaction_per_minute", "2"), ("login_burst", "5"), ("login_per_minute", "1"), ("preview_burst", "20"), ("preview_per_minute", "60"), ("other_burst", "200"), ("other_per_minute", "3000"), ("privacy_burst", "3"), ("privacy_per_minute", "1"), ("search_burst", "30"), ("search_per_minute", "60")]);
         admin.post_form("/beheer/instellingen", &fields).await.assert_redirect("/beheer/instellingen?opgeslagen=1");
         assert_eq!(store::settings::retention(app.db.read()).await.unwrap().ip_days, 7);
 
