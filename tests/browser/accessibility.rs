@@ -103,6 +103,11 @@ fn public_pages_have_no_serious_accessibility_violations() {
         ("unknown page 404", "/deze/pagina/bestaat/niet".to_owned()),
         ("privacy", "/privacy".to_owned()),
         ("privacy link 404", "/privacy/verlopen.link".to_owned()),
+        (
+            "search results",
+            "/zoeken?q=lerarenregister+reactie".to_owned(),
+        ),
+        ("search, nothing found", "/zoeken?q=zandkasteel".to_owned()),
     ];
     let mut problems = check_pages(&browser, &site, &pages);
     // The form as a reader sees it after posting it incomplete: errors beside the fields.
@@ -214,6 +219,7 @@ fn no_public_page_scrolls_sideways_on_a_phone() {
         "/api/docs".to_owned(),
         "/privacy".to_owned(),
         "/privacy/verlopen.link".to_owned(),
+        "/zoeken?q=lerarenregister+reactie".to_owned(),
     ];
     let mut wide = Vec::new();
     for width in [320, 390] {
