@@ -73,7 +73,7 @@ pub async fn create(
     input.slug = store::articles::free_slug(db.read(), &input.slug, None).await?;
     let txn = db.begin().await?;
     let written = store::articles::insert(&txn, input, author_id).await;
-    saved(db, indexed(txn, written).await)
+    saved(db, indexed(txn, written, true).await)
 }
 
 /// Saves an edit of `existing`; `published_at` is set on the first publication and kept.
@@ -87,19 +87,26 @@ pub async fn update(
         Err(errors) => return Ok(Err(errors)),
     };
     input.slug = store::articles::free_slug(db.read(), &input.slug, Some(existing.id)).await?;
+    let was = existing.status;
     let txn = db.begin().await?;
     let written = store::articles::update(&txn, existing, input).await;
-    saved(db, indexed(txn, written).await)
+    let republished = written.as_ref().is_ok_and(|a| a.status != was);
+    saved(db, indexed(txn, written, republished).await)
 }
 
-/// Commits a written article with its search index in step (a publication brings its
-/// approved reactions into the index, an unpublication takes them out).
+/// Commits a written article with its search index in step: its own row, and when it
+/// was published or unpublished (`status_changed`) its approved reactions' rows too.
 async fn indexed(
     txn: sea_orm::DatabaseTransaction,
     written: Result<articles::Model, sea_orm::DbErr>,
+    status_changed: bool,
 ) -> Result<articles::Model, sea_orm::DbErr> {
     let article = written?;
-    store::search::sync_article(&txn, article.id).await?;
+    if status_changed {
+        store::search::sync_article(&txn, article.id).await?;
+    } else {
+        store::search::sync_article_text(&txn, article.id).await?;
+    }
     txn.commit().await?;
     Ok(article)
 }

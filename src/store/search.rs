@@ -73,8 +73,24 @@ async fn insert(
     Ok(())
 }
 
+/// Brings an article's own row in the index in step with the database: after an edit
+/// that did not change whether it is published (its reactions' rows stay as they are).
+pub async fn sync_article_text(db: &impl ConnectionTrait, article_id: i32) -> Result<(), DbErr> {
+    search_documents::Entity::delete_many()
+        .filter(search_documents::Column::Kind.eq(ARTICLE))
+        .filter(search_documents::Column::RefId.eq(article_id))
+        .exec(db)
+        .await?;
+    match articles::Entity::find_by_id(article_id).one(db).await? {
+        Some(article) if article.status == ArticleStatus::Published => {
+            insert(db, vec![article_row(&article)]).await
+        }
+        _ => Ok(()),
+    }
+}
+
 /// Brings an article and all its reactions in the index in step with the database:
-/// after it is written, published or unpublished.
+/// after it is published or unpublished, or imported.
 pub async fn sync_article(db: &impl ConnectionTrait, article_id: i32) -> Result<(), DbErr> {
     search_documents::Entity::delete_many()
         .filter(search_documents::Column::ArticleId.eq(article_id))

@@ -203,6 +203,11 @@ db_test! {
             .unwrap();
         assert!(found(&app, "vuurtoren").await.is_empty(), "erased");
         assert!(found(&app, "anna").await.is_empty(), "erased name");
+
+        // An edit of a published article: the new text is found, the old one not.
+        set_status(&editor, slug_id, "Openbaar stuk", "Nu over bijenkorven.", "published").await;
+        assert_eq!(found(&app, "bijenkorven").await, [format!("/artikelen/{slug}")]);
+        assert!(found(&app, "gewoon").await.is_empty(), "the old text");
     }
 }
 
