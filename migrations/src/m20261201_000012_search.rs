@@ -63,6 +63,10 @@ impl MigrationTrait for Migration {
             _ => &[
                 "CREATE VIRTUAL TABLE IF NOT EXISTS search_fts USING fts5(title, body, \
                  content='search_documents', content_rowid='id')",
+                // A deleted row's terms leave the file at once, not at a later merge: an
+                // erased reaction's words must not stay readable in the database file
+                // (SQLite 3.42 and later).
+                "INSERT INTO search_fts(search_fts, rank) VALUES ('secure-delete', 1)",
                 "CREATE TRIGGER IF NOT EXISTS search_documents_ai AFTER INSERT ON \
                  search_documents BEGIN INSERT INTO search_fts(rowid, title, body) VALUES \
                  (new.id, new.title, new.body); END",
@@ -82,6 +86,11 @@ impl MigrationTrait for Migration {
     }
 
     async fn down(&self, manager: &SchemaManager) -> Result<(), DbErr> {
+        // Built again when the table comes back.
+        manager
+            .get_connection()
+            .execute_unprepared("DELETE FROM settings WHERE key = 'search_index_version'")
+            .await?;
         if manager.get_database_backend() != DbBackend::Postgres {
             manager
                 .get_connection()

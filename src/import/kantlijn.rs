@@ -571,11 +571,11 @@ pub async fn import(db: &Db, checked: Checked) -> anyhow::Result<Summary> {
     store::export::move_sequences_on(&txn)
         .await
         .context("moving the id sequences past the imported ids failed; nothing was imported")?;
-    txn.commit().await?;
     // The index is made from what was imported, not carried in the file.
-    store::search::rebuild(db)
+    store::search::rebuild_in(&txn)
         .await
-        .context("building the search index of the imported site failed")?;
+        .context("building the search index of the imported site failed; nothing was imported")?;
+    txn.commit().await?;
     db.versions().site_changed();
     Ok(Summary {
         counts,

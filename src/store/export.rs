@@ -59,8 +59,8 @@ pub async fn settings(db: &impl ConnectionTrait) -> Result<Vec<settings::Model>,
 }
 
 /// The tables the import fills that already hold rows, with their counts. The check of
-/// the site secret that `kantlijn serve` stores on its first start does not count: the
-/// import replaces it with the exported site's.
+/// the site secret that `kantlijn serve` stores on its first start does not count (the
+/// import replaces it with the exported site's), nor the search index's version.
 pub async fn occupied(db: &impl ConnectionTrait) -> Result<Vec<(&'static str, u64)>, DbErr> {
     let counts = [
         ("users", users::Entity::find().count(db).await?),
@@ -75,6 +75,8 @@ pub async fn occupied(db: &impl ConnectionTrait) -> Result<Vec<(&'static str, u6
             "settings",
             settings::Entity::find()
                 .filter(settings::Column::Key.ne(SITE_SECRET_CHECK))
+                // Written by `serve` when it builds the (empty) search index.
+                .filter(settings::Column::Key.ne(super::search::VERSION_KEY))
                 .count(db)
                 .await?,
         ),

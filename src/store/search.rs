@@ -108,7 +108,12 @@ pub async fn sync_article(db: &impl ConnectionTrait, article_id: i32) -> Result<
         .filter(comments::Column::Status.eq(CommentStatus::Approved))
         .all(db)
         .await?;
-    rows.extend(approved.iter().map(reaction_row));
+    rows.extend(
+        approved
+            .iter()
+            .filter(|c| c.body_md != crate::domain::privacy::REMOVED_BODY)
+            .map(reaction_row),
+    );
     insert(db, rows).await
 }
 
@@ -116,6 +121,23 @@ pub async fn sync_article(db: &impl ConnectionTrait, article_id: i32) -> Result<
 /// change, an edit, an erasure.
 pub async fn sync_comments(db: &impl ConnectionTrait, ids: &[i32]) -> Result<(), DbErr> {
     for chunk in ids.chunks(super::IN_CHUNK) {
+        if db.get_database_backend() == DbBackend::Postgres {
+            // Waits for a publication or unpublication of their articles that is under
+            // way (and holds one off): otherwise an approval racing a publication would
+            // each see the other's row as it was, and the reaction would never be indexed.
+            // (SQLite's one writer runs them one after the other anyway.)
+            let sql = format!(
+                "SELECT a.id FROM articles a JOIN comments c ON c.article_id = a.id \
+                 WHERE c.id IN ({}) FOR SHARE OF a",
+                chunk
+                    .iter()
+                    .map(i32::to_string)
+                    .collect::<Vec<_>>()
+                    .join(",")
+            );
+            db.query_all_raw(Statement::from_string(DbBackend::Postgres, sql))
+                .await?;
+        }
         search_documents::Entity::delete_many()
             .filter(search_documents::Column::Kind.eq(REACTION))
             .filter(search_documents::Column::RefId.is_in(chunk.iter().copied()))
@@ -128,7 +150,16 @@ pub async fn sync_comments(db: &impl ConnectionTrait, ids: &[i32]) -> Result<(),
             .filter(articles::Column::Status.eq(ArticleStatus::Published))
             .all(db)
             .await?;
-        insert(db, visible.iter().map(reaction_row).collect()).await?;
+        // A body an erasure removed is no text to find ("verwijderd" would list them all).
+        insert(
+            db,
+            visible
+                .iter()
+                .filter(|c| c.body_md != crate::domain::privacy::REMOVED_BODY)
+                .map(reaction_row)
+                .collect(),
+        )
+        .await?;
     }
     Ok(())
 }
@@ -143,22 +174,28 @@ pub async fn ensure_built(db: &Db) -> Result<bool, DbErr> {
     Ok(true)
 }
 
-/// Builds the whole index again.
+/// Builds the whole index again, in one transaction.
 pub async fn rebuild(db: &Db) -> Result<(), DbErr> {
     let txn = db.begin().await?;
-    search_documents::Entity::delete_many().exec(&txn).await?;
+    rebuild_in(&txn).await?;
+    txn.commit().await
+}
+
+/// Builds the whole index again inside the caller's transaction (an import's, so that
+/// the site and its index come in together or not at all).
+pub async fn rebuild_in(db: &impl ConnectionTrait) -> Result<(), DbErr> {
+    search_documents::Entity::delete_many().exec(db).await?;
     let published: Vec<i32> = articles::Entity::find()
         .filter(articles::Column::Status.eq(ArticleStatus::Published))
-        .all(&txn)
+        .all(db)
         .await?
         .into_iter()
         .map(|a| a.id)
         .collect();
     for id in published {
-        sync_article(&txn, id).await?;
+        sync_article(db, id).await?;
     }
-    settings::set(&txn, VERSION_KEY, INDEX_VERSION).await?;
-    txn.commit().await
+    settings::set(db, VERSION_KEY, INDEX_VERSION).await
 }
 
 /// One thing a search found.

@@ -20,6 +20,9 @@ use crate::{
     },
 };
 
+/// The furthest page of results.
+const MAX_PAGE: u64 = 500;
+
 /// The longest query read; the rest of a longer one is left out.
 pub const MAX_QUERY_CHARS: usize = 500;
 
@@ -84,7 +87,7 @@ pub async fn show(
         Some(n) => n
             .parse::<u64>()
             .ok()
-            .filter(|n| (1..=500).contains(n))
+            .filter(|n| (1..=MAX_PAGE).contains(n))
             .ok_or(AppError::NotFound)?,
     };
     let q = clean_query(&query.q);
@@ -120,7 +123,7 @@ pub async fn show(
             .collect(),
         page,
         newer_url: (page > 1).then(|| page_url(&q, page - 1)),
-        older_url: results.more.then(|| page_url(&q, page + 1)),
+        older_url: (results.more && page < MAX_PAGE).then(|| page_url(&q, page + 1)),
         q,
     };
     render_with_status(&view, StatusCode::OK)

@@ -139,3 +139,10 @@ checked_text!(
     /// A position in a list by id.
     IdCursor, [IdPosition::PATTERN], None
 );
+checked_text!(
+    /// A position in a list of search results.
+    SearchCursor, [SEARCH_CURSOR_PATTERN], None
+);
+
+/// How many results come before: a number (the API pages no further than 10 000).
+pub const SEARCH_CURSOR_PATTERN: &str = r"^[0-9]{1,5}$";

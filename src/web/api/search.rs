@@ -9,7 +9,7 @@ use crate::{
     search::find,
     web::{
         api::{
-            Answers, ApiError, ApiTags, SearchSite,
+            Answers, ApiError, ApiTags, SearchSite, fields,
             objects::{SearchKind, SearchResult, SearchResults},
         },
         search::clean_query,
@@ -36,22 +36,22 @@ impl SearchApi {
         /// What to look for; at most 500 characters are read.
         q: Query<Option<String>>,
         /// `next_cursor` of the previous page.
-        cursor: Query<Option<String>>,
+        cursor: Query<Option<fields::SearchCursor>>,
         /// Page size: 20 when absent; below 1 counts as 1, above 50 as 50.
         #[oai(validator(minimum(value = "0"), maximum(value = "4294967295")))]
         limit: Query<Option<u32>>,
     ) -> Result<Json<SearchResults>, Answers<SearchSite>> {
-        let offset = match cursor.0.as_deref() {
+        // A number past the last page the API gives is a page with nothing on it.
+        let offset = match &cursor.0 {
             None => 0,
-            Some(c) => c
-                .parse::<u64>()
-                .ok()
-                .filter(|n| *n <= MAX_OFFSET)
-                .ok_or_else(|| ApiError::bad_request("The cursor is not valid."))?,
+            Some(c) if c.0.len() <= 5 && c.0.bytes().all(|b| b.is_ascii_digit()) => {
+                c.0.parse::<u64>().unwrap_or(u64::MAX)
+            }
+            Some(_) => return Err(ApiError::bad_request("The cursor is not valid.").into()),
         };
         let size = u64::from(limit.0.unwrap_or(20).clamp(1, MAX_LIMIT));
         let query = search::Query::parse(&clean_query(q.0.as_deref().unwrap_or("")));
-        let results = if query.is_empty() {
+        let results = if query.is_empty() || offset > MAX_OFFSET {
             Default::default()
         } else {
             find(&state.db, &query, offset, size).await?
