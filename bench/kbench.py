@@ -9,6 +9,7 @@ with a one-line reason on stderr, which bench/run shows in the table.
 
 import argparse
 import http.client
+import itertools
 import json
 import math
 import random
@@ -348,15 +349,90 @@ def cmd_seed_thread(args):
     )
 
 
+# Dutch reactions for the big site, made up from a small vocabulary so that a search has
+# real words to find: the first nouns occur in about half of the reactions, the last in a
+# few per cent, the RARE words in a handful of reactions each, and no text holds a word
+# outside these lists (a search for one finds nothing). Plain sentences: no links (the
+# approved-author trick), no Markdown.
+
+# (article, noun) in falling order of use: weight 1 / (rank + 4).
+NOUNS = [
+    ("de", "school"), ("de", "gemeente"), ("het", "station"), ("de", "fiets"),
+    ("de", "wethouder"), ("het", "park"), ("de", "buurt"), ("de", "trein"),
+    ("het", "plan"), ("de", "bibliotheek"), ("de", "leraar"), ("de", "markt"),
+    ("de", "brug"), ("de", "burgemeester"), ("het", "budget"), ("de", "straat"),
+    ("de", "haven"), ("het", "museum"), ("de", "wijk"), ("de", "raad"),
+    ("het", "plein"), ("de", "bus"), ("de", "ouders"), ("de", "sporthal"),
+    ("het", "theater"), ("de", "dijk"), ("de", "kerk"), ("het", "zwembad"),
+    ("het", "stadhuis"), ("de", "begroting"), ("de", "jeugd"), ("de", "winkel"),
+    ("de", "parkeerplaats"), ("het", "verkeer"), ("de", "molen"), ("het", "bos"),
+    ("de", "boer"), ("de", "kermis"), ("de", "vereniging"), ("het", "rapport"),
+    ("de", "krant"), ("de", "buren"), ("de", "huur"), ("de", "woningen"),
+    ("het", "onderwijs"), ("de", "fietsenstalling"), ("de", "rotonde"), ("het", "kanaal"),
+]
+NOUN_CUM = list(itertools.accumulate(1 / (rank + 4) for rank in range(1, len(NOUNS) + 1)))
+ADJECTIVES = ["nieuwe", "oude", "drukke", "mooie", "dure", "lege", "grote", "kleine",
+              "lelijke", "rustige", "gevaarlijke", "prachtige", "vieze", "donkere"]
+PREDICATES = ["te duur", "veel te druk", "prima", "erg mooi", "gevaarlijk", "onduidelijk",
+              "te laat", "best rustig", "een succes", "een gemiste kans", "gewoon leeg"]
+VERBS = ["ligt naast", "betaalt voor", "wacht op", "zorgt voor", "praat over",
+         "kijkt naar", "hoort bij", "lijkt op", "staat tegenover"]
+TIMES = ["Gisteren", "Vorige week", "Vanochtend", "Dit weekend", "Afgelopen zomer",
+         "In maart", "Elke dag", "Sinds de zomer"]
+ADVERBS = ["echt", "veel", "gewoon", "snel", "eindelijk", "toch"]
+SHORT = ["Eens.", "Dank voor het stuk.", "Goed punt!", "Precies dit.", "Helemaal mee eens.",
+         "Dat klopt niet helemaal.", "Wie betaalt dat eigenlijk?"]
+# One reaction in about 2,000 gets a sentence with one of these: each is in a few.
+RARE = ["vuurtoren", "klokkenspel", "ijsbaan", "sterrenwacht", "kinderboerderij",
+        "carillon", "eendenkooi", "hertenkamp"]
+
+
+def _noun(rng, adjective=False):
+    det, noun = rng.choices(NOUNS, cum_weights=NOUN_CUM)[0]
+    return f"{det} {rng.choice(ADJECTIVES)} {noun}" if adjective else f"{det} {noun}"
+
+
+def _sentence(rng):
+    kind = rng.randrange(7)
+    if kind == 0:
+        s = f"{_noun(rng, True)} {rng.choice(VERBS)} {_noun(rng)}."
+    elif kind == 1:
+        s = f"Ik vind {_noun(rng)} {rng.choice(PREDICATES)}."
+    elif kind == 2:
+        s = f"{rng.choice(TIMES)} was {_noun(rng)} {rng.choice(PREDICATES)}."
+    elif kind == 3:
+        verb, prep = rng.choice(VERBS).split()
+        s = f"Waarom {verb} {_noun(rng)} niet {prep} {_noun(rng)}?"
+    elif kind == 4:
+        s = f"{_noun(rng)} moet {rng.choice(ADVERBS)} beter, zegt {_noun(rng)}."
+    elif kind == 5:
+        s = f"Wij hebben {_noun(rng, True)} {rng.choice(TIMES).lower()} gezien."
+    else:
+        return rng.choice(SHORT)
+    return s[0].upper() + s[1:]
+
+
+def dutch_reaction(rng):
+    """4-12 sentences (about 300 characters), sometimes in two paragraphs."""
+    sentences = [_sentence(rng) for _ in range(rng.randint(4, 12))]
+    if rng.random() < 1 / 2000:
+        rare = f"En vergeet {rng.choice(['de', 'het'])} {rng.choice(RARE)} niet."
+        sentences.insert(rng.randrange(len(sentences) + 1), rare)
+    if len(sentences) > 5 and rng.random() < 0.5:
+        cut = rng.randrange(2, len(sentences) - 1)
+        return " ".join(sentences[:cut]) + "\n\n" + " ".join(sentences[cut:])
+    return " ".join(sentences)
+
+
 def cmd_seed_big(args):
     """`articles` articles with `per` approved reactions each (70 % top-level), one
-    author everywhere. Each thread seeds whole articles, so replies only ever need
+    author everywhere, texts from dutch_reaction (the same for the same article and
+    position in every run). Each thread seeds whole articles, so replies only ever need
     parents that the same thread posted before. Writes the crawl plan to --plan."""
-    texts = reaction_texts(args.texts)
     c = Client(args.base, args.token)
     started = time.perf_counter()
     first = c.create_article("Groot archief, artikel 1", ARTICLE_BODY, "Archief.")
-    first_reaction = approve_author(c, first, texts[0])
+    first_reaction = approve_author(c, first, dutch_reaction(random.Random("tekst-0-0")))
     plan = [None] * args.articles
     lock = threading.Lock()
     done = [0]
@@ -366,11 +442,12 @@ def cmd_seed_big(args):
             f"Groot archief, artikel {n + 1}", ARTICLE_BODY, "Archief."
         )
         rng = random.Random(n)
+        words = random.Random(f"tekst-{n}")
         ids = [] if n else [first_reaction]  # article 1 already has its first reaction
         for i in range(len(ids), args.per):
             parent = None if is_top_level(i) else rng.choice(ids)
             comment_id, _ = client.post_approved(
-                slug, AUTHOR[0], AUTHOR[1], texts[(n * 7 + i) % len(texts)], parent=parent
+                slug, AUTHOR[0], AUTHOR[1], dutch_reaction(words), parent=parent
             )
             ids.append(comment_id)
         plan[n] = {"slug": slug, "top_level": sum(is_top_level(i) for i in range(args.per))}
@@ -730,7 +807,6 @@ def main():
     s = command("seed-big", cmd_seed_big, token=True)
     s.add_argument("--articles", type=int, required=True)
     s.add_argument("--per", type=int, required=True)
-    s.add_argument("--texts", required=True)
     s.add_argument("--plan", required=True)
     s.add_argument("--threads", type=int, default=4)
     s = command("crawl", cmd_crawl)
