@@ -353,7 +353,8 @@ def cmd_seed_thread(args):
 # real words to find: the first nouns occur in about half of the reactions, the last in a
 # few per cent, the RARE words in a handful of reactions each, and no text holds a word
 # outside these lists (a search for one finds nothing). Plain sentences: no links (the
-# approved-author trick), no Markdown.
+# approved-author trick), no Markdown (so that `search-check` can line a text's words up
+# with its terms in the index).
 
 # (article, noun) in falling order of use: weight 1 / (rank + 4).
 NOUNS = [
@@ -665,6 +666,154 @@ def cmd_count_sqlite(args):
 
 
 # ---------------------------------------------------------------------------------------
+# Search (step h, on the big site)
+
+# (type, query) as a person would type them, for the words of dutch_reaction: the type
+# names are what the table shows. Measured in this order, round and round.
+SEARCH_QUERIES = [
+    ("common", "school"),
+    ("common", "bibliotheek"),
+    ("common", "zwembad"),
+    ("two_words", "fiets station"),
+    ("two_words", "gemeente zwembad"),
+    ("phrase", '"nieuwe school"'),
+    ("phrase", '"wacht op de trein"'),
+    ("exclusion", "school -gemeente"),
+    ("exclusion", "bibliotheek -fiets"),
+    ("rare", "vuurtoren"),
+    ("rare", "carillon"),
+    ("nowhere", "zeppelinhaven"),
+    ("nowhere", "xylofoonorkest"),
+]
+SEARCH_LIMIT = 20  # the API's default page size
+
+
+def search_path(query):
+    return f"/api/v1/search?q={urllib.parse.quote(query, safe='')}&limit={SEARCH_LIMIT}"
+
+
+def query_parts(query):
+    """The words, phrases and excluded words of one of SEARCH_QUERIES (the syntax of
+    domain::search::Query, for these simple queries)."""
+    words, phrases, none = [], [], []
+    for phrase, token in re.findall(r'"([^"]*)"|(\S+)', query):
+        if phrase:
+            phrases.append(phrase.lower().split())
+        elif token.startswith("-"):
+            none.append(token[1:].lower())
+        else:
+            words.append(token.lower())
+    return words, phrases, none
+
+
+WORD = re.compile(r"[^\W_]+")  # runs of letters and digits, as in domain::search::words
+
+
+def index_term(db, word):
+    """The term the index holds for `word`, read from the index itself (the server folds
+    and stems in Rust): the k-th word of a big-site reaction's text is the k-th term of
+    its search_documents row. None when no reaction has the word."""
+    rows = db.execute(
+        "SELECT c.body_md, d.body FROM comments c "
+        "JOIN search_documents d ON d.kind = 'reaction' AND d.ref_id = c.id "
+        "WHERE c.body_md LIKE ? LIMIT 20",
+        (f"%{word}%",),
+    ).fetchall()
+    for text, terms in rows:
+        words, terms = [w.lower() for w in WORD.findall(text)], terms.split()
+        if len(words) == len(terms) and word in words:
+            return terms[words.index(word)]
+    return None
+
+
+def count_matches(db, query):
+    """Documents (reactions and articles) in the FTS5 index that match the query, or
+    None when a wanted word is in no reaction's text (then nothing matches it)."""
+    words, phrases, none = query_parts(query)
+    terms = {w: index_term(db, w) for w in words + [w for p in phrases for w in p] + none}
+    if any(terms[w] is None for w in words + [w for p in phrases for w in p]):
+        return None
+    parts = [f'"{terms[w]}"' for w in words] + ['"' + " ".join(terms[w] for w in p) + '"' for p in phrases]
+    fts = " AND ".join(parts) + "".join(f' NOT "{terms[w]}"' for w in none if terms[w])
+    (n,) = db.execute("SELECT count(*) FROM search_fts WHERE search_fts MATCH ?", (fts,)).fetchone()
+    return n
+
+
+def cmd_search_check(args):
+    """Each query once through the API (must answer 200 with results, or none for the
+    'nowhere' type), its matches counted in the database, and the query list for
+    search.lua written to --queries-out ("type<TAB>path" lines)."""
+    c = Client(args.base)
+    db = sqlite3.connect(f"file:{args.db}?mode=ro", uri=True, timeout=30)
+    checked = []
+    try:
+        for kind, query in SEARCH_QUERIES:
+            r = c.get(search_path(query))
+            if r.status != 200:
+                raise Fail(f"GET {search_path(query)}: HTTP {r.status}: {r.body[:200]!r}")
+            items = len(r.json().get("items", []))
+            # A rare word may be in no reaction of a small site (BENCH_BIG_ARTICLES).
+            if (kind == "nowhere" and items) or (kind not in ("nowhere", "rare") and not items):
+                raise Fail(f"search {query!r} ({kind}) returned {items} results")
+            matches = count_matches(db, query)
+            checked.append({"type": kind, "q": query, "results": items, "matches": matches or 0})
+    finally:
+        db.close()
+    with open(args.queries_out, "w", encoding="utf-8") as f:
+        for kind, query in SEARCH_QUERIES:
+            f.write(f"{kind}\t{search_path(query)}\n")
+    text = "; ".join(f"{q['type'].replace('_', ' ')} {q['q']}: {q['matches']:,}" for q in checked)
+    print(json.dumps({"queries": checked, "text": text}))
+
+
+def cmd_search_stats(args):
+    """Sums up a wrk run of search.lua: p50/p99 per query type and over all requests,
+    from the per-request times the script took, and every status."""
+    run = parse_wrk(open(args.file, encoding="utf-8", errors="replace").read())
+    lua = run["lua"]
+    if "sent" not in lua:
+        raise Fail(f"{args.file}: search.lua printed no counts")
+    kinds = []
+    for kind, _ in SEARCH_QUERIES:
+        if kind not in kinds:
+            kinds.append(kind)
+    per = {}
+    for kind in kinds + ["all"]:
+        if f"q_{kind}_n" not in lua:
+            raise Fail(f"{args.file}: no answers timed for {kind}")
+        per[kind] = {
+            "n": lua[f"q_{kind}_n"],
+            "p50_ms": lua[f"q_{kind}_p50_us"] / 1000,
+            "p99_ms": lua[f"q_{kind}_p99_us"] / 1000,
+            "max_ms": lua[f"q_{kind}_max_us"] / 1000,
+        }
+    statuses = {k[len("status_"):]: v for k, v in lua.items() if k.startswith("status_")}
+    non2xx = sum(v for k, v in statuses.items() if not k.startswith("2"))
+    seconds = lua.get("duration_us", 0) / 1e6 or run.get("duration_s") or 1
+    print(
+        json.dumps(
+            {
+                "per_type": per,
+                "per_type_text": ", ".join(
+                    f"{k.replace('_', ' ')} {v['p50_ms']:.2f} / {v['p99_ms']:.2f}" for k, v in per.items() if k != "all"
+                ) + " ms",
+                "requests": per["all"]["n"],
+                "rps": per["all"]["n"] / seconds,
+                "p50_ms": per["all"]["p50_ms"],
+                "p99_ms": per["all"]["p99_ms"],
+                "max_ms": per["all"]["max_ms"],
+                "wrk_p99_ms": run.get("p99_ms"),
+                "non2xx": non2xx,
+                "status_429": statuses.get("429", 0),
+                "statuses": ", ".join(f"{k}: {v}" for k, v in sorted(statuses.items())),
+                "socket_errors": run["socket_errors"],
+                "errors": run["errors"],
+            }
+        )
+    )
+
+
+# ---------------------------------------------------------------------------------------
 # wrk output
 
 TIME_UNITS_MS = {"us": 1e-3, "ms": 1.0, "s": 1e3, "m": 60e3, "h": 3600e3}
@@ -832,6 +981,11 @@ def main():
     s = command("count-sqlite", cmd_count_sqlite, site=False)
     s.add_argument("--db", required=True)
     s.add_argument("--slug", required=True)
+    s = command("search-check", cmd_search_check)
+    s.add_argument("--db", required=True, help="the big site's SQLite file")
+    s.add_argument("--queries-out", required=True)
+    s = command("search-stats", cmd_search_stats, site=False)
+    s.add_argument("file")
     s = command("wrk-parse", cmd_wrk_parse, site=False)
     s.add_argument("file")
     s = command("jget", cmd_jget, site=False)
