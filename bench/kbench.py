@@ -9,6 +9,7 @@ with a one-line reason on stderr, which bench/run shows in the table.
 
 import argparse
 import http.client
+import itertools
 import json
 import math
 import random
@@ -348,15 +349,91 @@ def cmd_seed_thread(args):
     )
 
 
+# Dutch reactions for the big site, made up from a small vocabulary so that a search has
+# real words to find: the first nouns occur in about half of the reactions, the last in a
+# few per cent, the RARE words in a handful of reactions each, and no text holds a word
+# outside these lists (a search for one finds nothing). Plain sentences: no links (the
+# approved-author trick), no Markdown (so that `search-check` can line a text's words up
+# with its terms in the index).
+
+# (article, noun) in falling order of use: weight 1 / (rank + 4).
+NOUNS = [
+    ("de", "school"), ("de", "gemeente"), ("het", "station"), ("de", "fiets"),
+    ("de", "wethouder"), ("het", "park"), ("de", "buurt"), ("de", "trein"),
+    ("het", "plan"), ("de", "bibliotheek"), ("de", "leraar"), ("de", "markt"),
+    ("de", "brug"), ("de", "burgemeester"), ("het", "budget"), ("de", "straat"),
+    ("de", "haven"), ("het", "museum"), ("de", "wijk"), ("de", "raad"),
+    ("het", "plein"), ("de", "bus"), ("de", "ouders"), ("de", "sporthal"),
+    ("het", "theater"), ("de", "dijk"), ("de", "kerk"), ("het", "zwembad"),
+    ("het", "stadhuis"), ("de", "begroting"), ("de", "jeugd"), ("de", "winkel"),
+    ("de", "parkeerplaats"), ("het", "verkeer"), ("de", "molen"), ("het", "bos"),
+    ("de", "boer"), ("de", "kermis"), ("de", "vereniging"), ("het", "rapport"),
+    ("de", "krant"), ("de", "buren"), ("de", "huur"), ("de", "woningen"),
+    ("het", "onderwijs"), ("de", "fietsenstalling"), ("de", "rotonde"), ("het", "kanaal"),
+]
+NOUN_CUM = list(itertools.accumulate(1 / (rank + 4) for rank in range(1, len(NOUNS) + 1)))
+ADJECTIVES = ["nieuwe", "oude", "drukke", "mooie", "dure", "lege", "grote", "kleine",
+              "lelijke", "rustige", "gevaarlijke", "prachtige", "vieze", "donkere"]
+PREDICATES = ["te duur", "veel te druk", "prima", "erg mooi", "gevaarlijk", "onduidelijk",
+              "te laat", "best rustig", "een succes", "een gemiste kans", "gewoon leeg"]
+VERBS = ["ligt naast", "betaalt voor", "wacht op", "zorgt voor", "praat over",
+         "kijkt naar", "hoort bij", "lijkt op", "staat tegenover"]
+TIMES = ["Gisteren", "Vorige week", "Vanochtend", "Dit weekend", "Afgelopen zomer",
+         "In maart", "Elke dag", "Sinds de zomer"]
+ADVERBS = ["echt", "veel", "gewoon", "snel", "eindelijk", "toch"]
+SHORT = ["Eens.", "Dank voor het stuk.", "Goed punt!", "Precies dit.", "Helemaal mee eens.",
+         "Dat klopt niet helemaal.", "Wie betaalt dat eigenlijk?"]
+# One reaction in about 2,000 gets a sentence with one of these: each is in a few.
+RARE = ["vuurtoren", "klokkenspel", "ijsbaan", "sterrenwacht", "kinderboerderij",
+        "carillon", "eendenkooi", "hertenkamp"]
+
+
+def _noun(rng, adjective=False):
+    det, noun = rng.choices(NOUNS, cum_weights=NOUN_CUM)[0]
+    return f"{det} {rng.choice(ADJECTIVES)} {noun}" if adjective else f"{det} {noun}"
+
+
+def _sentence(rng):
+    kind = rng.randrange(7)
+    if kind == 0:
+        s = f"{_noun(rng, True)} {rng.choice(VERBS)} {_noun(rng)}."
+    elif kind == 1:
+        s = f"Ik vind {_noun(rng)} {rng.choice(PREDICATES)}."
+    elif kind == 2:
+        s = f"{rng.choice(TIMES)} was {_noun(rng)} {rng.choice(PREDICATES)}."
+    elif kind == 3:
+        verb, prep = rng.choice(VERBS).split()
+        s = f"Waarom {verb} {_noun(rng)} niet {prep} {_noun(rng)}?"
+    elif kind == 4:
+        s = f"{_noun(rng)} moet {rng.choice(ADVERBS)} beter, zegt {_noun(rng)}."
+    elif kind == 5:
+        s = f"Wij hebben {_noun(rng, True)} {rng.choice(TIMES).lower()} gezien."
+    else:
+        return rng.choice(SHORT)
+    return s[0].upper() + s[1:]
+
+
+def dutch_reaction(rng):
+    """4-12 sentences (about 300 characters), sometimes in two paragraphs."""
+    sentences = [_sentence(rng) for _ in range(rng.randint(4, 12))]
+    if rng.random() < 1 / 2000:
+        rare = f"En vergeet {rng.choice(['de', 'het'])} {rng.choice(RARE)} niet."
+        sentences.insert(rng.randrange(len(sentences) + 1), rare)
+    if len(sentences) > 5 and rng.random() < 0.5:
+        cut = rng.randrange(2, len(sentences) - 1)
+        return " ".join(sentences[:cut]) + "\n\n" + " ".join(sentences[cut:])
+    return " ".join(sentences)
+
+
 def cmd_seed_big(args):
     """`articles` articles with `per` approved reactions each (70 % top-level), one
-    author everywhere. Each thread seeds whole articles, so replies only ever need
+    author everywhere, texts from dutch_reaction (the same for the same article and
+    position in every run). Each thread seeds whole articles, so replies only ever need
     parents that the same thread posted before. Writes the crawl plan to --plan."""
-    texts = reaction_texts(args.texts)
     c = Client(args.base, args.token)
     started = time.perf_counter()
     first = c.create_article("Groot archief, artikel 1", ARTICLE_BODY, "Archief.")
-    first_reaction = approve_author(c, first, texts[0])
+    first_reaction = approve_author(c, first, dutch_reaction(random.Random("tekst-0-0")))
     plan = [None] * args.articles
     lock = threading.Lock()
     done = [0]
@@ -366,11 +443,12 @@ def cmd_seed_big(args):
             f"Groot archief, artikel {n + 1}", ARTICLE_BODY, "Archief."
         )
         rng = random.Random(n)
+        words = random.Random(f"tekst-{n}")
         ids = [] if n else [first_reaction]  # article 1 already has its first reaction
         for i in range(len(ids), args.per):
             parent = None if is_top_level(i) else rng.choice(ids)
             comment_id, _ = client.post_approved(
-                slug, AUTHOR[0], AUTHOR[1], texts[(n * 7 + i) % len(texts)], parent=parent
+                slug, AUTHOR[0], AUTHOR[1], dutch_reaction(words), parent=parent
             )
             ids.append(comment_id)
         plan[n] = {"slug": slug, "top_level": sum(is_top_level(i) for i in range(args.per))}
@@ -588,6 +666,154 @@ def cmd_count_sqlite(args):
 
 
 # ---------------------------------------------------------------------------------------
+# Search (step h, on the big site)
+
+# (type, query) as a person would type them, for the words of dutch_reaction: the type
+# names are what the table shows. Measured in this order, round and round.
+SEARCH_QUERIES = [
+    ("common", "school"),
+    ("common", "bibliotheek"),
+    ("common", "zwembad"),
+    ("two_words", "fiets station"),
+    ("two_words", "gemeente zwembad"),
+    ("phrase", '"nieuwe school"'),
+    ("phrase", '"wacht op de trein"'),
+    ("exclusion", "school -gemeente"),
+    ("exclusion", "bibliotheek -fiets"),
+    ("rare", "vuurtoren"),
+    ("rare", "carillon"),
+    ("nowhere", "zeppelinhaven"),
+    ("nowhere", "xylofoonorkest"),
+]
+SEARCH_LIMIT = 20  # the API's default page size
+
+
+def search_path(query):
+    return f"/api/v1/search?q={urllib.parse.quote(query, safe='')}&limit={SEARCH_LIMIT}"
+
+
+def query_parts(query):
+    """The words, phrases and excluded words of one of SEARCH_QUERIES (the syntax of
+    domain::search::Query, for these simple queries)."""
+    words, phrases, none = [], [], []
+    for phrase, token in re.findall(r'"([^"]*)"|(\S+)', query):
+        if phrase:
+            phrases.append(phrase.lower().split())
+        elif token.startswith("-"):
+            none.append(token[1:].lower())
+        else:
+            words.append(token.lower())
+    return words, phrases, none
+
+
+WORD = re.compile(r"[^\W_]+")  # runs of letters and digits, as in domain::search::words
+
+
+def index_term(db, word):
+    """The term the index holds for `word`, read from the index itself (the server folds
+    and stems in Rust): the k-th word of a big-site reaction's text is the k-th term of
+    its search_documents row. None when no reaction has the word."""
+    rows = db.execute(
+        "SELECT c.body_md, d.body FROM comments c "
+        "JOIN search_documents d ON d.kind = 'reaction' AND d.ref_id = c.id "
+        "WHERE c.body_md LIKE ? LIMIT 20",
+        (f"%{word}%",),
+    ).fetchall()
+    for text, terms in rows:
+        words, terms = [w.lower() for w in WORD.findall(text)], terms.split()
+        if len(words) == len(terms) and word in words:
+            return terms[words.index(word)]
+    return None
+
+
+def count_matches(db, query):
+    """Documents (reactions and articles) in the FTS5 index that match the query, or
+    None when a wanted word is in no reaction's text (then nothing matches it)."""
+    words, phrases, none = query_parts(query)
+    terms = {w: index_term(db, w) for w in words + [w for p in phrases for w in p] + none}
+    if any(terms[w] is None for w in words + [w for p in phrases for w in p]):
+        return None
+    parts = [f'"{terms[w]}"' for w in words] + ['"' + " ".join(terms[w] for w in p) + '"' for p in phrases]
+    fts = " AND ".join(parts) + "".join(f' NOT "{terms[w]}"' for w in none if terms[w])
+    (n,) = db.execute("SELECT count(*) FROM search_fts WHERE search_fts MATCH ?", (fts,)).fetchone()
+    return n
+
+
+def cmd_search_check(args):
+    """Each query once through the API (must answer 200 with results, or none for the
+    'nowhere' type), its matches counted in the database, and the query list for
+    search.lua written to --queries-out ("type<TAB>path" lines)."""
+    c = Client(args.base)
+    db = sqlite3.connect(f"file:{args.db}?mode=ro", uri=True, timeout=30)
+    checked = []
+    try:
+        for kind, query in SEARCH_QUERIES:
+            r = c.get(search_path(query))
+            if r.status != 200:
+                raise Fail(f"GET {search_path(query)}: HTTP {r.status}: {r.body[:200]!r}")
+            items = len(r.json().get("items", []))
+            # A rare word may be in no reaction of a small site (BENCH_BIG_ARTICLES).
+            if (kind == "nowhere" and items) or (kind not in ("nowhere", "rare") and not items):
+                raise Fail(f"search {query!r} ({kind}) returned {items} results")
+            matches = count_matches(db, query)
+            checked.append({"type": kind, "q": query, "results": items, "matches": matches or 0})
+    finally:
+        db.close()
+    with open(args.queries_out, "w", encoding="utf-8") as f:
+        for kind, query in SEARCH_QUERIES:
+            f.write(f"{kind}\t{search_path(query)}\n")
+    text = "; ".join(f"{q['type'].replace('_', ' ')} {q['q']}: {q['matches']:,}" for q in checked)
+    print(json.dumps({"queries": checked, "text": text}))
+
+
+def cmd_search_stats(args):
+    """Sums up a wrk run of search.lua: p50/p99 per query type and over all requests,
+    from the per-request times the script took, and every status."""
+    run = parse_wrk(open(args.file, encoding="utf-8", errors="replace").read())
+    lua = run["lua"]
+    if "sent" not in lua:
+        raise Fail(f"{args.file}: search.lua printed no counts")
+    kinds = []
+    for kind, _ in SEARCH_QUERIES:
+        if kind not in kinds:
+            kinds.append(kind)
+    per = {}
+    for kind in kinds + ["all"]:
+        if f"q_{kind}_n" not in lua:
+            raise Fail(f"{args.file}: no answers timed for {kind}")
+        per[kind] = {
+            "n": lua[f"q_{kind}_n"],
+            "p50_ms": lua[f"q_{kind}_p50_us"] / 1000,
+            "p99_ms": lua[f"q_{kind}_p99_us"] / 1000,
+            "max_ms": lua[f"q_{kind}_max_us"] / 1000,
+        }
+    statuses = {k[len("status_"):]: v for k, v in lua.items() if k.startswith("status_")}
+    non2xx = sum(v for k, v in statuses.items() if not k.startswith("2"))
+    seconds = lua.get("duration_us", 0) / 1e6 or run.get("duration_s") or 1
+    print(
+        json.dumps(
+            {
+                "per_type": per,
+                "per_type_text": ", ".join(
+                    f"{k.replace('_', ' ')} {v['p50_ms']:.2f} / {v['p99_ms']:.2f}" for k, v in per.items() if k != "all"
+                ) + " ms",
+                "requests": per["all"]["n"],
+                "rps": per["all"]["n"] / seconds,
+                "p50_ms": per["all"]["p50_ms"],
+                "p99_ms": per["all"]["p99_ms"],
+                "max_ms": per["all"]["max_ms"],
+                "wrk_p99_ms": run.get("p99_ms"),
+                "non2xx": non2xx,
+                "status_429": statuses.get("429", 0),
+                "statuses": ", ".join(f"{k}: {v}" for k, v in sorted(statuses.items())),
+                "socket_errors": run["socket_errors"],
+                "errors": run["errors"],
+            }
+        )
+    )
+
+
+# ---------------------------------------------------------------------------------------
 # wrk output
 
 TIME_UNITS_MS = {"us": 1e-3, "ms": 1.0, "s": 1e3, "m": 60e3, "h": 3600e3}
@@ -730,7 +956,6 @@ def main():
     s = command("seed-big", cmd_seed_big, token=True)
     s.add_argument("--articles", type=int, required=True)
     s.add_argument("--per", type=int, required=True)
-    s.add_argument("--texts", required=True)
     s.add_argument("--plan", required=True)
     s.add_argument("--threads", type=int, default=4)
     s = command("crawl", cmd_crawl)
@@ -756,6 +981,11 @@ def main():
     s = command("count-sqlite", cmd_count_sqlite, site=False)
     s.add_argument("--db", required=True)
     s.add_argument("--slug", required=True)
+    s = command("search-check", cmd_search_check)
+    s.add_argument("--db", required=True, help="the big site's SQLite file")
+    s.add_argument("--queries-out", required=True)
+    s = command("search-stats", cmd_search_stats, site=False)
+    s.add_argument("file")
     s = command("wrk-parse", cmd_wrk_parse, site=False)
     s.add_argument("file")
     s = command("jget", cmd_jget, site=False)
