@@ -268,6 +268,8 @@ db_test! {
         // A page past the results is not there; a cursor that is not one is a 400.
         app.get("/zoeken?q=register&pagina=2").await.assert_status(StatusCode::NOT_FOUND);
         app.get("/zoeken?q=register&pagina=x").await.assert_status(StatusCode::NOT_FOUND);
+        let (resp, _) = app.api(Method::GET, "/api/v1/search?q=register&cursor=", None, None).await;
+        resp.assert_status(StatusCode::BAD_REQUEST);
         let (resp, body) = app.api(Method::GET, "/api/v1/search?q=register&cursor=x", None, None).await;
         resp.assert_status(StatusCode::BAD_REQUEST);
         assert_eq!(body["error"], Value::from("bad_request"));

@@ -44,7 +44,7 @@ impl SearchApi {
         // A number past the last page the API gives is a page with nothing on it.
         let offset = match &cursor.0 {
             None => 0,
-            Some(c) if c.0.len() <= 5 && c.0.bytes().all(|b| b.is_ascii_digit()) => {
+            Some(c) if (1..=5).contains(&c.0.len()) && c.0.bytes().all(|b| b.is_ascii_digit()) => {
                 c.0.parse::<u64>().unwrap_or(u64::MAX)
             }
             Some(_) => return Err(ApiError::bad_request("The cursor is not valid.").into()),
