@@ -95,7 +95,7 @@ pub async fn find(db: &Db, query: &Query, offset: u64, limit: u64) -> Result<Res
             let text = format!(
                 "{} {}",
                 article.summary,
-                crate::import::plain_text(&article.body_html)
+                crate::domain::html_markdown::plain_text(&article.body_html)
             );
             found.push(Found {
                 reaction_by: None,

@@ -423,7 +423,7 @@ fn date(gmt: &str, local: &str) -> Option<DateTime<Utc>> {
 
 /// An excerpt's text without its markup, on one line, within a summary's 500 characters.
 fn plain_summary(html: &str) -> String {
-    let line = super::plain_text(html);
+    let line = crate::domain::html_markdown::plain_text(html);
     if line.chars().count() <= 500 {
         line
     } else {

@@ -29,7 +29,7 @@ pub const VERSION_KEY: &str = "search_index_version";
 
 /// The text of an article that is searched: title, and summary with body as text.
 pub fn article_terms(article: &articles::Model) -> (String, String) {
-    let body = crate::import::plain_text(&article.body_html);
+    let body = crate::domain::html_markdown::plain_text(&article.body_html);
     (
         index_text(&article.title),
         index_text(&format!("{} {body}", article.summary)),

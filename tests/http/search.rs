@@ -204,10 +204,15 @@ db_test! {
         assert!(found(&app, "vuurtoren").await.is_empty(), "erased");
         assert!(found(&app, "anna").await.is_empty(), "erased name");
 
-        // An edit of a published article: the new text is found, the old one not.
+        // An edit of a published article: the new text is found, the old one not, and
+        // its reactions stay found (only the article's own row is written again).
+        let kept = app
+            .approved_comment(&slug, &[("body", "Een windmolen erbij."), ("author_email", "kees@example.nl")])
+            .await;
         set_status(&editor, slug_id, "Openbaar stuk", "Nu over bijenkorven.", "published").await;
         assert_eq!(found(&app, "bijenkorven").await, [format!("/artikelen/{slug}")]);
         assert!(found(&app, "gewoon").await.is_empty(), "the old text");
+        assert_eq!(found(&app, "windmolen").await, [reaction_url(&slug, kept)]);
     }
 }
 
