@@ -10,7 +10,7 @@ use sea_orm::DbErr;
 use crate::{
     domain::{
         markdown::reaction_excerpt,
-        search::{Piece, Query, snippet},
+        search::{Highlighter, Piece, Query},
         states::{ArticleStatus, CommentStatus},
     },
     store::{self, Db},
@@ -65,6 +65,7 @@ pub async fn find(db: &Db, query: &Query, offset: u64, limit: u64) -> Result<Res
         .into_iter()
         .map(|c| (c.id, c))
         .collect();
+    let mut highlighter = Highlighter::new(query);
     let mut found = Vec::with_capacity(hits.len());
     for hit in hits {
         // The index follows every write; this is the last word on what readers may see.
@@ -89,7 +90,7 @@ pub async fn find(db: &Db, query: &Query, offset: u64, limit: u64) -> Result<Res
                 article_title: article.title.clone(),
                 url: format!("{page}?reactie={id}#reactie-{id}", id = comment.id),
                 at: comment.created_at,
-                snippet: snippet(&text, query, SNIPPET_WORDS),
+                snippet: highlighter.snippet(&text, SNIPPET_WORDS),
             });
         } else {
             let text = format!(
@@ -103,7 +104,7 @@ pub async fn find(db: &Db, query: &Query, offset: u64, limit: u64) -> Result<Res
                 article_title: article.title.clone(),
                 url: page,
                 at: article.published_at.unwrap_or(article.created_at),
-                snippet: snippet(text.trim(), query, SNIPPET_WORDS),
+                snippet: highlighter.snippet(text.trim(), SNIPPET_WORDS),
             });
         }
     }

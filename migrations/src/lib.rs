@@ -14,6 +14,7 @@ mod m20261201_000009_reply_index;
 mod m20261201_000010_index_lower_email;
 mod m20261201_000011_import_sources;
 mod m20261201_000012_search;
+mod m20261201_000013_search_titles;
 
 /// Every migration, oldest first.
 pub struct Migrator;
@@ -34,6 +35,7 @@ impl MigratorTrait for Migrator {
             Box::new(m20261201_000010_index_lower_email::Migration),
             Box::new(m20261201_000011_import_sources::Migration),
             Box::new(m20261201_000012_search::Migration),
+            Box::new(m20261201_000013_search_titles::Migration),
         ]
     }
 }

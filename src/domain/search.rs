@@ -5,7 +5,10 @@
 //! `"a phrase"` and `-word`; everything else is taken literally, and since a term holds
 //! only ASCII letters and digits, no query can carry the engines' own syntax.
 
-use std::{collections::HashSet, sync::LazyLock};
+use std::{
+    collections::{HashMap, HashSet},
+    sync::LazyLock,
+};
 
 use rust_stemmers::{Algorithm, Stemmer};
 
@@ -137,26 +140,94 @@ impl Query {
 
     /// The query in FTS5's syntax: each term quoted (a term is letters and digits only).
     pub fn fts5(&self) -> String {
-        let mut parts: Vec<String> = self.all.iter().map(|t| format!("\"{t}\"")).collect();
-        parts.extend(self.phrases.iter().map(|p| format!("\"{}\"", p.join(" "))));
-        let mut query = parts.join(" AND ");
+        let mut query = self.fts5_wanted();
         for term in &self.none {
             query.push_str(&format!(" NOT \"{term}\""));
         }
         query
     }
 
+    /// What must occur, in FTS5's syntax, without the exclusions.
+    pub fn fts5_wanted(&self) -> String {
+        let mut parts: Vec<String> = self.all.iter().map(|t| format!("\"{t}\"")).collect();
+        parts.extend(self.phrases.iter().map(|p| format!("\"{}\"", p.join(" "))));
+        parts.join(" AND ")
+    }
+
     /// The query for PostgreSQL's `to_tsquery('simple', ...)`.
     pub fn tsquery(&self) -> String {
-        let mut parts: Vec<String> = self.all.clone();
-        parts.extend(
-            self.phrases
-                .iter()
-                .map(|p| format!("({})", p.join(" <-> "))),
-        );
+        let mut parts = vec![self.tsquery_wanted("")];
         parts.extend(self.none.iter().map(|t| format!("!{t}")));
         parts.join(" & ")
     }
+
+    /// What must occur in the title (weight A), for `to_tsquery('simple', ...)`, without
+    /// the exclusions.
+    pub fn tsquery_title(&self) -> String {
+        self.tsquery_wanted(":A")
+    }
+
+    fn tsquery_wanted(&self, weight: &str) -> String {
+        let mut parts: Vec<String> = self.all.iter().map(|t| format!("{t}{weight}")).collect();
+        parts.extend(self.phrases.iter().map(|p| {
+            let terms: Vec<String> = p.iter().map(|t| format!("{t}{weight}")).collect();
+            format!("({})", terms.join(" <-> "))
+        }));
+        parts.join(" & ")
+    }
+
+    /// Whether a document (its terms as [`index_text`] writes them, split: [`terms`])
+    /// holds a term the query excludes.
+    pub fn excludes(&self, title: &[&str], body: &[&str]) -> bool {
+        !self.none.is_empty()
+            && title
+                .iter()
+                .chain(body)
+                .any(|term| self.none.iter().any(|t| t == term))
+    }
+
+    /// How well a document that holds the query matches it (higher is better): BM25 over
+    /// the wanted terms and phrases as FTS5 computes it, a word in the title counting
+    /// [`TITLE_WEIGHT`] times; `average_len` is the average number of terms of the
+    /// documents compared. Every document compared holds every wanted term, so the
+    /// terms' rarity (BM25's IDF) would be the same for each and is left out: working it
+    /// out means counting every match of each term, which is what this ranking avoids.
+    pub fn score(&self, title: &[&str], body: &[&str], average_len: f64) -> f64 {
+        const K1: f64 = 1.2;
+        const B: f64 = 0.75;
+        let len = (title.len() + body.len()) as f64;
+        let norm = K1 * (1.0 - B + B * len / average_len.max(1.0));
+        let parts = self
+            .all
+            .iter()
+            .map(std::slice::from_ref)
+            .chain(self.phrases.iter().map(Vec::as_slice));
+        parts
+            .map(|part| {
+                let tf = TITLE_WEIGHT * occurrences(title, part) + occurrences(body, part);
+                tf * (K1 + 1.0) / (tf + norm)
+            })
+            .sum()
+    }
+}
+
+/// The terms of what [`index_text`] wrote.
+pub fn terms(index_text: &str) -> Vec<&str> {
+    index_text.split(' ').filter(|t| !t.is_empty()).collect()
+}
+
+/// How much more a word in a title counts than one in the text.
+pub const TITLE_WEIGHT: f64 = 10.0;
+
+/// How often `part` (a run of terms) occurs in `terms`.
+fn occurrences(terms: &[&str], part: &[String]) -> f64 {
+    if part.is_empty() || terms.len() < part.len() {
+        return 0.0;
+    }
+    terms
+        .windows(part.len())
+        .filter(|w| w.iter().zip(part).all(|(a, b)| *a == b))
+        .count() as f64
 }
 
 /// A piece of a snippet: text as it stands, or a word the search found.
@@ -169,45 +240,73 @@ pub enum Piece {
 /// About `max_words` words of `text` around the first word the query found, with the
 /// found words marked; "…" where the text was cut.
 pub fn snippet(text: &str, query: &Query, max_words: usize) -> Vec<Piece> {
-    let wanted = query.wanted();
-    let all: Vec<(usize, &str)> = words(text).collect();
-    let found = |word: &str| term(word).is_some_and(|t| wanted.contains(t.as_str()));
-    let first = all.iter().position(|(_, w)| found(w)).unwrap_or(0);
-    let start_word = first.saturating_sub(max_words / 4);
-    let end_word = (start_word + max_words).min(all.len());
-    let mut pieces = Vec::new();
-    let Some(&(start, _)) = all.get(start_word) else {
-        return pieces;
-    };
-    let end = all.get(end_word).map_or(text.len(), |&(at, _)| at);
-    let mut text_piece = String::new();
-    if start_word > 0 {
-        text_piece.push('…');
-    }
-    let mut at = start;
-    for &(word_start, word) in &all[start_word..end_word] {
-        text_piece.push_str(&one_line(&text[at..word_start]));
-        if found(word) {
-            if !text_piece.is_empty() {
-                pieces.push(Piece::Text(std::mem::take(&mut text_piece)));
-            }
-            pieces.push(Piece::Mark(word.to_owned()));
-        } else {
-            text_piece.push_str(word);
+    Highlighter::new(query).snippet(text, max_words)
+}
+
+/// Marks the words a query found, in one snippet after another, stemming each distinct
+/// word once (a page of results repeats most of its words).
+pub struct Highlighter<'q> {
+    wanted: HashSet<&'q str>,
+    seen: HashMap<String, bool>,
+}
+
+impl<'q> Highlighter<'q> {
+    pub fn new(query: &'q Query) -> Self {
+        Self {
+            wanted: query.wanted(),
+            seen: HashMap::new(),
         }
-        at = word_start + word.len();
     }
-    text_piece.push_str(&one_line(&text[at..end]));
-    let cut = end_word < all.len();
-    let trimmed = text_piece.trim_end().to_owned();
-    text_piece = trimmed;
-    if cut {
-        text_piece.push_str(" …");
+
+    fn found(&mut self, word: &str) -> bool {
+        if let Some(&found) = self.seen.get(word) {
+            return found;
+        }
+        let found = term(word).is_some_and(|t| self.wanted.contains(t.as_str()));
+        self.seen.insert(word.to_owned(), found);
+        found
     }
-    if !text_piece.is_empty() {
-        pieces.push(Piece::Text(text_piece));
+
+    /// [`snippet`] with this highlighter.
+    pub fn snippet(&mut self, text: &str, max_words: usize) -> Vec<Piece> {
+        let all: Vec<(usize, &str)> = words(text).collect();
+        let first = all.iter().position(|(_, w)| self.found(w)).unwrap_or(0);
+        let start_word = first.saturating_sub(max_words / 4);
+        let end_word = (start_word + max_words).min(all.len());
+        let mut pieces = Vec::new();
+        let Some(&(start, _)) = all.get(start_word) else {
+            return pieces;
+        };
+        let end = all.get(end_word).map_or(text.len(), |&(at, _)| at);
+        let mut text_piece = String::new();
+        if start_word > 0 {
+            text_piece.push('…');
+        }
+        let mut at = start;
+        for &(word_start, word) in &all[start_word..end_word] {
+            text_piece.push_str(&one_line(&text[at..word_start]));
+            if self.found(word) {
+                if !text_piece.is_empty() {
+                    pieces.push(Piece::Text(std::mem::take(&mut text_piece)));
+                }
+                pieces.push(Piece::Mark(word.to_owned()));
+            } else {
+                text_piece.push_str(word);
+            }
+            at = word_start + word.len();
+        }
+        text_piece.push_str(&one_line(&text[at..end]));
+        let cut = end_word < all.len();
+        let trimmed = text_piece.trim_end().to_owned();
+        text_piece = trimmed;
+        if cut {
+            text_piece.push_str(" …");
+        }
+        if !text_piece.is_empty() {
+            pieces.push(Piece::Text(text_piece));
+        }
+        pieces
     }
-    pieces
 }
 
 /// Each run of white space as one space.
@@ -305,6 +404,39 @@ mod tests {
                 q.all[0], q.phrases[0][0], q.phrases[0][1], q.none[0]
             )
         );
+        assert_eq!(
+            q.tsquery_title(),
+            format!(
+                "{}:A & ({}:A <-> {}:A)",
+                q.all[0], q.phrases[0][0], q.phrases[0][1]
+            )
+        );
+        assert!(q.excludes(&[], &terms(&index_text("geen portfolio meer"))));
+        let (title, body) = (index_text("leraren"), index_text("het register"));
+        assert!(!q.excludes(&terms(&title), &terms(&body)));
+    }
+
+    #[test]
+    fn the_title_counts_more_then_how_often_then_how_short() {
+        let q = Query::parse("register");
+        let doc = |title: &str, body: &str| {
+            q.score(&terms(&index_text(title)), &terms(&index_text(body)), 8.0)
+        };
+        let in_title = doc("Het register", "Een stuk over iets anders dan dit.");
+        let twice = doc("Nieuws", "Het register, weer het register, en nog eens.");
+        let once = doc(
+            "Nieuws",
+            "Het register, en verder nog heel veel andere woorden.",
+        );
+        let once_short = doc("Nieuws", "Het register.");
+        assert!(in_title > twice, "{in_title} {twice}");
+        assert!(twice > once, "{twice} {once}");
+        assert!(once_short > once, "{once_short} {once}");
+        // A phrase counts where its words stand together.
+        let q = Query::parse("\"het register\"");
+        let together = q.score(&[], &terms(&index_text("het register")), 8.0);
+        let apart = q.score(&[], &terms(&index_text("register het")), 8.0);
+        assert!(together > 0.0 && apart == 0.0, "{together} {apart}");
     }
 
     #[test]

@@ -2,7 +2,8 @@ use sea_orm::entity::prelude::*;
 
 /// A published article or approved reaction as search terms (`domain::search`): `kind`
 /// is `article` or `reaction`, `ref_id` its id. The databases index `title` and `body`
-/// (SQLite's `search_fts`, PostgreSQL's `vector` column).
+/// (SQLite's `search_fts`, PostgreSQL's `vector` column); article titles also on their
+/// own (`search_titles`, a partial GIN index).
 #[derive(Clone, Debug, PartialEq, Eq, DeriveEntityModel)]
 #[sea_orm(table_name = "search_documents")]
 pub struct Model {

@@ -332,8 +332,9 @@ db_test! {
             _ => "SELECT name FROM sqlite_master WHERE type = 'table' AND name NOT LIKE 'sqlite_%'",
         };
         let rows = app.db.read().query_all_raw(Statement::from_string(app.db.backend(), sql)).await.unwrap();
-        // SQLite's FTS5 keeps the search index in tables of its own (`search_fts*`).
-        let mut tables: Vec<String> = rows.iter().map(|r| r.try_get::<String>("", "name").unwrap()).filter(|t| t != "seaql_migrations" && !t.starts_with("search_fts")).collect();
+        // SQLite's FTS5 keeps the search index in tables of its own (`search_fts*`,
+        // `search_titles*`).
+        let mut tables: Vec<String> = rows.iter().map(|r| r.try_get::<String>("", "name").unwrap()).filter(|t| t != "seaql_migrations" && !t.starts_with("search_fts") && !t.starts_with("search_titles")).collect();
         tables.sort();
         let mut known: Vec<String> = format::TABLES.iter().chain(&format::LEFT_OUT).map(|t| (*t).to_owned()).collect();
         known.sort();

@@ -84,6 +84,29 @@ async fn found(app: &TestApp, q: &str) -> Vec<String> {
         .collect()
 }
 
+/// The URLs the API's search finds for `q`, page after page.
+async fn every_page(app: &TestApp, q: &str) -> Vec<String> {
+    let mut urls = Vec::new();
+    let mut cursor = String::new();
+    loop {
+        let (resp, body) = app
+            .api(
+                Method::GET,
+                &format!("/api/v1/search?q={q}&limit=50{cursor}"),
+                None,
+                None,
+            )
+            .await;
+        resp.assert_status(StatusCode::OK);
+        let items = body["items"].as_array().unwrap();
+        urls.extend(items.iter().map(|i| i["url"].as_str().unwrap().to_owned()));
+        match body["next_cursor"].as_str() {
+            Some(next) => cursor = format!("&cursor={next}"),
+            None => return urls,
+        }
+    }
+}
+
 fn reaction_url(slug: &str, id: i32) -> String {
     format!("/artikelen/{slug}?reactie={id}#reactie-{id}")
 }
@@ -307,6 +330,32 @@ db_test! {
             .api(Method::GET, &format!("/api/v1/search?q=klaslokaal&limit=3&cursor={cursor}"), None, None)
             .await;
         assert_eq!(next["items"][0]["comment_id"], Value::from(ids[21]));
+    }
+}
+
+db_test! {
+    async fn pages_go_on_past_the_ranked_matches_and_hold_each_once(app) {
+        // More matches than are ranked by relevance (the newest 100): the older follow,
+        // newest first; an article whose title says it comes first and only once.
+        let editor = app.other_browser();
+        editor.login_as(Role::Editor).await;
+        let (_, slug) = article(&editor, "Het rooster", "Een stuk.", "published").await;
+        let mut ids = Vec::new();
+        for n in 0..130 {
+            let body = format!("Reactie {n} over het rooster.");
+            ids.push(app.comment(&slug, &[("body", body.as_str()), ("author_email", &format!("p{n}@example.nl"))]).await);
+        }
+        app.moderate(&ids, "approve", "").await;
+        let mut expected = vec![format!("/artikelen/{slug}")];
+        expected.extend(ids.iter().rev().map(|&id| reaction_url(&slug, id)));
+        assert_eq!(every_page(&app, "roosters").await, expected);
+        // An index built again (at start-up, by another version) is in the same order.
+        kantlijn::store::search::rebuild(&app.db).await.unwrap();
+        assert_eq!(every_page(&app, "roosters").await, expected);
+        // The site's pages go on there too.
+        let page = app.get("/zoeken?q=roosters&pagina=7").await;
+        page.assert_status(StatusCode::OK);
+        assert_eq!(page.body.matches("<mark>rooster</mark>").count(), 11, "{}", page.body);
     }
 }
 
