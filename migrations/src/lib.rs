@@ -15,6 +15,7 @@ mod m20261201_000010_index_lower_email;
 mod m20261201_000011_import_sources;
 mod m20261201_000012_search;
 mod m20261201_000013_search_titles;
+mod m20261201_000014_conversations;
 
 /// Every migration, oldest first.
 pub struct Migrator;
@@ -36,6 +37,7 @@ impl MigratorTrait for Migrator {
             Box::new(m20261201_000011_import_sources::Migration),
             Box::new(m20261201_000012_search::Migration),
             Box::new(m20261201_000013_search_titles::Migration),
+            Box::new(m20261201_000014_conversations::Migration),
         ]
     }
 }

@@ -26,6 +26,10 @@ pub struct Model {
     pub notify_replies: bool,
     /// This reply's parent's author was told of it (once).
     pub reply_notified: bool,
+    /// When a moderator featured it ("Uitgelicht"); `None`: not featured.
+    pub featured_at: Option<DateTimeUtc>,
+    /// Readers' "Nuttig" votes (rows of `comment_votes`), kept with them.
+    pub helpful_count: i32,
 }
 
 #[derive(Copy, Clone, Debug, EnumIter, DeriveRelation)]

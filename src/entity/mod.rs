@@ -3,6 +3,7 @@
 pub mod api_tokens;
 pub mod articles;
 pub mod bans;
+pub mod comment_votes;
 pub mod comments;
 pub mod import_sources;
 pub mod job_runs;
