@@ -156,7 +156,9 @@ impl Query {
 
     /// The query for PostgreSQL's `to_tsquery('simple', ...)`.
     pub fn tsquery(&self) -> String {
-        let mut parts = vec![self.tsquery_wanted("")];
+        let wanted = self.tsquery_wanted("");
+        // A query of exclusions only has no wanted part (and is never searched).
+        let mut parts: Vec<String> = (!wanted.is_empty()).then_some(wanted).into_iter().collect();
         parts.extend(self.none.iter().map(|t| format!("!{t}")));
         parts.join(" & ")
     }
@@ -412,6 +414,8 @@ mod tests {
             )
         );
         assert!(q.excludes(&[], &terms(&index_text("geen portfolio meer"))));
+        let only_not = Query::parse("-portfolio");
+        assert_eq!(only_not.tsquery(), format!("!{}", q.none[0]));
         let (title, body) = (index_text("leraren"), index_text("het register"));
         assert!(!q.excludes(&terms(&title), &terms(&body)));
     }
