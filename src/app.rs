@@ -460,8 +460,9 @@ impl Declared {
 }
 
 /// Wraps routes in what every request passes, outermost last: compression, CSRF,
-/// cookies, rate limits, the body cap, error pages, CORS for the API (outside the error
-/// pages, so that errors carry its headers too), panic catching (JSON under `/api`),
+/// cookies, rate limits, the body cap, error pages, former slugs (a page not found there
+/// is sent on to the renamed article), CORS for the API (outside the error pages, so that
+/// errors carry its headers too), panic catching (JSON under `/api`),
 /// the request log, the
 /// security headers and the state. The stack is boxed halfway: its full type nests
 /// deeper than the compiler's layout limit in release builds.
@@ -476,6 +477,7 @@ pub fn with_middleware(routes: Route, state: AppState) -> BoxEndpoint<'static, R
         .boxed();
     inner
         .around(middleware::errors::render)
+        .around(middleware::renamed::redirect)
         .around(middleware::cors::api)
         .with(CatchPanic::new().with_handler(middleware::errors::panic_page))
         .around(middleware::errors::api_panics_as_json)

@@ -16,6 +16,7 @@ mod m20261201_000011_import_sources;
 mod m20261201_000012_search;
 mod m20261201_000013_search_titles;
 mod m20261201_000014_conversations;
+mod m20261201_000015_former_slugs;
 
 /// Every migration, oldest first.
 pub struct Migrator;
@@ -38,6 +39,7 @@ impl MigratorTrait for Migrator {
             Box::new(m20261201_000012_search::Migration),
             Box::new(m20261201_000013_search_titles::Migration),
             Box::new(m20261201_000014_conversations::Migration),
+            Box::new(m20261201_000015_former_slugs::Migration),
         ]
     }
 }

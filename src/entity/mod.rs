@@ -5,6 +5,7 @@ pub mod articles;
 pub mod bans;
 pub mod comment_votes;
 pub mod comments;
+pub mod former_slugs;
 pub mod import_sources;
 pub mod job_runs;
 pub mod mail_subscribers;

@@ -14,7 +14,7 @@ use crate::{
         states::{ArticleStatus, CommentStatus},
         validate::{ArticleBody, Slug, Summary, Title},
     },
-    entity::articles,
+    entity::{articles, former_slugs},
 };
 
 /// An article on the front page, with its approved-reaction count.
@@ -206,15 +206,70 @@ pub async fn published_slugs(
 }
 
 /// An article a reader may see: published, or also a draft when `drafts_too`
-/// (staff look at drafts on the site).
+/// (staff look at drafts on the site). A former slug finds the article it was renamed
+/// from; the answer carries the slug it has now.
 pub async fn find_readable(
     db: &impl ConnectionTrait,
     slug: &str,
     drafts_too: bool,
 ) -> Result<Option<articles::Model>, DbErr> {
-    Ok(find_by_slug(db, slug)
+    Ok(find_current(db, slug)
         .await?
         .filter(|a| drafts_too || a.status.is_published()))
+}
+
+/// The article with this slug, or else the one that had it before a rename.
+pub async fn find_current(
+    db: &impl ConnectionTrait,
+    slug: &str,
+) -> Result<Option<articles::Model>, DbErr> {
+    if let Some(article) = find_by_slug(db, slug).await? {
+        return Ok(Some(article));
+    }
+    match renamed_from(db, slug).await? {
+        Some(id) => find_by_id(db, id).await,
+        None => Ok(None),
+    }
+}
+
+/// The article that had `slug` before it was renamed.
+pub async fn renamed_from(db: &impl ConnectionTrait, slug: &str) -> Result<Option<i32>, DbErr> {
+    if slug.contains('\0') {
+        return Ok(None);
+    }
+    former_slugs::Entity::find()
+        .select_only()
+        .column(former_slugs::Column::ArticleId)
+        .filter(former_slugs::Column::Slug.eq(slug))
+        .into_tuple()
+        .one(db)
+        .await
+}
+
+/// `slug` is an article's own now: it no longer leads to an article it was renamed from.
+async fn take_slug(db: &impl ConnectionTrait, slug: &str) -> Result<(), DbErr> {
+    former_slugs::Entity::delete_many()
+        .filter(former_slugs::Column::Slug.eq(slug))
+        .exec(db)
+        .await
+        .map(drop)
+}
+
+/// Keeps the slug an article is renamed from, so that links under it still find it.
+async fn keep_former_slug(
+    db: &impl ConnectionTrait,
+    article_id: i32,
+    slug: String,
+) -> Result<(), DbErr> {
+    former_slugs::ActiveModel {
+        slug: Set(slug),
+        article_id: Set(article_id),
+        created_at: Set(Utc::now()),
+        ..Default::default()
+    }
+    .insert(db)
+    .await
+    .map(drop)
 }
 
 /// These articles, in no particular order.
@@ -280,6 +335,7 @@ pub async fn insert(
 ) -> Result<articles::Model, DbErr> {
     let now = Utc::now();
     let published = input.status == ArticleStatus::Published;
+    take_slug(db, input.slug.as_ref()).await?;
     articles::ActiveModel {
         slug: Set(input.slug.into_inner()),
         title: Set(input.title.into_inner()),
@@ -307,6 +363,10 @@ pub async fn update(
 ) -> Result<articles::Model, DbErr> {
     let now = Utc::now();
     let first_publish = input.status == ArticleStatus::Published && existing.published_at.is_none();
+    if existing.slug != input.slug.as_ref() {
+        take_slug(db, input.slug.as_ref()).await?;
+        keep_former_slug(db, existing.id, existing.slug.clone()).await?;
+    }
     let mut row: articles::ActiveModel = existing.into();
     row.slug = Set(input.slug.into_inner());
     row.title = Set(input.title.into_inner());

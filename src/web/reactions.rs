@@ -203,7 +203,7 @@ pub async fn create(
         Outcome::Stored { comment, edit_key } => {
             let own = own.with(comment.id, edit_key);
             cookies.add(own.cookie(&state.keys, state.settings.secure_cookies()));
-            let id = comment.id;
+            let (id, slug) = (comment.id, &article.slug);
             Ok(see_other(&format!(
                 "/artikelen/{slug}?reactie={id}#reactie-{id}"
             )))

@@ -1,8 +1,9 @@
 //! Editors create, edit, publish and unpublish articles.
 
 use kantlijn::{domain::validate::Role, entity::articles};
-use poem::http::StatusCode;
+use poem::http::{Method, StatusCode};
 use sea_orm::{ColumnTrait, EntityTrait, QueryFilter};
+use serde_json::json;
 
 use crate::{db_test, helpers::TestApp};
 
@@ -242,5 +243,70 @@ db_test! {
             .assert_contains("Gepubliceerd B")
             .assert_contains("concept")
             .assert_contains("gepubliceerd");
+    }
+}
+
+db_test! {
+    async fn a_renamed_article_still_answers_under_its_former_slug(app) {
+        app.login_as(Role::Editor).await;
+        let edit = app.create_article("Het oude adres", "published").await;
+        app.post_form(&edit, &fields("Het oude adres", "het-nieuwe-adres", "Tekst.", "published"))
+            .await
+            .assert_status(StatusCode::SEE_OTHER);
+        article(&app, "het-nieuwe-adres").await;
+        app.clear_cookies();
+
+        // Pages: read links are moved for good, with what followed the slug.
+        let moved = app.get("/artikelen/het-oude-adres?pagina=1").await;
+        moved.assert_status(StatusCode::MOVED_PERMANENTLY);
+        assert_eq!(moved.location(), "/artikelen/het-nieuwe-adres?pagina=1");
+        app.get("/artikelen/het-oude-adres/feed.xml")
+            .await
+            .assert_status(StatusCode::OK);
+        app.get("/artikelen/nooit-bestaan").await.assert_status(StatusCode::NOT_FOUND);
+        // A reaction sent from a page opened before the rename is kept.
+        let posted = app.post_comment("het-oude-adres", &[]).await;
+        posted.assert_status(StatusCode::SEE_OTHER);
+        assert!(posted.location().starts_with("/artikelen/het-nieuwe-adres"), "{}", posted.location());
+
+        // The API answers with the article as it is now.
+        let (resp, json) = app.api(Method::GET, "/api/v1/articles/het-oude-adres", None, None).await;
+        resp.assert_status(StatusCode::OK);
+        assert_eq!(json["slug"], "het-nieuwe-adres");
+        app.api(Method::GET, "/api/v1/articles/het-oude-adres/comments", None, None)
+            .await
+            .0
+            .assert_status(StatusCode::OK);
+        let token = app.api_token(Role::Editor).await;
+        let comment = json!({ "author_name": "Redactie", "author_email": "redactie@example.nl", "body": "Via het oude adres." });
+        app.api(Method::POST, "/api/v1/articles/het-oude-adres/comments", Some(comment), Some(&token))
+            .await
+            .0
+            .assert_status(StatusCode::CREATED);
+        let update = json!({ "title": "Het oude adres", "body": "Bijgewerkt", "status": "published" });
+        let (resp, json) = app.api(Method::PUT, "/api/v1/articles/het-oude-adres", Some(update), Some(&token)).await;
+        resp.assert_status(StatusCode::OK);
+        assert_eq!(json["slug"], "het-nieuwe-adres", "an update by the former slug keeps the new one");
+
+        // A new article may take the former slug: then it is that article's.
+        let draft = json!({ "title": "Ander stuk", "slug": "het-oude-adres", "body": "Nieuw", "status": "published" });
+        let (resp, json) = app.api(Method::POST, "/api/v1/articles", Some(draft), Some(&token)).await;
+        resp.assert_status(StatusCode::CREATED);
+        assert_eq!(json["slug"], "het-oude-adres");
+        app.get("/artikelen/het-oude-adres").await.assert_status(StatusCode::OK).assert_contains("Ander stuk");
+    }
+}
+
+db_test! {
+    async fn a_renamed_draft_does_not_tell_readers_its_new_slug(app) {
+        app.login_as(Role::Editor).await;
+        let edit = app.create_article("Geheim stuk", "draft").await;
+        app.post_form(&edit, &fields("Geheim stuk", "ander-geheim", "Tekst.", "draft"))
+            .await
+            .assert_status(StatusCode::SEE_OTHER);
+        app.clear_cookies();
+        app.get("/artikelen/geheim-stuk").await.assert_status(StatusCode::NOT_FOUND);
+        let (resp, _) = app.api(Method::GET, "/api/v1/articles/geheim-stuk", None, None).await;
+        resp.assert_status(StatusCode::NOT_FOUND);
     }
 }

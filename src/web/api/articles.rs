@@ -154,7 +154,7 @@ impl ArticlesApi {
         body: Json<ArticleInput>,
     ) -> Result<Json<Article>, Answers<UpdateArticle>> {
         ApiError::require(&auth.0, Role::can_edit_articles)?;
-        let existing = store::articles::find_by_slug(state.db.read(), &slug.0)
+        let existing = store::articles::find_current(state.db.read(), &slug.0)
             .await?
             .ok_or_else(|| ApiError::not_found("No article has this slug."))?;
         let slug = existing.slug.clone();

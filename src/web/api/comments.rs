@@ -192,19 +192,33 @@ impl CommentsApi {
         let take = limit.0.unwrap_or(thread::PAGE_SIZE as u32).clamp(1, 100) as usize;
         let known = match threads::index(&state, &slug.0).await {
             Ok(known) => known,
-            Err(AppError::NotFound) if staff => {
-                let draft = store::articles::find_readable(state.db.read(), &slug.0, true)
-                    .await?
-                    .ok_or_else(|| ApiError::not_found("No article has this slug."))?;
-                return Ok(draft_tree(&state, &draft, after, take).await?);
-            }
+            // A draft (staff only), or an article renamed since: read it by what it is now.
             Err(AppError::NotFound) => {
-                return Err(ApiError::not_found("No published article has this slug.").into());
+                match store::articles::find_readable(state.db.read(), &slug.0, staff).await? {
+                    Some(renamed) if renamed.status.is_published() && renamed.slug != slug.0 => {
+                        threads::index(&state, &renamed.slug).await?
+                    }
+                    Some(draft) if staff => {
+                        return Ok(draft_tree(&state, &draft, after, take).await?);
+                    }
+                    _ if staff => {
+                        return Err(ApiError::not_found("No article has this slug.").into());
+                    }
+                    _ => {
+                        return Err(
+                            ApiError::not_found("No published article has this slug.").into()
+                        );
+                    }
+                }
             }
             Err(other) => return Err(other.into()),
         };
         let versions = state.db.versions();
-        let key = Key::ApiTree(slug.0.clone(), after.map(Position::encode), take);
+        let key = Key::ApiTree(
+            known.article.slug.clone(),
+            after.map(Position::encode),
+            take,
+        );
         let no_holes = Fills {
             csrf: "",
             form_token: "",

@@ -1,5 +1,5 @@
 //! What every request passes through, outermost first: security headers, the request
-//! log, panic catching, CORS, error pages, the body cap, cookies, CSRF and compression.
+//! log, panic catching, CORS, former slugs, error pages, the body cap, cookies, CSRF and compression.
 
 pub mod body_limit;
 pub mod client_ip;
@@ -8,5 +8,6 @@ pub mod cors;
 pub mod csrf;
 pub mod errors;
 pub mod rate_limit;
+pub mod renamed;
 pub mod request_log;
 pub mod security_headers;
