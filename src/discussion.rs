@@ -552,8 +552,12 @@ async fn feature(
             }
         };
         let (id, status) = (comment.id, comment.status);
+        // Rejected by another moderator since it was read: refused like any other.
+        if !store::comments::set_featured(&txn, id, featured_at).await? {
+            txn.rollback().await?;
+            return Err(AppError::NotApproved);
+        }
         articles.push(comment.article_id);
-        store::comments::set_featured(&txn, comment, featured_at).await?;
         audit::record(
             &txn,
             Entry {

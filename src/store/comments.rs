@@ -322,15 +322,21 @@ pub async fn set_status(
     row.update(db).await
 }
 
-/// Features a reaction from `featured_at` on, or (`None`) no longer.
+/// Features a reaction from `featured_at` on, or (`None`) no longer. Featuring takes
+/// only while it is approved, checked in the same statement (a moderator may reject it
+/// in the meantime); returns whether it changed.
 pub async fn set_featured(
     db: &impl ConnectionTrait,
-    comment: comments::Model,
+    id: i32,
     featured_at: Option<DateTime<Utc>>,
-) -> Result<comments::Model, DbErr> {
-    let mut row: comments::ActiveModel = comment.into();
-    row.featured_at = Set(featured_at);
-    row.update(db).await
+) -> Result<bool, DbErr> {
+    let mut update = comments::Entity::update_many()
+        .col_expr(comments::Column::FeaturedAt, Expr::value(featured_at))
+        .filter(comments::Column::Id.eq(id));
+    if featured_at.is_some() {
+        update = update.filter(comments::Column::Status.eq(CommentStatus::Approved));
+    }
+    Ok(update.exec(db).await?.rows_affected == 1)
 }
 
 /// A featured reaction as the "Uitgelicht" block lists it.

@@ -2,7 +2,11 @@
 //! article page or the API; readers see them under "Uitgelicht" above the thread and with
 //! a badge in it; every pick is logged, and one that leaves "approved" ends.
 
-use kantlijn::{domain::states::LogAction, domain::validate::Role, store::audit};
+use kantlijn::{
+    domain::states::LogAction,
+    domain::validate::Role,
+    store::{self, audit},
+};
 use poem::http::{Method, StatusCode};
 use serde_json::{Value, json};
 
@@ -236,6 +240,9 @@ db_test! {
         assert!(app.stored(approved).await.featured_at.is_none());
         assert!(app.stored(pending).await.featured_at.is_none());
         assert_eq!(logged(&app, pending).await, [LogAction::Submit]);
+        // The write itself checks too (a reaction rejected since it was read is not featured).
+        assert!(!store::comments::set_featured(app.db.write(), pending, Some(chrono::Utc::now())).await.unwrap());
+        assert!(app.stored(pending).await.featured_at.is_none());
         assert_eq!(logged(&app, approved).await, [LogAction::Submit, LogAction::Approve]);
 
         // The API: 409 with a JSON error for the pending one, 200 for the approved one.
