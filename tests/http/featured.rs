@@ -281,15 +281,18 @@ db_test! {
 
 db_test! {
     async fn a_reaction_that_leaves_approved_or_is_erased_is_no_longer_featured(app) {
+        // Rejected, deleted, marked spam, sent back to the queue by its author's edit, or
+        // erased on request: each loses its featuring.
         let slug = app.published_article("Niet meer uitgelicht").await;
         let rejected = app.approved_comment(&slug, &[("author_name", "Afgewezen"), ("author_email", "a@example.nl")]).await;
         let deleted = app.approved_comment(&slug, &[("author_name", "Verwijderd"), ("author_email", "b@example.nl")]).await;
         let erased = app.approved_comment(&slug, &[("author_name", "Gewist"), ("author_email", "gewist@example.nl")]).await;
         let spam = app.approved_comment(&slug, &[("author_name", "Spammer"), ("author_email", "c@example.nl")]).await;
-        app.moderate(&[rejected, deleted, erased, spam], "feature", "").await;
+        let edited = app.approved_comment(&slug, &[("author_name", "Bewerkt"), ("author_email", "d@example.nl")]).await;
+        app.moderate(&[rejected, deleted, erased, spam, edited], "feature", "").await;
         let reader = app.other_browser();
         let page = reader.get(&format!("/artikelen/{slug}")).await;
-        assert_eq!(badged(&page), [rejected, deleted, erased, spam]);
+        assert_eq!(badged(&page), [rejected, deleted, erased, spam, edited]);
 
         app.moderate(&[rejected], "reject", "").await;
         app.moderate(&[deleted], "delete", "").await;
@@ -300,7 +303,12 @@ db_test! {
             .post_form("/beheer/privacy/wissen", &[("email", "gewist@example.nl"), ("body", "keep")])
             .await
             .assert_status(StatusCode::SEE_OTHER);
-        for id in [rejected, deleted, erased, spam] {
+        // Its author's edit with two links sends it back to the queue.
+        app.post_form(&format!("/artikelen/{slug}/reacties/{edited}/bewerken"), &[("body", "Zie https://a.example en https://b.example")])
+            .await
+            .assert_status(StatusCode::SEE_OTHER);
+        assert_eq!(app.stored(edited).await.status.as_str(), "pending");
+        for id in [rejected, deleted, erased, spam, edited] {
             assert!(app.stored(id).await.featured_at.is_none(), "reaction {id}");
         }
         // Approved again, it is not featured again by itself.
