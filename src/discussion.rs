@@ -11,14 +11,14 @@ use chrono::{DateTime, Duration, Utc};
 use crate::{
     domain::{
         markdown,
-        moderation::{self, Decision, Facts, Rule, Rules},
+        moderation::{self, Decision, Facts, Featuring, Rule, Rules},
         states::{CommentStatus, LogAction},
         validate::{
             AuthorName, CommentBody, Email, FieldErrors, FieldMessage, ModerationReason, WebUrl,
         },
     },
     entity::{articles, comments},
-    error::AppResult,
+    error::{AppError, AppResult},
     metrics::Metrics,
     notifications::{self, Mailer},
     security::{self, AddressHash},
@@ -399,17 +399,29 @@ pub async fn delete_own(db: &Db, comment: comments::Model) -> AppResult<()> {
     Ok(())
 }
 
-/// What a moderator does to reactions.
+/// What a moderator does to reactions: move them to another status, or feature them
+/// above the thread ("Uitgelicht") and stop doing so.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub enum Action {
     Approve,
     Reject,
     Spam,
     Delete,
+    Feature,
+    Unfeature,
 }
 
 impl Action {
-    pub const ALL: [Self; 4] = [Self::Approve, Self::Reject, Self::Spam, Self::Delete];
+    pub const ALL: [Self; 6] = [
+        Self::Approve,
+        Self::Reject,
+        Self::Spam,
+        Self::Delete,
+        Self::Feature,
+        Self::Unfeature,
+    ];
+    /// The actions that move a reaction to another status.
+    pub const STATUS: [Self; 4] = [Self::Approve, Self::Reject, Self::Spam, Self::Delete];
 
     /// Reads a form's `action` (the log's name of the action).
     pub fn parse(value: &str) -> Option<Self> {
@@ -427,23 +439,30 @@ impl Action {
             Self::Reject => LogAction::Reject,
             Self::Spam => LogAction::Spam,
             Self::Delete => LogAction::Delete,
+            Self::Feature => LogAction::Feature,
+            Self::Unfeature => LogAction::Unfeature,
         }
     }
 
-    pub fn target(self) -> CommentStatus {
+    /// The status the action moves a reaction to; `None` for featuring, which leaves
+    /// the status alone.
+    pub fn target(self) -> Option<CommentStatus> {
         match self {
-            Self::Approve => CommentStatus::Approved,
-            Self::Reject => CommentStatus::Rejected,
-            Self::Spam => CommentStatus::Spam,
-            Self::Delete => CommentStatus::Deleted,
+            Self::Approve => Some(CommentStatus::Approved),
+            Self::Reject => Some(CommentStatus::Rejected),
+            Self::Spam => Some(CommentStatus::Spam),
+            Self::Delete => Some(CommentStatus::Deleted),
+            Self::Feature | Self::Unfeature => None,
         }
     }
 }
 
 /// Applies one action to every listed reaction and logs each change; returns how many
-/// changed. Reactions already in the target status are left alone and not logged. An
-/// approved reply tells its parent's author (`mailer`, when the site sends mail), in the
-/// same transaction.
+/// changed. Reactions already in the target status (or already featured, or not) are
+/// left alone and not logged. An approved reply tells its parent's author (`mailer`,
+/// when the site sends mail), in the same transaction. A reaction that leaves "approved"
+/// loses its featuring. Featuring a reaction that is not approved refuses the whole
+/// selection ([`AppError::NotApproved`]) and changes nothing.
 pub async fn moderate(
     db: &Db,
     ids: &[i32],
@@ -453,9 +472,11 @@ pub async fn moderate(
     mailer: Option<&Mailer>,
 ) -> AppResult<usize> {
     let reason = reason.map(AsRef::as_ref);
+    let Some(target) = action.target() else {
+        return feature(db, ids, action, moderator_id, reason).await;
+    };
     let txn = db.begin().await?;
     let actor = moderator_id.to_string();
-    let target = action.target();
     let mut changed = 0;
     let mut articles = Vec::new();
     let mut approved = Vec::new();
@@ -495,6 +516,63 @@ pub async fn moderate(
     if mails {
         db.mail_queued();
     }
+    articles.sort_unstable();
+    articles.dedup();
+    for article_id in articles {
+        db.versions().article_changed(article_id);
+    }
+    Ok(changed)
+}
+
+/// Features (or stops featuring) every listed reaction, logs each change and makes the
+/// articles' pages anew; see [`moderate`].
+async fn feature(
+    db: &Db,
+    ids: &[i32],
+    action: Action,
+    moderator_id: i32,
+    reason: Option<&str>,
+) -> AppResult<usize> {
+    let txn = db.begin().await?;
+    let actor = moderator_id.to_string();
+    let now = Utc::now();
+    let mut articles = Vec::new();
+    for comment in store::comments::find_many(&txn, ids).await? {
+        let featured_at = match moderation::featuring(
+            comment.status,
+            comment.featured_at,
+            action == Action::Feature,
+            now,
+        ) {
+            Featuring::Set(featured_at) => featured_at,
+            Featuring::Unchanged => continue,
+            Featuring::NotApproved => {
+                txn.rollback().await?;
+                return Err(AppError::NotApproved);
+            }
+        };
+        let (id, status) = (comment.id, comment.status);
+        // Rejected by another moderator since it was read: refused like any other.
+        if !store::comments::set_featured(&txn, id, featured_at).await? {
+            txn.rollback().await?;
+            return Err(AppError::NotApproved);
+        }
+        articles.push(comment.article_id);
+        audit::record(
+            &txn,
+            Entry {
+                comment_id: id,
+                actor: &actor,
+                action: action.log_action(),
+                from_status: Some(status),
+                to_status: status,
+                reason,
+            },
+        )
+        .await?;
+    }
+    txn.commit().await?;
+    let changed = articles.len();
     articles.sort_unstable();
     articles.dedup();
     for article_id in articles {

@@ -29,6 +29,9 @@ pub enum AppError {
         field: &'static str,
         message: FieldMessage,
     },
+    /// Only an approved reaction can be featured.
+    #[error("not an approved reaction")]
+    NotApproved,
     #[error("missing or invalid CSRF token")]
     Csrf,
     #[error("request body too large")]
@@ -118,6 +121,16 @@ impl AppError {
                 code: "validation_failed",
                 english: Cow::Borrowed(message.english),
                 dutch: Cow::Borrowed(message.dutch),
+            },
+            Self::NotApproved => Answer {
+                status: StatusCode::CONFLICT,
+                code: "not_approved",
+                english: Cow::Borrowed(
+                    "Only an approved reaction can be featured; approve it first.",
+                ),
+                dutch: Cow::Borrowed(
+                    "Alleen een goedgekeurde reactie kan worden uitgelicht. Keur de reactie eerst goed.",
+                ),
             },
             Self::Csrf => with(
                 StatusCode::FORBIDDEN,
@@ -310,6 +323,7 @@ mod tests {
                 StatusCode::FORBIDDEN,
                 "forbidden",
             ),
+            (AppError::NotApproved, StatusCode::CONFLICT, "not_approved"),
             (
                 AppError::internal(anyhow::anyhow!("x")),
                 StatusCode::INTERNAL_SERVER_ERROR,

@@ -1,6 +1,8 @@
 //! The rules that decide what happens to a new or edited reaction. Pure: the caller
 //! gathers the facts (bans, earlier approvals, timing) and gets a decision back.
 
+use chrono::{DateTime, Utc};
+
 use crate::domain::{markdown, states::CommentStatus};
 
 /// How strict the site is with reactions that no other rule decides.
@@ -237,6 +239,41 @@ impl History {
     }
 }
 
+/// What a moderator's "Uitlichten" or "Niet meer uitlichten" does to one reaction.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Featuring {
+    /// Store this as the reaction's `featured_at`: featured from now, or not any more.
+    Set(Option<DateTime<Utc>>),
+    /// It is so already: nothing changes and nothing is logged.
+    Unchanged,
+    /// Only a reaction readers see (approved) can be featured.
+    NotApproved,
+}
+
+/// Decides featuring (`feature`) or unfeaturing a reaction in `status`, featured since
+/// `featured_at` if at all. Unfeaturing is always allowed: a reaction that is not
+/// approved is never featured (see [`keeps_featuring`]), so it is simply unchanged.
+pub fn featuring(
+    status: CommentStatus,
+    featured_at: Option<DateTime<Utc>>,
+    feature: bool,
+    now: DateTime<Utc>,
+) -> Featuring {
+    match (feature, featured_at) {
+        (true, _) if !status.is_public() => Featuring::NotApproved,
+        (true, Some(_)) | (false, None) => Featuring::Unchanged,
+        (true, None) => Featuring::Set(Some(now)),
+        (false, Some(_)) => Featuring::Set(None),
+    }
+}
+
+/// Whether a reaction moving to `status` stays featured: only while readers see it. A
+/// rejected, spam, deleted or waiting reaction loses its featuring, and approving it
+/// again does not bring it back.
+pub fn keeps_featuring(status: CommentStatus) -> bool {
+    status.is_public()
+}
+
 /// Applies the rules, strongest first: bans, staff, bot signs, block words, links,
 /// moderation words, then the site's mode.
 pub fn decide(rules: &Rules, facts: &Facts<'_>) -> Decision {
@@ -304,6 +341,46 @@ fn normalise(text: &str) -> String {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn only_an_approved_reaction_is_featured() {
+        let now = Utc::now();
+        assert_eq!(
+            featuring(CommentStatus::Approved, None, true, now),
+            Featuring::Set(Some(now))
+        );
+        for status in [
+            CommentStatus::Pending,
+            CommentStatus::Rejected,
+            CommentStatus::Spam,
+            CommentStatus::Deleted,
+        ] {
+            assert_eq!(
+                featuring(status, None, true, now),
+                Featuring::NotApproved,
+                "{status}"
+            );
+            assert_eq!(featuring(status, None, false, now), Featuring::Unchanged);
+            assert!(!keeps_featuring(status), "{status}");
+        }
+        assert!(keeps_featuring(CommentStatus::Approved));
+    }
+
+    #[test]
+    fn featuring_twice_changes_nothing_and_unfeaturing_clears() {
+        let now = Utc::now();
+        let earlier = now - chrono::Duration::hours(1);
+        let approved = CommentStatus::Approved;
+        assert_eq!(
+            featuring(approved, Some(earlier), true, now),
+            Featuring::Unchanged
+        );
+        assert_eq!(
+            featuring(approved, Some(earlier), false, now),
+            Featuring::Set(None)
+        );
+        assert_eq!(featuring(approved, None, false, now), Featuring::Unchanged);
+    }
 
     #[test]
     fn a_history_leaves_out_the_reaction_looked_at() {

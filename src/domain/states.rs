@@ -122,6 +122,12 @@ pub enum LogAction {
     /// the reason names the source's id.
     #[sea_orm(string_value = "import")]
     Import,
+    /// A moderator featured an approved reaction ("Uitgelicht").
+    #[sea_orm(string_value = "feature")]
+    Feature,
+    /// A moderator took the featuring away.
+    #[sea_orm(string_value = "unfeature")]
+    Unfeature,
 }
 
 impl LogAction {
@@ -139,6 +145,8 @@ impl LogAction {
             Self::Expire => "expire",
             Self::Erase => "erase",
             Self::Import => "import",
+            Self::Feature => "feature",
+            Self::Unfeature => "unfeature",
         }
     }
 
@@ -160,6 +168,8 @@ impl LogAction {
             Self::Expire => "gewist na bewaartermijn",
             Self::Erase => "gegevens gewist (AVG)",
             Self::Import => "geïmporteerd",
+            Self::Feature => "uitgelicht",
+            Self::Unfeature => "niet meer uitgelicht",
         }
     }
 }

@@ -12,7 +12,7 @@ use sea_orm::{
 use crate::{
     domain::{
         markdown::SafeHtml,
-        moderation::AuthorKey,
+        moderation::{self, AuthorKey},
         states::CommentStatus,
         validate::{AuthorName, CommentBody, Email, WebUrl},
     },
@@ -52,6 +52,8 @@ pub struct ThreadComment {
     pub edit_key_hash: Option<String>,
     pub created_at: DateTime<Utc>,
     pub updated_at: DateTime<Utc>,
+    /// Set while a moderator features it ("Uitgelicht").
+    pub featured_at: Option<DateTime<Utc>>,
 }
 
 /// A reaction's place in a thread, without its content: enough to lay out and page the
@@ -226,6 +228,7 @@ pub async fn thread_rows(
                     comments::Column::EditKeyHash,
                     comments::Column::CreatedAt,
                     comments::Column::UpdatedAt,
+                    comments::Column::FeaturedAt,
                 ])
                 .filter(comments::Column::Id.is_in(chunk.iter().copied()))
                 .into_model::<ThreadComment>()
@@ -304,6 +307,7 @@ pub async fn author_is_known(
     Ok(found.is_some())
 }
 
+/// Moves a reaction to `status`; one that leaves "approved" loses its featuring.
 pub async fn set_status(
     db: &impl ConnectionTrait,
     comment: comments::Model,
@@ -311,8 +315,59 @@ pub async fn set_status(
 ) -> Result<comments::Model, DbErr> {
     let mut row: comments::ActiveModel = comment.into();
     row.status = Set(status);
+    if !moderation::keeps_featuring(status) {
+        row.featured_at = Set(None);
+    }
     row.updated_at = Set(Utc::now());
     row.update(db).await
+}
+
+/// Features a reaction from `featured_at` on, or (`None`) no longer. Featuring takes
+/// only while it is approved, checked in the same statement (a moderator may reject it
+/// in the meantime); returns whether it changed.
+pub async fn set_featured(
+    db: &impl ConnectionTrait,
+    id: i32,
+    featured_at: Option<DateTime<Utc>>,
+) -> Result<bool, DbErr> {
+    let mut update = comments::Entity::update_many()
+        .col_expr(comments::Column::FeaturedAt, Expr::value(featured_at))
+        .filter(comments::Column::Id.eq(id));
+    if featured_at.is_some() {
+        update = update.filter(comments::Column::Status.eq(CommentStatus::Approved));
+    }
+    Ok(update.exec(db).await?.rows_affected == 1)
+}
+
+/// A featured reaction as the "Uitgelicht" block lists it.
+#[derive(Clone, Debug, FromQueryResult)]
+pub struct FeaturedComment {
+    pub id: i32,
+    pub author_name: String,
+    pub body_md: String,
+}
+
+/// The featured reactions of an article, in the order of the thread (oldest first).
+/// Only approved ones: featuring ends when a reaction leaves "approved".
+pub async fn featured_on(
+    db: &impl ConnectionTrait,
+    article_id: i32,
+) -> Result<Vec<FeaturedComment>, DbErr> {
+    comments::Entity::find()
+        .select_only()
+        .columns([
+            comments::Column::Id,
+            comments::Column::AuthorName,
+            comments::Column::BodyMd,
+        ])
+        .filter(comments::Column::ArticleId.eq(article_id))
+        .filter(comments::Column::Status.eq(CommentStatus::Approved))
+        .filter(comments::Column::FeaturedAt.is_not_null())
+        .order_by_asc(comments::Column::CreatedAt)
+        .order_by_asc(comments::Column::Id)
+        .into_model::<FeaturedComment>()
+        .all(db)
+        .await
 }
 
 /// Saves a reader's edit with the status the rules gave it.
@@ -327,6 +382,9 @@ pub async fn update_body(
     row.body_md = Set(body.into_inner());
     row.body_html = Set(body_html.into_inner());
     row.status = Set(status);
+    if !moderation::keeps_featuring(status) {
+        row.featured_at = Set(None);
+    }
     row.updated_at = Set(Utc::now());
     row.update(db).await
 }
@@ -345,6 +403,7 @@ pub struct QueueComment {
     pub user_id: Option<i32>,
     pub ip_hash: String,
     pub created_at: DateTime<Utc>,
+    pub featured_at: Option<DateTime<Utc>>,
     pub article_title: String,
     pub article_slug: String,
 }
@@ -427,6 +486,7 @@ pub async fn queue(
             comments::Column::UserId,
             comments::Column::IpHash,
             comments::Column::CreatedAt,
+            comments::Column::FeaturedAt,
         ])
         .column_as(articles::Column::Title, "article_title")
         .column_as(articles::Column::Slug, "article_slug")
@@ -583,8 +643,9 @@ pub struct Anonymised<'a> {
 }
 
 /// Takes the personal data out of these reactions: the name becomes `author_name`;
-/// e-mail, website, address hash, edit key and the wish for notifications go; text and
-/// status as `to` says; their place in the thread stays. Returns how many changed.
+/// e-mail, website, address hash, edit key, the wish for notifications and the featuring
+/// (which would show the erased reaction off) go; text and status as `to` says; their
+/// place in the thread stays. Returns how many changed.
 pub async fn anonymise(
     db: &impl ConnectionTrait,
     ids: &[i32],
@@ -599,6 +660,10 @@ pub async fn anonymise(
             .col_expr(comments::Column::IpHash, Expr::value(""))
             .col_expr(comments::Column::EditKeyHash, Expr::value(None::<String>))
             .col_expr(comments::Column::NotifyReplies, Expr::value(false))
+            .col_expr(
+                comments::Column::FeaturedAt,
+                Expr::value(None::<DateTime<Utc>>),
+            )
             .col_expr(comments::Column::UpdatedAt, Expr::value(to.now));
         if let Some((markdown, html)) = to.body {
             update = update

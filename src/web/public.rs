@@ -17,7 +17,7 @@ use crate::{
     discussion,
     domain::{
         dates,
-        markdown::SafeHtml,
+        markdown::{self, SafeHtml},
         states::CommentStatus,
         thread::{PAGE_SIZE, Thread},
     },
@@ -32,14 +32,16 @@ use crate::{
         render, render_with_status,
         threads::{self, Slot},
         views::{
-            ArticlePage, ArticleSummaryView, DateView, IndexPage, Layout, PaginationView,
-            ReactionFormView, ReactionView, reaction_count_label,
+            ArticlePage, ArticleSummaryView, DateView, FeaturedView, IndexPage, Layout,
+            PaginationView, ReactionFormView, ReactionView, reaction_count_label,
         },
     },
 };
 
 /// Articles on one page of the front page.
 const INDEX_PAGE: u64 = 20;
+/// How many characters of a featured reaction the "Uitgelicht" block quotes.
+const FEATURED_EXCERPT: usize = 160;
 
 #[derive(Debug, Default, Deserialize)]
 #[serde(default)]
@@ -255,7 +257,16 @@ async fn public_page(state: &AppState, known: &ThreadIndex, page: usize) -> AppR
         pages: known.pages(),
         approved: known.laid.approved,
     };
-    let view = article_page(state, layout, &known.article, &[], form, shown, None).await?;
+    let view = article_page(
+        state,
+        layout,
+        &known.article,
+        &[],
+        form,
+        shown,
+        StaffTools::default(),
+    )
+    .await?;
     view.render().map_err(AppError::internal)
 }
 
@@ -290,11 +301,14 @@ pub async fn render_article(
             .ok_or(AppError::NotFound)?,
         page,
     };
-    let edit_url = viewer
-        .staff
-        .as_ref()
-        .filter(|s| s.role.can_edit_articles())
-        .map(|_| format!("/beheer/artikelen/{}/bewerken", article.id));
+    let tools = StaffTools {
+        edit_url: viewer
+            .staff
+            .as_ref()
+            .filter(|s| s.role.can_edit_articles())
+            .map(|_| format!("/beheer/artikelen/{}/bewerken", article.id)),
+        moderate: viewer.staff.as_ref().is_some_and(|s| s.role.can_moderate()),
+    };
     let page = article_page(
         state,
         Layout::new(article.title.clone(), viewer),
@@ -302,7 +316,7 @@ pub async fn render_article(
         &own,
         context.form,
         shown,
-        edit_url,
+        tools,
     )
     .await?;
     let mut response = render_with_status(&page, status)?;
@@ -322,7 +336,16 @@ struct ShownPage {
     approved: usize,
 }
 
-/// Reads the reactions on the page and builds the view.
+/// What staff get on an article page besides what readers see; nothing in a cached page.
+#[derive(Default)]
+struct StaffTools {
+    /// The editor's link, for editors and admins.
+    edit_url: Option<String>,
+    /// A form per reaction to feature it, for moderators and admins.
+    moderate: bool,
+}
+
+/// Reads the reactions on the page and the featured ones, and builds the view.
 async fn article_page(
     state: &AppState,
     layout: Layout,
@@ -330,7 +353,7 @@ async fn article_page(
     own: &[ThreadComment],
     mut form: Option<ReactionFormView>,
     shown: ShownPage,
-    edit_url: Option<String>,
+    tools: StaffTools,
 ) -> AppResult<ArticlePage> {
     let ShownPage {
         thread,
@@ -338,7 +361,10 @@ async fn article_page(
         pages,
         approved,
     } = shown;
-    let contents = threads::contents(state.db.read(), article.id, &thread, own).await?;
+    let (contents, featured) = tokio::try_join!(
+        threads::contents(state.db.read(), article.id, &thread, own),
+        store::comments::featured_on(state.db.read(), article.id),
+    )?;
     let now = Utc::now();
     let mut thread = thread.map(|slot| reaction_view(slot, &contents, own, now));
     for row in &mut thread.rows {
@@ -371,9 +397,21 @@ async fn article_page(
         published: article.published_at.map(DateView::new),
         body: SafeHtml::from_stored(article.body_html.clone()),
         is_draft: !article.status.is_published(),
-        edit_url,
+        edit_url: tools.edit_url,
         reactions_open: article.reactions_open,
         count_label: reaction_count_label(approved as i64),
+        featured: featured
+            .into_iter()
+            .map(|f| FeaturedView {
+                url: format!(
+                    "/artikelen/{}?reactie={}#reactie-{}",
+                    article.slug, f.id, f.id
+                ),
+                excerpt: markdown::reaction_excerpt(&f.body_md, FEATURED_EXCERPT),
+                author_name: f.author_name,
+            })
+            .collect(),
+        moderate: tools.moderate,
         thread,
         pagination: (pages > 1).then(|| PaginationView {
             page,
@@ -404,6 +442,7 @@ fn reaction_view(
         id: comment.id,
         parent_id: comment.parent_id,
         by_staff: comment.user_id.is_some(),
+        featured: comment.featured_at.is_some() && approved,
         body: SafeHtml::from_stored(comment.body_html.clone()),
         created_relative: dates::relative(comment.created_at, now),
         created: DateView::new(comment.created_at),

@@ -157,12 +157,24 @@ pub struct ArticlePage {
     pub edit_url: Option<String>,
     pub reactions_open: bool,
     pub count_label: String,
+    /// The reactions moderators feature, listed above the thread on every page of it.
+    pub featured: Vec<FeaturedView>,
+    /// The viewer may feature reactions: each gets a small form (never in a cached page).
+    pub moderate: bool,
     /// The page of the thread shown.
     pub thread: Thread<ReactionView>,
     /// Links to the other pages, when the thread has more than one.
     pub pagination: Option<PaginationView>,
     /// The form, unless reactions are closed (then it only returns with a refused text).
     pub form: Option<ReactionFormView>,
+}
+
+/// A featured reaction in the "Uitgelicht" block: who, a short excerpt, and where it is.
+pub struct FeaturedView {
+    pub author_name: String,
+    pub excerpt: String,
+    /// Its place in the thread: `/artikelen/{slug}?reactie={id}#reactie-{id}`.
+    pub url: String,
 }
 
 /// Where a page of a long thread sits among the others.
@@ -182,6 +194,8 @@ pub struct ReactionView {
     pub author_name: String,
     pub author_url: Option<String>,
     pub by_staff: bool,
+    /// Featured by a moderator: the reaction carries the badge "Uitgelicht".
+    pub featured: bool,
     pub body: SafeHtml,
     pub created_relative: String,
     pub created: DateView,
@@ -206,6 +220,7 @@ impl ReactionView {
             author_name: String::new(),
             author_url: None,
             by_staff: false,
+            featured: false,
             body: SafeHtml::empty(),
             created_relative: String::new(),
             created: DateView {

@@ -203,6 +203,48 @@ fn staff_pages_have_no_serious_accessibility_violations() {
     assert!(problems.is_empty(), "{problems:#?}");
 }
 
+/// An article with a featured reaction, as a reader sees it (the "Uitgelicht" block and
+/// the badge) and as a moderator does (a form to feature or stop under every reaction).
+#[test]
+fn an_article_with_a_featured_reaction_has_no_serious_accessibility_violations() {
+    let Some(browser) = Browser::start() else {
+        return;
+    };
+    let site = Site::start(&[]).with_thread();
+    let picked = site.approved(
+        "Fatima el Amrani",
+        "Het beste punt tot nu toe: een portfolio werkt alleen als leraren er **tijd** voor \
+         krijgen, en dat staat nergens in de plannen.",
+        None,
+    );
+    site.moderate(picked, "feature");
+    let path = format!("/artikelen/{}", site.slug);
+    let shown = |who: &str, forms: bool| {
+        browser.goto(&site.url(&path));
+        let found = browser.run(
+            "return [document.querySelectorAll('section.featured-picks li').length,
+                     document.querySelectorAll('.badge.featured').length,
+                     document.querySelectorAll('form.feature-form').length > 0];",
+            json!([]),
+        );
+        assert_eq!(found, json!([1, 1, forms]), "{who}: block, badge and forms");
+    };
+    shown("reader", false);
+    let mut problems = check_pages(
+        &browser,
+        &site,
+        &[("article with a featured reaction", path.clone())],
+    );
+    log_in(&browser, &site, "moderator");
+    shown("moderator", true);
+    problems.extend(check_pages(
+        &browser,
+        &site,
+        &[("article with a featured reaction, as a moderator", path)],
+    ));
+    assert!(problems.is_empty(), "{problems:#?}");
+}
+
 /// The pages the public can reach, at the narrowest phones people still use: nothing may
 /// be wider than the screen (long links and words in reactions included).
 #[test]

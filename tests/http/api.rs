@@ -333,7 +333,7 @@ db_test! {
         assert_eq!(page["items"][0]["rule"], "first_reaction");
         let (resp, result) = app.api(POST, &decide, Some(json!({"action": "approve", "reason": "prima"})), Some(&moderator)).await;
         resp.assert_status(StatusCode::OK);
-        assert_eq!(result, json!({"id": id, "status": "approved"}));
+        assert_eq!(result, json!({"id": id, "status": "approved", "featured": false}));
         let log = audit::for_comment(app.db.read(), id).await.unwrap();
         let last = log.last().unwrap();
         assert_eq!((last.action.as_str(), last.reason.as_deref()), ("approve", Some("prima")));

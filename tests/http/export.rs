@@ -36,8 +36,8 @@ struct Built {
 /// A site with something in every table the export writes: articles published and in
 /// draft, reactions in every status with replies four deep, decisions with reasons, an
 /// e-mail and an address ban, changed settings, accounts of every role (one disabled),
-/// a staff reaction, an edited one, names beyond ASCII, a reader waiting for reply mail,
-/// a privacy lookup, and a WordPress import.
+/// a featured reaction, a staff reaction, an edited one, names beyond ASCII, a reader
+/// waiting for reply mail, a privacy lookup, and a WordPress import.
 async fn varied_site(app: &TestApp) -> Built {
     let dir = tempfile::tempdir().unwrap();
     kantlijn(
@@ -85,6 +85,10 @@ async fn varied_site(app: &TestApp) -> Built {
         approved.push(id);
         parent = id;
     }
+    // Featured reactions: one still is, one was (both log actions).
+    app.moderate(&[top], "feature", "Een mooie bijdrage").await;
+    app.moderate(&[approved[1]], "feature", "").await;
+    app.moderate(&[approved[1]], "unfeature", "").await;
     let deepest = parent.to_string();
     let pending = app
         .comment(

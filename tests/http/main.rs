@@ -16,6 +16,7 @@ mod crowd;
 mod digest;
 mod disqus;
 mod export;
+mod featured;
 mod feeds;
 mod import;
 mod limits;

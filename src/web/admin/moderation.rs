@@ -187,6 +187,10 @@ pub struct QueueItem {
     pub body: SafeHtml,
     pub created: DateView,
     pub created_relative: String,
+    /// Listed under "Uitgelicht" above its article's thread.
+    pub featured: bool,
+    /// "Uitlichten" or "Niet meer uitlichten", on the approved tab.
+    pub feature_button: Option<ActionButton>,
 }
 
 /// A button that applies an action to one reaction.
@@ -219,19 +223,30 @@ struct QueuePage {
 
 /// One reaction's buttons: each action that moves it out of `status`.
 fn buttons(status: CommentStatus) -> Vec<ActionButton> {
-    Action::ALL
+    Action::STATUS
         .into_iter()
-        .filter(|a| a.target() != status)
+        .filter(|a| a.target() != Some(status))
         .map(|action| ActionButton::new(action, false))
         .collect()
 }
 
-/// The buttons under the selection: every action.
-fn bulk_buttons() -> Vec<ActionButton> {
+/// The buttons under the selection: every status, and on the approved tab featuring.
+fn bulk_buttons(status: CommentStatus) -> Vec<ActionButton> {
     Action::ALL
         .into_iter()
+        .filter(|a| a.target().is_some() || status == CommentStatus::Approved)
         .map(|action| ActionButton::new(action, true))
         .collect()
+}
+
+/// The featuring button of an approved reaction: the one that changes it.
+fn feature_button(status: CommentStatus, featured: bool) -> Option<ActionButton> {
+    let action = if featured {
+        Action::Unfeature
+    } else {
+        Action::Feature
+    };
+    (status == CommentStatus::Approved).then(|| ActionButton::new(action, false))
 }
 
 impl ActionButton {
@@ -241,12 +256,15 @@ impl ActionButton {
             Action::Reject => ("Afwijzen", "Selectie afwijzen"),
             Action::Spam => ("Spam", "Selectie is spam"),
             Action::Delete => ("Verwijderen", "Selectie verwijderen"),
+            Action::Feature => ("Uitlichten", "Selectie uitlichten"),
+            Action::Unfeature => ("Niet meer uitlichten", "Selectie niet meer uitlichten"),
         };
         Self {
             value: action.as_str(),
             label: if selection { all } else { one },
             class: match action {
                 Action::Delete => "danger",
+                Action::Feature | Action::Unfeature => "secondary",
                 _ => action.as_str(),
             },
         }
@@ -300,7 +318,7 @@ pub async fn queue(
         article: place.article,
         items,
         buttons: buttons(place.status),
-        bulk: bulk_buttons(),
+        bulk: bulk_buttons(place.status),
         updated: query.bijgewerkt,
         limit: QUEUE_LIMIT,
     };
@@ -364,6 +382,8 @@ async fn queue_items(state: &AppState, rows: Vec<QueueComment>) -> AppResult<Vec
             body: SafeHtml::from_stored(r.body_html),
             created_relative: dates::relative(r.created_at, now),
             created: DateView::new(r.created_at),
+            featured: r.featured_at.is_some(),
+            feature_button: feature_button(r.status, r.featured_at.is_some()),
         })
         .collect())
 }
@@ -460,6 +480,19 @@ pub struct ActForm {
     article: String,
     zelfde_email: String,
     zelfde_adres: String,
+    /// Back to this article page instead of the queue (its staff forms).
+    terug: String,
+}
+
+/// Where a form on an article page returns to: only a page of `/artikelen`, never
+/// another site.
+fn article_return(wanted: &str) -> Option<&str> {
+    let local = wanted.starts_with("/artikelen/")
+        && !wanted.contains("//")
+        && !wanted.contains('\\')
+        // Also what a `Location` header can carry as it is.
+        && wanted.chars().all(|c| c.is_ascii_graphic());
+    local.then_some(wanted)
 }
 
 #[handler]
@@ -479,7 +512,7 @@ pub async fn act(
         ),
     };
     let action = Action::parse(action).ok_or(AppError::Refused(
-        "Kies wat er met de reacties moet gebeuren: goedkeuren, afwijzen, spam of verwijderen.",
+        "Kies wat er met de reacties moet gebeuren: goedkeuren, afwijzen, spam, verwijderen, uitlichten of niet meer uitlichten.",
     ))?;
     let reason =
         ModerationReason::parse_optional(&form.reason).map_err(|message| AppError::Invalid {
@@ -496,6 +529,9 @@ pub async fn act(
     )
     .await?;
     state.metrics.moderated(action.as_str(), changed);
+    if let Some(article_page) = article_return(&form.terug) {
+        return Ok(see_other(article_page));
+    }
     let place = Place::read(
         &form.status,
         &form.article,
@@ -668,5 +704,29 @@ fn log_row(row: LogRow, names: &HashMap<String, String>) -> LogRowView {
             .reason
             .map(|reason| Rule::from_name(&reason).map_or(reason, |rule| rule.label().to_owned()))
             .unwrap_or_default(),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn an_article_page_is_the_only_place_to_return_to() {
+        let page = "/artikelen/lerarenportfolio?reactie=3#reactie-3";
+        assert_eq!(article_return(page), Some(page));
+        for elsewhere in [
+            "",
+            "/",
+            "https://evil.example/artikelen/x",
+            "//evil.example/artikelen/x",
+            "/artikelen//evil.example",
+            "/artikelen/\\evil.example",
+            "/beheer/moderatie",
+            "/artikelen/x\r\nSet-Cookie: a=b",
+            "/artikelen/coöperatie",
+        ] {
+            assert_eq!(article_return(elsewhere), None, "{elsewhere:?}");
+        }
     }
 }

@@ -94,6 +94,7 @@ fn nest(
             body_html: shown.map(|c| c.body_html.clone()).unwrap_or_default(),
             created_at: shown.map(|c| c.created_at),
             by_staff: shown.is_some_and(|c| c.user_id.is_some()),
+            featured: shown.is_some_and(|c| c.featured_at.is_some()),
             deleted: shown.is_none(),
             replies: Vec::new(),
         };

@@ -215,8 +215,9 @@ statuses! {
     PostComment: [400, 401, 403, 404, 409, 422];
     /// `GET /moderation/queue`.
     ShowQueue: [400, 401, 403];
-    /// `POST /comments/{id}/moderation`.
-    Moderate: [400, 401, 403, 404, 422];
+    /// `POST /comments/{id}/moderation`: 409 `not_approved` for featuring a reaction
+    /// that is not approved.
+    Moderate: [400, 401, 403, 404, 409, 422];
     /// `GET /search`: 400 for a cursor that is not one.
     SearchSite: [400];
 }

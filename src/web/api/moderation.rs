@@ -89,7 +89,9 @@ impl ModerationApi {
         }))
     }
 
-    /// Approve, reject, mark as spam or delete one reaction (moderators and admins).
+    /// Approve, reject, mark as spam or delete one reaction, or feature it above the
+    /// thread and stop featuring it (moderators and admins). Only an approved reaction
+    /// can be featured: another one is answered with 409 `not_approved`.
     #[oai(path = "/comments/:id/moderation", method = "post")]
     async fn moderate(
         &self,
@@ -129,6 +131,7 @@ impl ModerationApi {
         Ok(Json(ModerationResult {
             id: comment.id,
             status: comment.status.into(),
+            featured: comment.featured_at.is_some(),
         }))
     }
 }

@@ -14,7 +14,8 @@ use crate::{
 #[oai(example)]
 pub struct ErrorBody {
     /// `validation_failed`, `not_found`, `unauthorized`, `forbidden`, `rate_limited`,
-    /// `reactions_closed`, `banned`, `conflict`, `invalid_parent`, `bad_request`,
+    /// `reactions_closed`, `banned`, `conflict`, `invalid_parent`, `not_approved`,
+    /// `bad_request`,
     /// `method_not_allowed`, `payload_too_large`, `unsupported_media_type`,
     /// `unavailable`, `internal_error` or `cors_origin_not_allowed`.
     pub error: String,
@@ -175,6 +176,8 @@ pub struct PublicComment {
     pub created_at: Option<DateTime<Utc>>,
     /// Posted by the editorial team.
     pub by_staff: bool,
+    /// A moderator features it: the page lists it under "Uitgelicht" above the thread.
+    pub featured: bool,
     /// A removed reaction kept as a placeholder because it has visible replies; its
     /// name, site and body are empty.
     pub deleted: bool,
@@ -277,7 +280,8 @@ pub struct CommentCreated {
     pub status: CommentState,
 }
 
-/// What a moderator does.
+/// What a moderator does: move the reaction to another status, or feature it above the
+/// thread (`feature`, approved reactions only) and stop featuring it (`unfeature`).
 #[derive(Enum, Debug, Clone, Copy, PartialEq, Eq)]
 #[oai(rename_all = "lowercase")]
 pub enum ModerationAction {
@@ -285,6 +289,8 @@ pub enum ModerationAction {
     Reject,
     Spam,
     Delete,
+    Feature,
+    Unfeature,
 }
 
 impl From<ModerationAction> for Action {
@@ -294,6 +300,8 @@ impl From<ModerationAction> for Action {
             ModerationAction::Reject => Self::Reject,
             ModerationAction::Spam => Self::Spam,
             ModerationAction::Delete => Self::Delete,
+            ModerationAction::Feature => Self::Feature,
+            ModerationAction::Unfeature => Self::Unfeature,
         }
     }
 }
@@ -313,6 +321,8 @@ pub struct ModerationRequest {
 pub struct ModerationResult {
     pub id: i32,
     pub status: CommentState,
+    /// Featured above the thread; a reaction that leaves `approved` is not any more.
+    pub featured: bool,
 }
 
 /// A reaction in the moderation queue (staff only: includes the e-mail address).
