@@ -62,6 +62,8 @@ pub struct Placement {
     pub parent_id: Option<i32>,
     pub approved: bool,
     pub created_at: DateTime<Utc>,
+    /// Readers who found it helpful; 0 for a hidden reaction (its votes show nowhere).
+    pub helpful_count: i32,
 }
 
 /// The shape of an article's public thread, oldest first: its approved reactions and
@@ -89,8 +91,8 @@ pub async fn public_placements(
     Ok(rows)
 }
 
-/// The approved reactions' placements, read as one row of three lists (ids, parents,
-/// times) that the database aggregates in one pass, so they line up. A long thread has
+/// The approved reactions' placements, read as one row of four lists (ids, parents,
+/// times, helpful counts) that the database aggregates in one pass, so they line up. A long thread has
 /// thousands of these small rows, and handing them over one by one cost the drivers far
 /// more than reading them: 15 ms for 5,000 on SQLite, against about 2 ms this way.
 async fn approved_placements(
@@ -102,14 +104,15 @@ async fn approved_placements(
         // SQLite keeps times as RFC 3339 text already.
         DbBackend::Sqlite => {
             "SELECT group_concat(id) AS ids, group_concat(ifnull(parent_id, 0)) AS parents, \
-             group_concat(created_at) AS times \
+             group_concat(created_at) AS times, group_concat(helpful_count) AS helpful \
              FROM comments WHERE article_id = ? AND status = ?"
         }
         _ => {
             "SELECT string_agg(id::text, ',') AS ids, \
              string_agg(coalesce(parent_id, 0)::text, ',') AS parents, \
              string_agg(to_char(created_at AT TIME ZONE 'UTC', \
-                 'YYYY-MM-DD\"T\"HH24:MI:SS.US\"Z\"'), ',') AS times \
+                 'YYYY-MM-DD\"T\"HH24:MI:SS.US\"Z\"'), ',') AS times, \
+             string_agg(helpful_count::text, ',') AS helpful \
              FROM comments WHERE article_id = $1 AND status = $2"
         }
     };
@@ -127,13 +130,15 @@ async fn approved_placements(
         Ok(row.try_get::<Option<String>>("", name)?.unwrap_or_default())
     };
     let (ids, parents, times) = (column("ids")?, column("parents")?, column("times")?);
+    let helpful = column("helpful")?;
     let bad = |what: &str| DbErr::Custom(format!("unreadable thread placement: {what}"));
     let mut rows = ids
         .split(',')
         .zip(parents.split(','))
         .zip(times.split(','))
-        .filter(|((id, _), _)| !id.is_empty())
-        .map(|((id, parent), time)| {
+        .zip(helpful.split(','))
+        .filter(|(((id, _), _), _)| !id.is_empty())
+        .map(|(((id, parent), time), helpful)| {
             Ok(Placement {
                 id: id.parse().map_err(|_| bad(id))?,
                 parent_id: match parent.parse().map_err(|_| bad(parent))? {
@@ -144,6 +149,7 @@ async fn approved_placements(
                 created_at: DateTime::parse_from_rfc3339(time)
                     .map_err(|_| bad(time))?
                     .with_timezone(&Utc),
+                helpful_count: helpful.parse().map_err(|_| bad(helpful))?,
             })
         })
         .collect::<Result<Vec<_>, DbErr>>()?;
@@ -195,6 +201,7 @@ async fn hidden_placements(
                     parent_id,
                     approved: false,
                     created_at,
+                    helpful_count: 0,
                 }),
         );
     }
