@@ -13,7 +13,7 @@ use crate::{
     domain::{
         markdown::SafeHtml,
         moderation::AuthorKey,
-        states::CommentStatus,
+        states::{ArticleStatus, CommentStatus},
         validate::{AuthorName, CommentBody, Email, WebUrl},
     },
     entity::{articles, comments},
@@ -243,6 +243,55 @@ pub async fn thread_rows(
         );
     }
     Ok(rows)
+}
+
+/// An approved reaction of a published article, as the site-wide list of the newest
+/// shows it; never the e-mail or address hash.
+#[derive(Clone, Debug, FromQueryResult)]
+pub struct RecentComment {
+    pub id: i32,
+    pub author_name: String,
+    /// For a short excerpt.
+    pub body_md: String,
+    /// For feeds.
+    pub body_html: String,
+    pub user_id: Option<i32>,
+    pub created_at: DateTime<Utc>,
+    pub updated_at: DateTime<Utc>,
+    pub article_slug: String,
+    pub article_title: String,
+}
+
+/// The approved reactions of published articles, newest first: `limit` of them after
+/// the first `offset`. One query, walking `idx_comments_status_created` backwards.
+pub async fn recent_approved(
+    db: &impl ConnectionTrait,
+    offset: u64,
+    limit: u64,
+) -> Result<Vec<RecentComment>, DbErr> {
+    comments::Entity::find()
+        .select_only()
+        .columns([
+            comments::Column::Id,
+            comments::Column::AuthorName,
+            comments::Column::BodyMd,
+            comments::Column::BodyHtml,
+            comments::Column::UserId,
+            comments::Column::CreatedAt,
+            comments::Column::UpdatedAt,
+        ])
+        .column_as(articles::Column::Slug, "article_slug")
+        .column_as(articles::Column::Title, "article_title")
+        .join(JoinType::InnerJoin, comments::Relation::Article.def())
+        .filter(comments::Column::Status.eq(CommentStatus::Approved))
+        .filter(articles::Column::Status.eq(ArticleStatus::Published))
+        .order_by_desc(comments::Column::CreatedAt)
+        .order_by_desc(comments::Column::Id)
+        .offset(offset)
+        .limit(limit)
+        .into_model::<RecentComment>()
+        .all(db)
+        .await
 }
 
 /// The newest approved reactions of an article, newest first (for its feed).

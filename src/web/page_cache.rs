@@ -53,6 +53,8 @@ pub enum Key {
     ArticlePage(String, usize, Sort),
     /// The front page, after this cursor (none: the first page).
     Home(Option<String>),
+    /// A page of `/reacties`, the newest reactions across the site (1-based).
+    Recent(u64),
     /// The API's reaction tree of an article: slug, cursor, top-level reactions.
     ApiTree(String, Option<String>, usize),
 }

@@ -29,7 +29,7 @@ use crate::{
         auth::Viewer,
         page_cache::{self, Fills, Key, ThreadIndex, Value},
         reactions::{self, OwnReactions},
-        render, render_with_status,
+        recent, render, render_with_status,
         threads::{self, Slot},
         views::{
             ArticlePage, ArticleSummaryView, DateView, IndexPage, Layout, PaginationView,
@@ -101,6 +101,10 @@ async fn index_page(
         .map(|cursor| format!("/?voor={}", cursor.encode()));
     let needs_first_admin =
         articles.is_empty() && after.is_none() && store::users::count(state.db.read()).await? == 0;
+    let recent = match after {
+        None => store::comments::recent_approved(state.db.read(), 0, recent::ON_HOME).await?,
+        Some(_) => Vec::new(),
+    };
     Ok(IndexPage {
         layout: Layout::new("Artikelen", viewer),
         articles: articles
@@ -115,6 +119,7 @@ async fn index_page(
             .collect(),
         needs_first_admin,
         older_url,
+        recent: recent.into_iter().map(recent::item_view).collect(),
     })
 }
 

@@ -146,6 +146,33 @@ pub struct IndexPage {
     pub needs_first_admin: bool,
     /// The next page of older articles, when there is one.
     pub older_url: Option<String>,
+    /// The newest reactions across the site (first page only).
+    pub recent: Vec<RecentItemView>,
+}
+
+/// A reaction in a list of the newest across the site.
+pub struct RecentItemView {
+    pub author_name: String,
+    pub by_staff: bool,
+    pub article_title: String,
+    pub article_url: String,
+    /// The reaction in its thread (`?reactie=`).
+    pub url: String,
+    pub created: DateView,
+    /// The start of its text, without markup.
+    pub excerpt: String,
+}
+
+/// `/reacties`: the newest approved reactions across the site.
+#[derive(Template)]
+#[template(path = "recent.html")]
+pub struct RecentPage {
+    pub layout: Layout,
+    pub items: Vec<RecentItemView>,
+    pub page: u64,
+    /// The page before (newer reactions) and after (older ones).
+    pub newer_url: Option<String>,
+    pub older_url: Option<String>,
 }
 
 #[derive(Template)]

@@ -27,6 +27,7 @@ mod policies;
 mod preview;
 mod privacy;
 mod reactions;
+mod recent;
 mod retention;
 mod sanitiser;
 mod search;
