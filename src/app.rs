@@ -20,7 +20,8 @@ use crate::{
     web::middleware::rate_limit::Limiters,
     web::page_cache::{self, PageCache},
     web::{
-        self, admin, auth, feeds, middleware, notifications, privacy, public, reactions, search,
+        self, admin, auth, feeds, middleware, notifications, privacy, public, reactions, recent,
+        search,
     },
 };
 
@@ -244,6 +245,8 @@ fn table() -> Table {
             page("search").read_limited(Action::Search),
             get(search::show),
         )
+        .at("/reacties", page("recent"), get(recent::index))
+        .at("/reacties/feed.xml", page("feed"), get(feeds::recent_feed))
         .at("/feed.xml", page("feed"), get(feeds::articles_feed))
         .at("/sitemap.xml", page("feed"), get(feeds::sitemap))
         .at(

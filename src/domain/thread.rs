@@ -1,6 +1,7 @@
 //! Builds the reply tree of one article from a flat list, in one pass, lays it out as
 //! rows a template can print without recursion, and cuts it into pages of top-level
-//! reactions, each with all its replies.
+//! reactions, each with all its replies. Top-level reactions come in the order a
+//! reader chose ([`Sort`]); replies always follow their parent in the order posted.
 //!
 //! Only visible reactions are shown. A hidden reaction (deleted, rejected, ...) with
 //! visible replies stays as a tombstone so the thread keeps its shape; no reply is ever
@@ -19,6 +20,62 @@ pub trait Threaded {
     fn parent_id(&self) -> Option<i32>;
     /// Shown in full (approved, or the viewer's own pending reaction).
     fn is_visible(&self) -> bool;
+    /// How many readers found it helpful ("Nuttig"), for [`Sort::Helpful`].
+    fn helpful(&self) -> i32 {
+        0
+    }
+}
+
+/// The order of a thread's top-level reactions (`?sorteer=`). Replies are never
+/// sorted: they stay in the order they were posted, under their parent.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq, Hash)]
+pub enum Sort {
+    /// Oldest first (`oud`), the default.
+    #[default]
+    Oldest,
+    /// Newest first (`nieuw`).
+    Newest,
+    /// Most helpful first, ties oldest first (`nuttig`).
+    Helpful,
+}
+
+impl Sort {
+    /// Every order, as the page offers them.
+    pub const ALL: [Self; 3] = [Self::Oldest, Self::Newest, Self::Helpful];
+
+    /// The order a `?sorteer=` value names; an unknown or missing one is the default.
+    pub fn from_query(value: Option<&str>) -> Self {
+        match value.map(str::trim) {
+            Some("nieuw") => Self::Newest,
+            Some("nuttig") => Self::Helpful,
+            _ => Self::Oldest,
+        }
+    }
+
+    /// The `sorteer` value that names this order.
+    pub fn as_query(self) -> &'static str {
+        match self {
+            Self::Oldest => "oud",
+            Self::Newest => "nieuw",
+            Self::Helpful => "nuttig",
+        }
+    }
+
+    /// The value a link must carry to keep this order: none for the default, so the
+    /// default's addresses stay as they were.
+    pub fn in_links(self) -> Option<&'static str> {
+        (self != Self::default()).then(|| self.as_query())
+    }
+
+    /// Puts `roots` (indices into `items`, oldest first) in this order.
+    fn arrange<T: Threaded>(self, roots: &mut [usize], items: &[T]) {
+        match self {
+            Self::Oldest => {}
+            Self::Newest => roots.reverse(),
+            // A stable sort: equal counts keep their oldest-first order.
+            Self::Helpful => roots.sort_by_key(|&i| std::cmp::Reverse(items[i].helpful())),
+        }
+    }
 }
 
 /// One reaction in the order and at the depth it is shown.
@@ -176,6 +233,12 @@ impl<T> Thread<T> {
 /// Lays out `items` (in the order they should appear among siblings, e.g. oldest first).
 /// Replies whose parent is missing from `items` are shown at the top level.
 pub fn build<T: Threaded>(items: Vec<T>) -> Thread<T> {
+    build_sorted(items, Sort::Oldest)
+}
+
+/// Lays out `items` (oldest first) with the top-level reactions in `sort`'s order and
+/// every reply in posting order under its parent.
+pub fn build_sorted<T: Threaded>(items: Vec<T>, sort: Sort) -> Thread<T> {
     // Index arithmetic instead of hash maps: a long thread has thousands of items.
     let mut ids: Vec<(i32, usize)> = items.iter().enumerate().map(|(i, c)| (c.id(), i)).collect();
     ids.sort_unstable();
@@ -199,6 +262,7 @@ pub fn build<T: Threaded>(items: Vec<T>) -> Thread<T> {
             None => children.roots.push(index),
         }
     }
+    sort.arrange(&mut children.roots, &items);
 
     // Which items have something visible at or below them (bottom-up, iteratively).
     let mut shown = vec![false; items.len()];
@@ -282,6 +346,7 @@ mod tests {
         id: i32,
         parent: Option<i32>,
         visible: bool,
+        helpful: i32,
     }
 
     impl Threaded for C {
@@ -294,6 +359,9 @@ mod tests {
         fn is_visible(&self) -> bool {
             self.visible
         }
+        fn helpful(&self) -> i32 {
+            self.helpful
+        }
     }
 
     fn c(id: i32, parent: Option<i32>) -> C {
@@ -301,6 +369,14 @@ mod tests {
             id,
             parent,
             visible: true,
+            helpful: 0,
+        }
+    }
+
+    fn voted(id: i32, parent: Option<i32>, helpful: i32) -> C {
+        C {
+            helpful,
+            ..c(id, parent)
         }
     }
 
@@ -371,17 +447,20 @@ mod tests {
                 id: 1,
                 parent: None,
                 visible: false,
+                helpful: 0,
             },
             c(2, Some(1)),
             C {
                 id: 3,
                 parent: None,
                 visible: false,
+                helpful: 0,
             },
             C {
                 id: 4,
                 parent: Some(3),
                 visible: false,
+                helpful: 0,
             },
         ]);
         assert_eq!(shape(&thread), vec![(1, 1), (2, 2)]);
@@ -395,11 +474,13 @@ mod tests {
                 id: 1,
                 parent: None,
                 visible: false,
+                helpful: 0,
             },
             C {
                 id: 2,
                 parent: Some(1),
                 visible: false,
+                helpful: 0,
             },
             c(3, Some(2)),
         ]);
@@ -479,5 +560,100 @@ mod tests {
         let thread = build(Vec::<C>::new());
         assert!(thread.is_empty());
         assert_eq!(html(&thread), "<ol></ol>");
+    }
+
+    /// Three top-level reactions (oldest first) with replies posted in between.
+    fn voted_thread() -> Vec<C> {
+        vec![
+            voted(1, None, 2),
+            voted(2, None, 5),
+            voted(3, Some(1), 9),
+            voted(4, None, 2),
+            voted(5, Some(2), 0),
+            voted(6, Some(3), 1),
+            voted(7, Some(2), 3),
+            voted(8, None, 0),
+        ]
+    }
+
+    #[test]
+    fn oldest_first_is_the_order_posted() {
+        let thread = build_sorted(voted_thread(), Sort::Oldest);
+        assert_eq!(
+            shape(&thread),
+            vec![
+                (1, 1),
+                (3, 2),
+                (6, 3),
+                (2, 1),
+                (5, 2),
+                (7, 2),
+                (4, 1),
+                (8, 1)
+            ]
+        );
+        assert_eq!(thread, build(voted_thread()));
+    }
+
+    #[test]
+    fn newest_first_turns_only_the_top_level_around() {
+        let thread = build_sorted(voted_thread(), Sort::Newest);
+        assert_eq!(
+            shape(&thread),
+            vec![
+                (8, 1),
+                (4, 1),
+                (2, 1),
+                (5, 2),
+                (7, 2),
+                (1, 1),
+                (3, 2),
+                (6, 3)
+            ]
+        );
+        assert_eq!(
+            html(&thread),
+            "<ol><li>8</li><li>4</li><li>2<ol><li>5</li><li>7</li></ol></li><li>1<ol><li>3<ol><li>6</li></ol></li></ol></li></ol>"
+        );
+    }
+
+    #[test]
+    fn most_helpful_first_with_ties_oldest_first_and_replies_in_order() {
+        let thread = build_sorted(voted_thread(), Sort::Helpful);
+        // 2 has 5 votes; 1 and 4 tie at 2 (1 is older); 8 has none. The replies' own
+        // votes (3 has 9) move nothing: they stay under their parent, oldest first.
+        assert_eq!(
+            shape(&thread),
+            vec![
+                (2, 1),
+                (5, 2),
+                (7, 2),
+                (1, 1),
+                (3, 2),
+                (6, 3),
+                (4, 1),
+                (8, 1)
+            ]
+        );
+        assert_eq!(thread.page_of(6, 2), Some(1));
+        assert_eq!(thread.page_of(4, 2), Some(2));
+        let second = thread.page(2, 2).unwrap();
+        assert_eq!(shape(&second), vec![(4, 1), (8, 1)]);
+    }
+
+    #[test]
+    fn sort_values_are_read_leniently_and_the_default_adds_nothing() {
+        assert_eq!(Sort::from_query(None), Sort::Oldest);
+        assert_eq!(Sort::from_query(Some("oud")), Sort::Oldest);
+        assert_eq!(Sort::from_query(Some("nieuw")), Sort::Newest);
+        assert_eq!(Sort::from_query(Some("nuttig")), Sort::Helpful);
+        assert_eq!(Sort::from_query(Some("NUTTIG!")), Sort::Oldest);
+        assert_eq!(Sort::from_query(Some("")), Sort::Oldest);
+        for sort in Sort::ALL {
+            assert_eq!(Sort::from_query(Some(sort.as_query())), sort);
+        }
+        assert_eq!(Sort::Oldest.in_links(), None);
+        assert_eq!(Sort::Newest.in_links(), Some("nieuw"));
+        assert_eq!(Sort::Helpful.in_links(), Some("nuttig"));
     }
 }

@@ -13,7 +13,7 @@ use crate::{
     domain::{
         markdown::SafeHtml,
         moderation::{self, AuthorKey},
-        states::CommentStatus,
+        states::{ArticleStatus, CommentStatus},
         validate::{AuthorName, CommentBody, Email, WebUrl},
     },
     entity::{articles, comments},
@@ -64,6 +64,8 @@ pub struct Placement {
     pub parent_id: Option<i32>,
     pub approved: bool,
     pub created_at: DateTime<Utc>,
+    /// Readers who found it helpful; 0 for a hidden reaction (its votes show nowhere).
+    pub helpful_count: i32,
 }
 
 /// The shape of an article's public thread, oldest first: its approved reactions and
@@ -91,8 +93,8 @@ pub async fn public_placements(
     Ok(rows)
 }
 
-/// The approved reactions' placements, read as one row of three lists (ids, parents,
-/// times) that the database aggregates in one pass, so they line up. A long thread has
+/// The approved reactions' placements, read as one row of four lists (ids, parents,
+/// times, helpful counts) that the database aggregates in one pass, so they line up. A long thread has
 /// thousands of these small rows, and handing them over one by one cost the drivers far
 /// more than reading them: 15 ms for 5,000 on SQLite, against about 2 ms this way.
 async fn approved_placements(
@@ -104,14 +106,15 @@ async fn approved_placements(
         // SQLite keeps times as RFC 3339 text already.
         DbBackend::Sqlite => {
             "SELECT group_concat(id) AS ids, group_concat(ifnull(parent_id, 0)) AS parents, \
-             group_concat(created_at) AS times \
+             group_concat(created_at) AS times, group_concat(helpful_count) AS helpful \
              FROM comments WHERE article_id = ? AND status = ?"
         }
         _ => {
             "SELECT string_agg(id::text, ',') AS ids, \
              string_agg(coalesce(parent_id, 0)::text, ',') AS parents, \
              string_agg(to_char(created_at AT TIME ZONE 'UTC', \
-                 'YYYY-MM-DD\"T\"HH24:MI:SS.US\"Z\"'), ',') AS times \
+                 'YYYY-MM-DD\"T\"HH24:MI:SS.US\"Z\"'), ',') AS times, \
+             string_agg(helpful_count::text, ',') AS helpful \
              FROM comments WHERE article_id = $1 AND status = $2"
         }
     };
@@ -129,13 +132,15 @@ async fn approved_placements(
         Ok(row.try_get::<Option<String>>("", name)?.unwrap_or_default())
     };
     let (ids, parents, times) = (column("ids")?, column("parents")?, column("times")?);
+    let helpful = column("helpful")?;
     let bad = |what: &str| DbErr::Custom(format!("unreadable thread placement: {what}"));
     let mut rows = ids
         .split(',')
         .zip(parents.split(','))
         .zip(times.split(','))
-        .filter(|((id, _), _)| !id.is_empty())
-        .map(|((id, parent), time)| {
+        .zip(helpful.split(','))
+        .filter(|(((id, _), _), _)| !id.is_empty())
+        .map(|(((id, parent), time), helpful)| {
             Ok(Placement {
                 id: id.parse().map_err(|_| bad(id))?,
                 parent_id: match parent.parse().map_err(|_| bad(parent))? {
@@ -146,6 +151,7 @@ async fn approved_placements(
                 created_at: DateTime::parse_from_rfc3339(time)
                     .map_err(|_| bad(time))?
                     .with_timezone(&Utc),
+                helpful_count: helpful.parse().map_err(|_| bad(helpful))?,
             })
         })
         .collect::<Result<Vec<_>, DbErr>>()?;
@@ -197,6 +203,7 @@ async fn hidden_placements(
                     parent_id,
                     approved: false,
                     created_at,
+                    helpful_count: 0,
                 }),
         );
     }
@@ -239,6 +246,55 @@ pub async fn thread_rows(
         );
     }
     Ok(rows)
+}
+
+/// An approved reaction of a published article, as the site-wide list of the newest
+/// shows it; never the e-mail or address hash.
+#[derive(Clone, Debug, FromQueryResult)]
+pub struct RecentComment {
+    pub id: i32,
+    pub author_name: String,
+    /// For a short excerpt.
+    pub body_md: String,
+    /// For feeds.
+    pub body_html: String,
+    pub user_id: Option<i32>,
+    pub created_at: DateTime<Utc>,
+    pub updated_at: DateTime<Utc>,
+    pub article_slug: String,
+    pub article_title: String,
+}
+
+/// The approved reactions of published articles, newest first: `limit` of them after
+/// the first `offset`. One query, walking `idx_comments_status_created` backwards.
+pub async fn recent_approved(
+    db: &impl ConnectionTrait,
+    offset: u64,
+    limit: u64,
+) -> Result<Vec<RecentComment>, DbErr> {
+    comments::Entity::find()
+        .select_only()
+        .columns([
+            comments::Column::Id,
+            comments::Column::AuthorName,
+            comments::Column::BodyMd,
+            comments::Column::BodyHtml,
+            comments::Column::UserId,
+            comments::Column::CreatedAt,
+            comments::Column::UpdatedAt,
+        ])
+        .column_as(articles::Column::Slug, "article_slug")
+        .column_as(articles::Column::Title, "article_title")
+        .join(JoinType::InnerJoin, comments::Relation::Article.def())
+        .filter(comments::Column::Status.eq(CommentStatus::Approved))
+        .filter(articles::Column::Status.eq(ArticleStatus::Published))
+        .order_by_desc(comments::Column::CreatedAt)
+        .order_by_desc(comments::Column::Id)
+        .offset(offset)
+        .limit(limit)
+        .into_model::<RecentComment>()
+        .all(db)
+        .await
 }
 
 /// The newest approved reactions of an article, newest first (for its feed).

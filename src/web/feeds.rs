@@ -1,5 +1,6 @@
-//! Atom feeds of articles and of one article's reactions, and the sitemap. Both carry
-//! an ETag and Last-Modified and answer 304 when the reader already has them.
+//! Atom feeds of articles, of one article's reactions and of the newest reactions across
+//! the site, and the sitemap. All carry an ETag and Last-Modified and answer 304 when
+//! the reader already has them.
 
 use atom_syndication::{Content, Entry, Feed, Link, Person, Text};
 use chrono::{DateTime, Utc};
@@ -15,7 +16,7 @@ use crate::{
     app::AppState,
     entity::{articles, comments},
     error::{AppError, AppResult},
-    store,
+    store::{self, comments::RecentComment},
 };
 
 const FEED_SIZE: usize = 50;
@@ -166,6 +167,61 @@ fn reaction_entry(state: &AppState, page: &str, comment: comments::Model) -> Ent
     entry.set_updated(comment.updated_at);
     entry.set_published(Some(comment.created_at.into()));
     let href = format!("{page}#reactie-{id}");
+    entry.set_links(vec![link(href, "alternate", Some("text/html"))]);
+    entry.set_authors(vec![person(&comment.author_name)]);
+    entry.set_content(Some(html_text(comment.body_html)));
+    entry
+}
+
+/// `/reacties/feed.xml`: the newest approved reactions of published articles.
+#[handler]
+pub async fn recent_feed(Data(state): Data<&AppState>, req: &Request) -> AppResult<Response> {
+    let recent = store::comments::recent_approved(state.db.read(), 0, FEED_SIZE as u64).await?;
+    let updated = recent.iter().map(|c| c.updated_at).max();
+    let entries: Vec<Entry> = recent.into_iter().map(|c| recent_entry(state, c)).collect();
+    let mut feed = Feed::default();
+    feed.set_id(site_tag(state, "reacties"));
+    feed.set_title("Kantlijn: recente reacties");
+    feed.set_subtitle(Some(Text::plain(
+        "De nieuwste reacties van lezers op alle artikelen.",
+    )));
+    feed.set_lang(Some("nl".to_owned()));
+    feed.set_updated(updated.unwrap_or(DateTime::UNIX_EPOCH));
+    feed.set_links(vec![
+        link(
+            absolute(state, "/reacties/feed.xml"),
+            "self",
+            Some("application/atom+xml"),
+        ),
+        link(absolute(state, "/reacties"), "alternate", Some("text/html")),
+    ]);
+    feed.set_entries(entries);
+    conditional(
+        req,
+        feed.to_string(),
+        "application/atom+xml; charset=utf-8",
+        updated,
+    )
+}
+
+/// One reaction in the site-wide feed: the same entry id as in its article's feed.
+fn recent_entry(state: &AppState, comment: RecentComment) -> Entry {
+    let mut entry = Entry::default();
+    let id = comment.id;
+    entry.set_id(tag_id(state, comment.created_at, &format!("reactie-{id}")));
+    entry.set_title(format!(
+        "Reactie van {} op: {}",
+        comment.author_name, comment.article_title
+    ));
+    entry.set_updated(comment.updated_at);
+    entry.set_published(Some(comment.created_at.into()));
+    let href = absolute(
+        state,
+        &format!(
+            "/artikelen/{}?reactie={id}#reactie-{id}",
+            comment.article_slug
+        ),
+    );
     entry.set_links(vec![link(href, "alternate", Some("text/html"))]);
     entry.set_authors(vec![person(&comment.author_name)]);
     entry.set_content(Some(html_text(comment.body_html)));

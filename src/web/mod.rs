@@ -11,6 +11,7 @@ pub mod page_cache;
 pub mod privacy;
 pub mod public;
 pub mod reactions;
+pub mod recent;
 pub mod search;
 pub mod threads;
 pub mod views;

@@ -33,7 +33,7 @@ use poem::{
 };
 
 use crate::{
-    domain::thread::{self, PAGE_SIZE},
+    domain::thread::{self, PAGE_SIZE, Sort},
     entity::articles,
     security,
     store::{Snapshot, Versions},
@@ -46,12 +46,15 @@ pub const DEFAULT_BUDGET: usize = 16 << 20;
 /// What a cached entry is.
 #[derive(Clone, Debug, PartialEq, Eq, Hash)]
 pub enum Key {
-    /// An article's thread index, by slug.
-    Thread(String),
-    /// One page of an article, by slug and 1-based page number.
-    ArticlePage(String, usize),
+    /// An article's thread index, by slug and order. An article's change retires all
+    /// its orders at once: they are kept under the same article version.
+    Thread(String, Sort),
+    /// One page of an article, by slug, 1-based page number and order.
+    ArticlePage(String, usize, Sort),
     /// The front page, after this cursor (none: the first page).
     Home(Option<String>),
+    /// A page of `/reacties`, the newest reactions across the site (1-based).
+    Recent(u64),
     /// The API's reaction tree of an article: slug, cursor, top-level reactions.
     ApiTree(String, Option<String>, usize),
 }
@@ -773,7 +776,7 @@ mod tests {
         let versions = Versions::default();
         let cache = PageCache::new(4 * 10_000);
         let value = |text: &str| Value::Page(Arc::new(Rendered::new(text, &holes, HTML)));
-        let key = Key::ArticlePage("a".into(), 1);
+        let key = Key::ArticlePage("a".into(), 1, Sort::Oldest);
         let made = versions.snapshot(Scope::Article(1));
         cache.put(key.clone(), value("<p>een</p>"), made, &versions);
         assert!(cache.get(&key, &versions).is_some());
@@ -788,7 +791,7 @@ mod tests {
         for n in 0..50 {
             let made = versions.snapshot(Scope::Article(n));
             cache.put(
-                Key::ArticlePage(format!("s{n}"), 1),
+                Key::ArticlePage(format!("s{n}"), 1, Sort::Oldest),
                 value(&"x".repeat(2_000)),
                 made,
                 &versions,
@@ -797,13 +800,13 @@ mod tests {
         assert!(cache.bytes() <= 4 * 10_000, "{} bytes", cache.bytes());
         assert!(
             cache
-                .get(&Key::ArticlePage("s49".into(), 1), &versions)
+                .get(&Key::ArticlePage("s49".into(), 1, Sort::Oldest), &versions)
                 .is_some(),
             "the newest stays"
         );
         assert!(
             cache
-                .get(&Key::ArticlePage("s0".into(), 1), &versions)
+                .get(&Key::ArticlePage("s0".into(), 1, Sort::Oldest), &versions)
                 .is_none(),
             "the oldest went"
         );

@@ -19,7 +19,7 @@ use crate::{
         dates,
         markdown::{self, SafeHtml},
         states::CommentStatus,
-        thread::{PAGE_SIZE, Thread},
+        thread::{PAGE_SIZE, Sort, Thread},
     },
     entity::articles,
     error::{AppError, AppResult},
@@ -29,11 +29,11 @@ use crate::{
         auth::Viewer,
         page_cache::{self, Fills, Key, ThreadIndex, Value},
         reactions::{self, OwnReactions},
-        render, render_with_status,
+        recent, render, render_with_status,
         threads::{self, Slot},
         views::{
             ArticlePage, ArticleSummaryView, DateView, FeaturedView, IndexPage, Layout,
-            PaginationView, ReactionFormView, ReactionView, reaction_count_label,
+            PaginationView, ReactionFormView, ReactionView, SortLinkView, reaction_count_label,
         },
     },
 };
@@ -103,6 +103,10 @@ async fn index_page(
         .map(|cursor| format!("/?voor={}", cursor.encode()));
     let needs_first_admin =
         articles.is_empty() && after.is_none() && store::users::count(state.db.read()).await? == 0;
+    let recent = match after {
+        None => store::comments::recent_approved(state.db.read(), 0, recent::ON_HOME).await?,
+        Some(_) => Vec::new(),
+    };
     Ok(IndexPage {
         layout: Layout::new("Artikelen", viewer),
         articles: articles
@@ -117,6 +121,7 @@ async fn index_page(
             .collect(),
         needs_first_admin,
         older_url,
+        recent: recent.into_iter().map(recent::item_view).collect(),
     })
 }
 
@@ -130,6 +135,8 @@ pub struct ShowQuery {
     antwoord: Option<i32>,
     /// The page of the thread, 1-based.
     pagina: Option<String>,
+    /// The order of the top-level reactions: `oud` (default), `nieuw`, `nuttig`.
+    sorteer: Option<String>,
 }
 
 /// Which page of a thread to show.
@@ -141,6 +148,11 @@ pub enum PageWanted {
 }
 
 impl ShowQuery {
+    /// The order asked for; an unknown one is the default, not an error.
+    fn sort(&self) -> Sort {
+        Sort::from_query(self.sorteer.as_deref())
+    }
+
     /// `?pagina=` wins, then the reaction asked for or replied to; a page number that is
     /// not a positive number is a page that does not exist.
     fn wanted(&self) -> AppResult<PageWanted> {
@@ -168,10 +180,12 @@ pub async fn show(
     Query(query): Query<ShowQuery>,
 ) -> AppResult<Response> {
     let wanted = query.wanted()?;
+    let sort = query.sort();
     let own = OwnReactions::from_cookies(&state.keys, cookies);
     if viewer.staff.is_none()
         && query.antwoord.is_none()
-        && let Some(response) = public_article(state, &viewer, req, &slug, wanted, &own).await?
+        && let Some(response) =
+            public_article(state, &viewer, req, &slug, (wanted, sort), &own).await?
     {
         return Ok(response);
     }
@@ -180,11 +194,12 @@ pub async fn show(
         .ok_or(AppError::NotFound)?;
     let form = article
         .reactions_open
-        .then(|| ReactionFormView::empty(state, &article, query.antwoord));
+        .then(|| ReactionFormView::empty(state, &article, query.antwoord).sorted(sort));
     let context = ArticleContext {
         own: &own,
         form,
         wanted,
+        sort,
     };
     render_article(state, &viewer, &article, context, StatusCode::OK).await
 }
@@ -197,11 +212,11 @@ async fn public_article(
     viewer: &Viewer,
     req: &Request,
     slug: &str,
-    wanted: PageWanted,
+    (wanted, sort): (PageWanted, Sort),
     own: &OwnReactions,
 ) -> AppResult<Option<Response>> {
     let started = Instant::now();
-    let known = threads::index(state, slug).await?;
+    let known = threads::index(state, slug, sort).await?;
     if !threads::own_on_article(state.db.read(), known.article.id, own, Utc::now())
         .await?
         .is_empty()
@@ -221,11 +236,11 @@ async fn public_article(
         form_token: &form_token,
     };
     let versions = state.db.versions();
-    let key = Key::ArticlePage(slug.to_owned(), page);
+    let key = Key::ArticlePage(slug.to_owned(), page, sort);
     if let Some(Value::Page(rendered)) = state.pages.get(&key, versions) {
         return Ok(Some(rendered.respond(req, &fills, true)));
     }
-    let html = public_page(state, &known, page).await?;
+    let html = public_page(state, &known, page, sort).await?;
     // The index is current as of its snapshot; what was read since is at least as new.
     let rendered = state
         .pages
@@ -233,9 +248,14 @@ async fn public_article(
     Ok(Some(rendered.respond(req, &fills, false)))
 }
 
-/// One page of an article as everybody sees it, with placeholders for the visitor's
-/// tokens.
-async fn public_page(state: &AppState, known: &ThreadIndex, page: usize) -> AppResult<String> {
+/// One page of an article in one order as everybody sees it, with placeholders for the
+/// visitor's tokens.
+async fn public_page(
+    state: &AppState,
+    known: &ThreadIndex,
+    page: usize,
+    sort: Sort,
+) -> AppResult<String> {
     let holes = state.pages.holes();
     let layout = Layout {
         title: known.article.title.clone(),
@@ -243,7 +263,7 @@ async fn public_page(state: &AppState, known: &ThreadIndex, page: usize) -> AppR
         csrf_token: holes.csrf().to_owned(),
     };
     let form = known.article.reactions_open.then(|| {
-        let mut form = ReactionFormView::empty(state, &known.article, None);
+        let mut form = ReactionFormView::empty(state, &known.article, None).sorted(sort);
         form.form_token = holes.form_token().to_owned();
         form
     });
@@ -256,6 +276,7 @@ async fn public_page(state: &AppState, known: &ThreadIndex, page: usize) -> AppR
         page,
         pages: known.pages(),
         approved: known.laid.approved,
+        sort,
     };
     let view = article_page(
         state,
@@ -275,6 +296,8 @@ pub struct ArticleContext<'a> {
     pub own: &'a OwnReactions,
     pub form: Option<ReactionFormView>,
     pub wanted: PageWanted,
+    /// The order of the top-level reactions.
+    pub sort: Sort,
 }
 
 /// The article page for one viewer: with their waiting reactions, edit links and the
@@ -287,7 +310,7 @@ pub async fn render_article(
     status: StatusCode,
 ) -> AppResult<Response> {
     let own = threads::own_on_article(state.db.read(), article.id, context.own, Utc::now()).await?;
-    let laid = threads::lay_out(state.db.read(), article.id, &own).await?;
+    let laid = threads::lay_out(state.db.read(), article.id, &own, context.sort).await?;
     let page = match context.wanted {
         PageWanted::Number(page) => page,
         PageWanted::Holding(id) => laid.thread.page_of(id, PAGE_SIZE).unwrap_or(1),
@@ -300,6 +323,7 @@ pub async fn render_article(
             .into_page(page, PAGE_SIZE)
             .ok_or(AppError::NotFound)?,
         page,
+        sort: context.sort,
     };
     let tools = StaffTools {
         edit_url: viewer
@@ -334,6 +358,7 @@ struct ShownPage {
     pages: usize,
     /// Approved reactions in the whole thread.
     approved: usize,
+    sort: Sort,
 }
 
 /// What staff get on an article page besides what readers see; nothing in a cached page.
@@ -360,6 +385,7 @@ async fn article_page(
         page,
         pages,
         approved,
+        sort,
     } = shown;
     let (contents, featured) = tokio::try_join!(
         threads::contents(state.db.read(), article.id, &thread, own),
@@ -367,6 +393,10 @@ async fn article_page(
     )?;
     let now = Utc::now();
     let mut thread = thread.map(|slot| reaction_view(slot, &contents, own, now));
+    let sort_param = sort
+        .in_links()
+        .map(|value| format!("&sorteer={value}"))
+        .unwrap_or_default();
     for row in &mut thread.rows {
         row.item.reply_to = row.reply_to.map(|parent| {
             contents.get(&parent).map_or_else(
@@ -382,12 +412,33 @@ async fn article_page(
             .find(|r| r.item.id.to_string() == form.parent_id && !r.tombstone && !r.item.pending)
             .map(|r| r.item.author_name.clone());
     }
-    let page_url = |n: usize| {
-        if n == 1 {
+    let page_url = |n: usize, sort: Sort| {
+        let mut query = Vec::new();
+        if n > 1 {
+            query.push(format!("pagina={n}"));
+        }
+        if let Some(value) = sort.in_links() {
+            query.push(format!("sorteer={value}"));
+        }
+        if query.is_empty() {
             format!("/artikelen/{}#reacties", article.slug)
         } else {
-            format!("/artikelen/{}?pagina={n}#reacties", article.slug)
+            format!("/artikelen/{}?{}#reacties", article.slug, query.join("&"))
         }
+    };
+    let (prev_label, next_label) = match sort {
+        Sort::Oldest => ("Oudere reacties", "Nieuwere reacties"),
+        Sort::Newest => ("Nieuwere reacties", "Oudere reacties"),
+        Sort::Helpful => ("Vorige reacties", "Volgende reacties"),
+    };
+    // A single top-level reaction has no order to choose.
+    let sorts = if thread.root_count() > 1 || page > 1 {
+        Sort::ALL
+            .into_iter()
+            .map(|option| SortLinkView::new(option, page_url(1, option), option == sort))
+            .collect()
+    } else {
+        Vec::new()
     };
     Ok(ArticlePage {
         layout,
@@ -404,7 +455,7 @@ async fn article_page(
             .into_iter()
             .map(|f| FeaturedView {
                 url: format!(
-                    "/artikelen/{}?reactie={}#reactie-{}",
+                    "/artikelen/{}?reactie={}{sort_param}#reactie-{}",
                     article.slug, f.id, f.id
                 ),
                 excerpt: markdown::reaction_excerpt(&f.body_md, FEATURED_EXCERPT),
@@ -412,12 +463,16 @@ async fn article_page(
             })
             .collect(),
         moderate: tools.moderate,
+        sorts,
+        sort_param,
         thread,
         pagination: (pages > 1).then(|| PaginationView {
             page,
             pages,
-            older_url: (page > 1).then(|| page_url(page - 1)),
-            newer_url: (page < pages).then(|| page_url(page + 1)),
+            prev_url: (page > 1).then(|| page_url(page - 1, sort)),
+            prev_label,
+            next_url: (page < pages).then(|| page_url(page + 1, sort)),
+            next_label,
         }),
         form,
     })

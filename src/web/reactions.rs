@@ -20,6 +20,7 @@ use crate::{
     discussion::{self, FormSignals, Outcome, RawComment, Submission},
     domain::{
         preview::ReactionPreview,
+        thread::Sort,
         validate::{CommentBody, FieldErrors},
     },
     entity::{articles, comments},
@@ -60,9 +61,16 @@ pub struct ReactionForm {
     pub bijzonderheden: String,
     /// "on" when "Mail me als iemand reageert" is ticked.
     pub notify_replies: String,
+    /// The order the thread was shown in (`?sorteer=`), kept after posting.
+    pub sorteer: String,
 }
 
 impl ReactionForm {
+    /// The order the thread was shown in when the form was filled in.
+    pub fn sort(&self) -> Sort {
+        Sort::from_query(Some(&self.sorteer))
+    }
+
     /// Whether the poster ticked the notifications box.
     pub fn wants_notifications(&self) -> bool {
         !self.notify_replies.trim().is_empty()
@@ -204,8 +212,13 @@ pub async fn create(
             let own = own.with(comment.id, edit_key);
             cookies.add(own.cookie(&state.keys, state.settings.secure_cookies()));
             let (id, slug) = (comment.id, &article.slug);
+            let sort = form
+                .sort()
+                .in_links()
+                .map(|value| format!("&sorteer={value}"));
+            let sort = sort.unwrap_or_default();
             Ok(see_other(&format!(
-                "/artikelen/{slug}?reactie={id}#reactie-{id}"
+                "/artikelen/{slug}?reactie={id}{sort}#reactie-{id}"
             )))
         }
         Outcome::Invalid(errors) => again.invalid(errors).await,
@@ -302,6 +315,7 @@ impl Again<'_> {
             own: self.own,
             form: Some(view),
             wanted,
+            sort: self.form.sort(),
         };
         public::render_article(self.state, self.viewer, self.article, context, status).await
     }

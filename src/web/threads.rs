@@ -13,7 +13,7 @@ use crate::{
     discussion,
     domain::{
         states::CommentStatus,
-        thread::{self, Thread, Threaded},
+        thread::{self, Sort, Thread, Threaded},
     },
     entity::articles,
     error::{AppError, AppResult},
@@ -35,6 +35,8 @@ pub struct Slot {
     pub created_at: DateTime<Utc>,
     /// Shown in full: approved, or waiting and the viewer's own.
     pub visible: bool,
+    /// Readers who found it helpful (what [`Sort::Helpful`] orders by).
+    pub helpful_count: i32,
 }
 
 impl Threaded for Slot {
@@ -47,6 +49,9 @@ impl Threaded for Slot {
     fn is_visible(&self) -> bool {
         self.visible
     }
+    fn helpful(&self) -> i32 {
+        self.helpful_count
+    }
 }
 
 /// An article's whole thread, laid out.
@@ -57,12 +62,13 @@ pub struct Laid {
     pub approved: usize,
 }
 
-/// Lays out the public thread of an article, plus `own` (the viewer's reactions that
-/// wait for a moderator, shown only to them).
+/// Lays out the public thread of an article in `sort`'s order, plus `own` (the viewer's
+/// reactions that wait for a moderator, shown only to them).
 pub async fn lay_out(
     db: &impl ConnectionTrait,
     article_id: i32,
     own: &[ThreadComment],
+    sort: Sort,
 ) -> Result<Laid, DbErr> {
     let mut placements = store::comments::public_placements(db, article_id).await?;
     let approved = placements.iter().filter(|p| p.approved).count();
@@ -74,6 +80,7 @@ pub async fn lay_out(
             parent_id: c.parent_id,
             approved: false,
             created_at: c.created_at,
+            helpful_count: 0,
         })
         .collect();
     if !waiting.is_empty() {
@@ -89,10 +96,11 @@ pub async fn lay_out(
             id: p.id,
             parent_id: p.parent_id,
             created_at: p.created_at,
+            helpful_count: p.helpful_count,
         })
         .collect();
     Ok(Laid {
-        thread: thread::build(slots),
+        thread: thread::build_sorted(slots, sort),
         approved,
     })
 }
@@ -146,13 +154,13 @@ pub async fn own_on_article(
         .collect())
 }
 
-/// The published article behind `slug` and its laid-out thread, from the cache or read
-/// (and cached) now. The article is read after its version was noted, so what is kept
+/// The published article behind `slug` and its thread laid out in `sort`'s order, from
+/// the cache or read (and cached) now. The article is read after its version was noted, so what is kept
 /// is never newer than the version it is kept under; its id is remembered from an
 /// earlier read so that the article and its thread are read at once.
-pub async fn index(state: &AppState, slug: &str) -> AppResult<Arc<ThreadIndex>> {
+pub async fn index(state: &AppState, slug: &str, sort: Sort) -> AppResult<Arc<ThreadIndex>> {
     let versions = state.db.versions();
-    let key = Key::Thread(slug.to_owned());
+    let key = Key::Thread(slug.to_owned(), sort);
     if let Some(Value::Thread(cached)) = state.pages.get(&key, versions) {
         return Ok(cached);
     }
@@ -169,13 +177,13 @@ pub async fn index(state: &AppState, slug: &str) -> AppResult<Arc<ThreadIndex>> 
     let made = versions.snapshot(Scope::Article(id));
     let (article, laid) = tokio::try_join!(
         store::articles::find_by_id(state.db.read(), id),
-        lay_out(state.db.read(), id, &[]),
+        lay_out(state.db.read(), id, &[], sort),
     )?;
     let Some(article) = article.filter(|a| a.slug == slug && a.status.is_published()) else {
         state.pages.forget_article_id(slug);
         // A remembered id may belong to an article renamed since: look the slug up anew.
         return match remembered {
-            Some(_) => Box::pin(index(state, slug)).await,
+            Some(_) => Box::pin(index(state, slug, sort)).await,
             None => Err(AppError::NotFound),
         };
     };
@@ -193,7 +201,7 @@ pub async fn published_article(
     state: &AppState,
     slug: &str,
 ) -> AppResult<Option<Arc<articles::Model>>> {
-    let key = Key::Thread(slug.to_owned());
+    let key = Key::Thread(slug.to_owned(), Sort::default());
     if let Some(Value::Thread(cached)) = state.pages.get(&key, state.db.versions()) {
         return Ok(Some(Arc::clone(&cached.article)));
     }

@@ -10,7 +10,11 @@ use crate::{
     app::AppState,
     discussion,
     domain::{
-        dates, markdown::SafeHtml, preview::ReactionPreview, thread::Thread, validate::FieldErrors,
+        dates,
+        markdown::SafeHtml,
+        preview::ReactionPreview,
+        thread::{Sort, Thread},
+        validate::FieldErrors,
     },
     entity::{articles, comments},
     web::{
@@ -142,6 +146,33 @@ pub struct IndexPage {
     pub needs_first_admin: bool,
     /// The next page of older articles, when there is one.
     pub older_url: Option<String>,
+    /// The newest reactions across the site (first page only).
+    pub recent: Vec<RecentItemView>,
+}
+
+/// A reaction in a list of the newest across the site.
+pub struct RecentItemView {
+    pub author_name: String,
+    pub by_staff: bool,
+    pub article_title: String,
+    pub article_url: String,
+    /// The reaction in its thread (`?reactie=`).
+    pub url: String,
+    pub created: DateView,
+    /// The start of its text, without markup.
+    pub excerpt: String,
+}
+
+/// `/reacties`: the newest approved reactions across the site.
+#[derive(Template)]
+#[template(path = "recent.html")]
+pub struct RecentPage {
+    pub layout: Layout,
+    pub items: Vec<RecentItemView>,
+    pub page: u64,
+    /// The page before (newer reactions) and after (older ones).
+    pub newer_url: Option<String>,
+    pub older_url: Option<String>,
 }
 
 #[derive(Template)]
@@ -161,6 +192,10 @@ pub struct ArticlePage {
     pub featured: Vec<FeaturedView>,
     /// The viewer may feature reactions: each gets a small form (never in a cached page).
     pub moderate: bool,
+    /// "Sorteer: ..." above the thread; empty when there is nothing to order.
+    pub sorts: Vec<SortLinkView>,
+    /// What links to a reaction add to keep the order (`&sorteer=nieuw`), or nothing.
+    pub sort_param: String,
     /// The page of the thread shown.
     pub thread: Thread<ReactionView>,
     /// Links to the other pages, when the thread has more than one.
@@ -181,10 +216,35 @@ pub struct FeaturedView {
 pub struct PaginationView {
     pub page: usize,
     pub pages: usize,
-    /// The page before (older reactions).
-    pub older_url: Option<String>,
-    /// The page after (newer reactions).
-    pub newer_url: Option<String>,
+    /// The page before (`rel="prev"`), and what it holds.
+    pub prev_url: Option<String>,
+    pub prev_label: &'static str,
+    /// The page after (`rel="next"`), and what it holds.
+    pub next_url: Option<String>,
+    pub next_label: &'static str,
+}
+
+/// One order a reader can choose for a thread.
+pub struct SortLinkView {
+    pub label: &'static str,
+    pub url: String,
+    /// The order shown now (`aria-current`).
+    pub current: bool,
+}
+
+impl SortLinkView {
+    pub fn new(sort: Sort, url: String, current: bool) -> Self {
+        let label = match sort {
+            Sort::Oldest => "Oudste eerst",
+            Sort::Newest => "Nieuwste eerst",
+            Sort::Helpful => "Meest nuttig",
+        };
+        Self {
+            label,
+            url,
+            current,
+        }
+    }
 }
 
 /// One reaction as the thread shows it.
@@ -257,6 +317,9 @@ pub struct ReactionFormView {
     pub notify_replies: bool,
     /// The site sends mail; without it the box is not offered.
     pub mail: bool,
+    /// The order the thread was shown in, carried to the page after posting (`sorteer`);
+    /// empty for the default.
+    pub sort: &'static str,
 }
 
 impl ReactionFormView {
@@ -301,7 +364,14 @@ impl ReactionFormView {
             preview: None,
             notify_replies: form.wants_notifications(),
             mail: state.settings.mail.is_some(),
+            sort: form.sort().in_links().unwrap_or(""),
         }
+    }
+
+    /// The same form on a thread shown in `sort`'s order.
+    pub fn sorted(mut self, sort: Sort) -> Self {
+        self.sort = sort.in_links().unwrap_or("");
+        self
     }
 }
 

@@ -9,6 +9,7 @@ mod accessibility;
 #[path = "../support/net.rs"]
 mod net;
 mod reader;
+mod recent;
 mod screenshots;
 mod staff;
 mod webdriver;

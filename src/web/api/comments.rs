@@ -146,7 +146,7 @@ async fn draft_tree(
     after: Option<Position>,
     take: usize,
 ) -> Result<TreeAnswer, ApiError> {
-    let laid = threads::lay_out(state.db.read(), article.id, &[]).await?;
+    let laid = threads::lay_out(state.db.read(), article.id, &[], thread::Sort::Oldest).await?;
     let (page, next_cursor) = page_after(&laid.thread, after, take);
     let contents = threads::contents(state.db.read(), article.id, &page, &[]).await?;
     let tree = CommentTree {
@@ -191,13 +191,13 @@ impl CommentsApi {
             None => None,
         };
         let take = limit.0.unwrap_or(thread::PAGE_SIZE as u32).clamp(1, 100) as usize;
-        let known = match threads::index(&state, &slug.0).await {
+        let known = match threads::index(&state, &slug.0, thread::Sort::Oldest).await {
             Ok(known) => known,
             // A draft (staff only), or an article renamed since: read it by what it is now.
             Err(AppError::NotFound) => {
                 match store::articles::find_readable(state.db.read(), &slug.0, staff).await? {
                     Some(renamed) if renamed.status.is_published() && renamed.slug != slug.0 => {
-                        threads::index(&state, &renamed.slug).await?
+                        threads::index(&state, &renamed.slug, thread::Sort::Oldest).await?
                     }
                     Some(draft) if staff => {
                         return Ok(draft_tree(&state, &draft, after, take).await?);
