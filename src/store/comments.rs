@@ -52,6 +52,7 @@ pub struct ThreadComment {
     pub edit_key_hash: Option<String>,
     pub created_at: DateTime<Utc>,
     pub updated_at: DateTime<Utc>,
+    pub helpful_count: i32,
 }
 
 /// A reaction's place in a thread, without its content: enough to lay out and page the
@@ -226,6 +227,7 @@ pub async fn thread_rows(
                     comments::Column::EditKeyHash,
                     comments::Column::CreatedAt,
                     comments::Column::UpdatedAt,
+                    comments::Column::HelpfulCount,
                 ])
                 .filter(comments::Column::Id.is_in(chunk.iter().copied()))
                 .into_model::<ThreadComment>()

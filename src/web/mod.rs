@@ -14,6 +14,7 @@ pub mod reactions;
 pub mod search;
 pub mod threads;
 pub mod views;
+pub mod votes;
 
 use askama::Template;
 use poem::{

@@ -413,6 +413,7 @@ fn reaction_view(
         // `own` holds only reactions whose key this browser holds.
         editable: is_own && discussion::editable(comment.status, comment.created_at, now),
         reply_to: None,
+        helpful_count: comment.helpful_count,
         author_url: comment.author_url.clone(),
         author_name: comment.author_name.clone(),
     }

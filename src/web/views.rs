@@ -194,6 +194,8 @@ pub struct ReactionView {
     pub editable: bool,
     /// Whose reaction this answers, when it sits deeper than the thread indents.
     pub reply_to: Option<String>,
+    /// Readers who marked it "Nuttig".
+    pub helpful_count: i32,
 }
 
 impl ReactionView {
@@ -217,6 +219,7 @@ impl ReactionView {
             visible: false,
             editable: false,
             reply_to: None,
+            helpful_count: 0,
         }
     }
 }

@@ -31,3 +31,4 @@ mod retention;
 mod sanitiser;
 mod search;
 mod site;
+mod votes;

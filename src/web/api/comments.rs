@@ -94,6 +94,7 @@ fn nest(
             body_html: shown.map(|c| c.body_html.clone()).unwrap_or_default(),
             created_at: shown.map(|c| c.created_at),
             by_staff: shown.is_some_and(|c| c.user_id.is_some()),
+            helpful_count: shown.map_or(0, |c| c.helpful_count),
             deleted: shown.is_none(),
             replies: Vec::new(),
         };
