@@ -5,7 +5,7 @@
 use chrono::{DateTime, Utc};
 use sea_orm::{
     ActiveModelTrait, ActiveValue::Set, ColumnTrait, Condition, ConnectionTrait, DbErr,
-    EntityTrait, PaginatorTrait, QueryFilter, QueryOrder, QuerySelect, sea_query::Expr,
+    EntityTrait, PaginatorTrait, QueryFilter, QuerySelect, sea_query::Expr,
 };
 
 use crate::entity::{comment_votes, comments};
@@ -110,12 +110,4 @@ pub async fn clear_address_hashes(
         .exec(db)
         .await
         .map(|r| r.rows_affected)
-}
-
-/// Every vote, in id order (for the export).
-pub async fn all(db: &impl ConnectionTrait) -> Result<Vec<comment_votes::Model>, DbErr> {
-    comment_votes::Entity::find()
-        .order_by_asc(comment_votes::Column::Id)
-        .all(db)
-        .await
 }
