@@ -11,6 +11,7 @@ mod net;
 mod reader;
 mod screenshots;
 mod staff;
+mod votes;
 mod webdriver;
 
 use std::{
