@@ -354,7 +354,7 @@ function setUpVotes() {
     status.textContent = text;
   };
   const votes = rememberedVotes();
-  document.querySelectorAll("button.vote[form=nuttig]").forEach((button) => {
+  document.querySelectorAll("button[form=nuttig]").forEach((button) => {
     const match = button.formAction.match(/\/reacties\/(\d+)\/nuttig$/);
     if (!match) return;
     const id = match[1];

@@ -16,7 +16,7 @@ const ENTER: &str = "\u{E007}";
 /// The button's `aria-pressed` and the count it shows.
 fn state(browser: &Browser, id: i64) -> serde_json::Value {
     browser.run(
-        "const b = document.querySelector(`#reactie-${arguments[0]} button.vote`);
+        "const b = document.querySelector(`#reactie-${arguments[0]} button[form=nuttig]`);
          return [b.getAttribute('aria-pressed'), b.querySelector('span').textContent];",
         json!([id]),
     )
@@ -43,13 +43,15 @@ fn votes(scripts: Scripts) {
     );
     browser.press(TAB);
     let focused = browser.run(
-        "return document.activeElement.matches(`#reactie-${arguments[0]} button.vote`);",
+        "return document.activeElement.matches(`#reactie-${arguments[0]} button[form=nuttig]`);",
         json!([id]),
     );
     assert_eq!(focused, json!(true), "Tab does not reach the button");
     browser.press(ENTER);
     browser.wait_until(
-        &format!("document.querySelector('#reactie-{id} button.vote span').textContent === '1'"),
+        &format!(
+            "document.querySelector('#reactie-{id} button[form=nuttig] span').textContent === '1'"
+        ),
         "the count after the vote",
     );
     assert_eq!(
@@ -79,11 +81,9 @@ fn votes(scripts: Scripts) {
         browser.goto(&site.article_url());
         browser.wait_until("document.readyState === 'complete'", "the page again");
         assert_eq!(state(&browser, id), json!(["true", "1"]));
-        browser.click(&format!(
-            "//li[@id='reactie-{id}']//button[contains(@class,'vote')]"
-        ));
+        browser.click(&format!("//li[@id='reactie-{id}']//button[@form='nuttig']"));
         browser.wait_until(
-            &format!("document.querySelector('#reactie-{id} button.vote').getAttribute('aria-pressed') === 'false'"),
+            &format!("document.querySelector('#reactie-{id} button[form=nuttig]').getAttribute('aria-pressed') === 'false'"),
             "the vote taken back",
         );
         assert_eq!(state(&browser, id), json!(["false", "0"]));
@@ -95,12 +95,10 @@ fn votes(scripts: Scripts) {
             "{path}"
         );
         // Pressed again, the vote is taken back.
-        browser.click(&format!(
-            "//li[@id='reactie-{id}']//button[contains(@class,'vote')]"
-        ));
+        browser.click(&format!("//li[@id='reactie-{id}']//button[@form='nuttig']"));
         browser.wait_until(
             &format!(
-                "document.querySelector('#reactie-{id} button.vote span').textContent === '0'"
+                "document.querySelector('#reactie-{id} button[form=nuttig] span').textContent === '0'"
             ),
             "the count after taking the vote back",
         );
