@@ -241,15 +241,57 @@ def cmd_seed_200(args):
         )
         ids.append(comment_id)
     seconds = time.perf_counter() - started
+    if args.featured_db:
+        feature_directly(args.featured_db, [ids[3], ids[40]])
+    votes = seed_votes(c, ids)
     page = c.get(f"/artikelen/{slug}")
     want = f"{len(data)} reacties"
     if page.status != 200 or want.encode() not in page.body:
         raise Fail(f"/artikelen/{slug} (HTTP {page.status}) does not say {want!r}")
     print(
         json.dumps(
-            {"slug": slug, "reactions": len(data), "seconds": round(seconds, 2), "retries": Client.retries}
+            {
+                "slug": slug,
+                "reactions": len(data),
+                "votes": votes,
+                "seconds": round(seconds, 2),
+                "retries": Client.retries,
+            }
         )
     )
+
+
+def feature_directly(db_path, comment_ids):
+    """Marks reactions featured in the SQLite file itself (until the bench can do it
+    through the moderation API). The votes cast after it make the site read them."""
+    db = sqlite3.connect(db_path, timeout=30)
+    try:
+        with db:
+            db.executemany(
+                "UPDATE comments SET featured_at = strftime('%Y-%m-%dT%H:%M:%f+00:00', 'now') WHERE id = ?",
+                [(i,) for i in comment_ids],
+            )
+    finally:
+        db.close()
+
+
+def seed_votes(client, ids):
+    """"Nuttig" votes on every fifth reaction, 1 to 7 each, through the API, each from
+    an address of its own (the server trusts 127.0.0.1 as its proxy). Returns how many."""
+    cast = 0
+    for n, comment_id in enumerate(ids):
+        if n % 5:
+            continue
+        for voter in range(1 + n % 7):
+            r = client.request(
+                "POST",
+                f"/api/v1/comments/{comment_id}/vote",
+                headers={"X-Forwarded-For": f"10.77.{voter}.{n % 250 + 1}"},
+            )
+            if r.status != 200:
+                raise Fail(f"voting on reaction {comment_id}: HTTP {r.status}: {r.body[:300]!r}")
+            cast += 1
+    return cast
 
 
 class Pool:
@@ -949,6 +991,7 @@ def main():
     s.add_argument("--title", required=True)
     s = command("seed-200", cmd_seed_200, token=True)
     s.add_argument("--file", required=True)
+    s.add_argument("--featured-db", help="the site's SQLite file: mark two reactions featured in it")
     s = command("seed-thread", cmd_seed_thread, token=True)
     s.add_argument("--count", type=int, required=True)
     s.add_argument("--texts", required=True)

@@ -21,7 +21,7 @@ use crate::{
     web::page_cache::{self, PageCache},
     web::{
         self, admin, auth, feeds, middleware, notifications, privacy, public, reactions, recent,
-        search,
+        search, votes,
     },
 };
 
@@ -216,6 +216,11 @@ fn table() -> Table {
             post(reactions::delete),
         )
         .at(
+            "/artikelen/:slug/reacties/:id/nuttig",
+            page("vote").limited(Action::Vote).private(),
+            post(votes::toggle),
+        )
+        .at(
             "/artikelen/:slug/feed.xml",
             page("feed"),
             get(feeds::reactions_feed),
@@ -361,6 +366,14 @@ fn table() -> Table {
         .class(
             "/api/v1/comments/:id/moderation",
             RouteClass::api().private(),
+        )
+        // POST votes, DELETE takes the vote back: both count as votes.
+        .class(
+            "/api/v1/comments/:id/vote",
+            RouteClass::api()
+                .limited(Action::Vote)
+                .read_limited(Action::Vote)
+                .private(),
         )
         .nest(
             "/api/v1",
@@ -543,6 +556,10 @@ mod tests {
         assert_eq!(post("/beheer/inloggen"), Action::Login);
         assert_eq!(post("/beheer/voorbeeld"), Action::Preview);
         assert_eq!(post("/privacy"), Action::Privacy);
+        assert_eq!(post("/artikelen/x/reacties/1/nuttig"), Action::Vote);
+        assert_eq!(post("/api/v1/comments/1/vote"), Action::Vote);
+        let delete = class_of("/api/v1/comments/1/vote").limit(&Method::DELETE, false);
+        assert_eq!(delete, Action::Vote, "taking a vote back counts too");
         assert_eq!(post("/privacy/t.x/wissen"), Action::Other);
         assert_eq!(post("/artikelen/x/reacties/1/bewerken"), Action::Other);
         assert_eq!(post("/api/v1/articles"), Action::Other);

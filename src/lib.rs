@@ -25,4 +25,5 @@ pub mod search;
 pub mod security;
 pub mod server;
 pub mod store;
+pub mod votes;
 pub mod web;

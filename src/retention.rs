@@ -40,6 +40,8 @@ pub struct Report {
     /// Another instance was running the job: this one did nothing.
     pub skipped: bool,
     pub address_hashes_cleared: u64,
+    /// Votes ("Nuttig") whose address hash was cleared, after the same period.
+    pub vote_address_hashes_cleared: u64,
     /// Unhandled reactions removed with their log rows.
     pub reactions_removed: u64,
     /// Unhandled reactions with replies, kept without their personal data.
@@ -70,7 +72,7 @@ impl fmt::Display for Report {
             f,
             "IP-hash gewist bij {} {}; {} niet-afgehandelde {} verwijderd en {} geanonimiseerd \
              (met antwoorden eronder); {} verlopen privacyverzoeken, {} onbevestigde \
-             e-mailadressen en {} mislukte mails verwijderd.",
+             e-mailadressen en {} mislukte mails verwijderd; IP-hash gewist bij {} {}.",
             self.address_hashes_cleared,
             reactions(self.address_hashes_cleared),
             self.reactions_removed,
@@ -79,6 +81,12 @@ impl fmt::Display for Report {
             self.privacy_requests_removed,
             self.subscribers_removed,
             self.failed_mail_removed,
+            self.vote_address_hashes_cleared,
+            if self.vote_address_hashes_cleared == 1 {
+                "stem"
+            } else {
+                "stemmen"
+            },
         )
     }
 }
@@ -131,6 +139,7 @@ async fn run_unless(
     let unhandled_before = now - Duration::days(policy.unhandled_days.into());
     let mut report = Report {
         address_hashes_cleared: store::retention::clear_address_hashes(&txn, ip_before).await?,
+        vote_address_hashes_cleared: store::votes::clear_address_hashes(&txn, ip_before).await?,
         ..Report::default()
     };
 
@@ -197,6 +206,7 @@ async fn run_unless(
     }
     tracing::info!(
         address_hashes_cleared = report.address_hashes_cleared,
+        vote_address_hashes_cleared = report.vote_address_hashes_cleared,
         reactions_removed = report.reactions_removed,
         reactions_anonymised = report.reactions_anonymised,
         privacy_requests_removed = report.privacy_requests_removed,
@@ -225,6 +235,7 @@ mod tests {
             ),
             "{line}"
         );
+        assert!(line.ends_with("IP-hash gewist bij 0 stemmen."), "{line}");
         assert!(!line.contains('\n'));
         assert!(Report::default().is_empty());
         assert!(!report.is_empty());

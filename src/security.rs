@@ -47,6 +47,7 @@ pub struct Keys {
     csrf: [u8; 32],
     ip: [u8; 32],
     signing: [u8; 32],
+    voter: [u8; 32],
 }
 
 impl Keys {
@@ -55,6 +56,7 @@ impl Keys {
             csrf: derive_key(secret, b"kantlijn/csrf/v1"),
             ip: derive_key(secret, b"kantlijn/ip-hash/v1"),
             signing: derive_key(secret, b"kantlijn/signing/v1"),
+            voter: derive_key(secret, b"kantlijn/voter/v1"),
         }
     }
 
@@ -76,6 +78,12 @@ impl Keys {
     /// HMAC-SHA256 (hex) of a client address; raw addresses are never stored.
     pub fn ip_hash(&self, ip: &str) -> String {
         hex::encode(hmac(&self.ip, ip.as_bytes()))
+    }
+
+    /// HMAC-SHA256 (hex) of the random id in a browser's vote cookie: what a vote
+    /// stores, so the stored row cannot be turned back into the cookie.
+    pub fn voter_hash(&self, voter_id: &str) -> String {
+        hex::encode(hmac(&self.voter, voter_id.as_bytes()))
     }
 
     /// Signs `payload` as `payload.signature` for a cookie or a hidden field.

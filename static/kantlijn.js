@@ -305,7 +305,98 @@ function setUpQueueKeys() {
   });
 }
 
+// Readers: "Nuttig" votes in place. The page is the same for everyone (cached), so this
+// browser's own votes are remembered here to show the buttons pressed.
+const VOTES_KEY = "kantlijn-nuttig";
+
+function rememberedVotes() {
+  try {
+    return JSON.parse(localStorage.getItem(VOTES_KEY)) || {};
+  } catch (err) {
+    return {};
+  }
+}
+
+function rememberVote(id, voted) {
+  const votes = rememberedVotes();
+  if (voted) votes[id] = 1;
+  else delete votes[id];
+  try {
+    localStorage.setItem(VOTES_KEY, JSON.stringify(votes));
+  } catch (err) {
+    // Private browsing without storage: the count still updates.
+  }
+}
+
+function voteFailure(status) {
+  switch (status) {
+    case 422:
+      return "Je kunt je eigen reactie niet als nuttig markeren.";
+    case 429:
+      return "Even geduld: je markeert te snel. Probeer het over een minuut opnieuw.";
+    case 403:
+      return "De pagina is verlopen. Laad hem opnieuw en probeer het nog eens.";
+    case 404:
+      return "Deze reactie is niet meer te vinden.";
+    default:
+      return "Je markering kon niet worden opgeslagen. Probeer het opnieuw.";
+  }
+}
+
+function setUpVotes() {
+  const form = document.getElementById("nuttig");
+  if (!form) return;
+  const status = document.createElement("p");
+  status.className = "visually-hidden";
+  status.setAttribute("aria-live", "polite");
+  document.body.append(status);
+  const announce = (text) => {
+    status.textContent = text;
+  };
+  const votes = rememberedVotes();
+  document.querySelectorAll("button[form=nuttig]").forEach((button) => {
+    const match = button.formAction.match(/\/reacties\/(\d+)\/nuttig$/);
+    if (!match) return;
+    const id = match[1];
+    // The cached page cannot know this browser's votes: the script says which are pressed.
+    button.setAttribute("aria-pressed", votes[id] ? "true" : "false");
+    button.addEventListener("click", async (event) => {
+      event.preventDefault();
+      if (button.getAttribute("aria-busy") === "true") return;
+      button.setAttribute("aria-busy", "true");
+      try {
+        const response = await fetch(button.formAction, {
+          method: "POST",
+          body: new URLSearchParams(new FormData(form)),
+          headers: { Accept: "application/json" },
+          credentials: "same-origin",
+          cache: "no-store",
+        });
+        if (!response.ok) {
+          announce(voteFailure(response.status));
+          return;
+        }
+        const result = await response.json();
+        button.setAttribute("aria-pressed", String(result.voted));
+        button.querySelector("span").textContent = result.helpful_count;
+        rememberVote(id, result.voted);
+        const people =
+          result.helpful_count === 1 ? "1 lezer vond" : result.helpful_count + " lezers vonden";
+        announce(
+          (result.voted ? "Gemarkeerd als nuttig. " : "Markering als nuttig ingetrokken. ") +
+            people + " deze reactie nuttig."
+        );
+      } catch (err) {
+        announce("Je markering kon niet worden verstuurd. Controleer je verbinding en probeer het opnieuw.");
+      } finally {
+        button.removeAttribute("aria-busy");
+      }
+    });
+  });
+}
+
 document.addEventListener("DOMContentLoaded", () => {
+  setUpVotes();
   setUpPreview();
   setUpReactionPreview();
   setUpInlineReplies();

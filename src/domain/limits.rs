@@ -16,17 +16,20 @@ pub enum Action {
     Privacy,
     /// A search, on the site or through the API.
     Search,
+    /// Marking a reaction "Nuttig" or taking that back, on the site or through the API.
+    Vote,
     /// Any other request.
     Other,
 }
 
 impl Action {
-    pub const ALL: [Self; 6] = [
+    pub const ALL: [Self; 7] = [
         Self::Reaction,
         Self::Login,
         Self::Preview,
         Self::Privacy,
         Self::Search,
+        Self::Vote,
         Self::Other,
     ];
 
@@ -37,6 +40,7 @@ impl Action {
             Self::Preview => "preview",
             Self::Privacy => "privacy",
             Self::Search => "search",
+            Self::Vote => "vote",
             Self::Other => "other",
         }
     }
@@ -49,6 +53,7 @@ impl Action {
             Self::Preview => "Markdown-voorbeeld",
             Self::Privacy => "Privacylink aanvragen (stuurt een e-mail)",
             Self::Search => "Zoeken (site en API)",
+            Self::Vote => "Reactie als nuttig markeren (site en API)",
             Self::Other => "Alle andere verzoeken",
         }
     }
@@ -89,6 +94,12 @@ impl Quota {
             // A person searches, reads, searches again; a scraper does not stop.
             Action::Search => Self {
                 burst: 30,
+                per_minute: 60,
+            },
+            // A reader marks what helped them while reading a thread; a script marking
+            // everything, or flipping one vote back and forth, soon waits.
+            Action::Vote => Self {
+                burst: 20,
                 per_minute: 60,
             },
             Action::Other => Self {

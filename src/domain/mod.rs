@@ -15,3 +15,4 @@ pub mod search;
 pub mod states;
 pub mod thread;
 pub mod validate;
+pub mod votes;

@@ -1,4 +1,4 @@
-//! The Kantlijn export format, version 1: one JSON object per site, one record type per
+//! The Kantlijn export format, version 2: one JSON object per site, one record type per
 //! table, written by `kantlijn export` and read by `kantlijn import kantlijn`. These types
 //! are its only definition in code; `docs/export-format.md` describes it for people and
 //! `docs/export-format.schema.json` for programs (a test holds the three together).
@@ -13,6 +13,10 @@
 //! things that only make sense on the machine that made them. Rendered HTML is left out
 //! too: it is derived from the Markdown, and the import renders and sanitises it again,
 //! so that no HTML from a file is ever trusted.
+//!
+//! Version 2 added reactions' `featured_at` and `helpful_count` and the table
+//! `comment_votes`; a version 1 file is upgraded as JSON before it is read
+//! ([`upgrade_from_1`]).
 
 use std::fmt;
 
@@ -22,22 +26,23 @@ use serde::{Deserialize, Deserializer, Serialize, Serializer, de};
 use crate::{
     domain::states::{ArticleStatus, CommentStatus, LogAction, Role},
     entity::{
-        articles, bans, comments, import_sources, mail_subscribers, moderation_log, privacy_log,
-        settings, settings_changes, users,
+        articles, bans, comment_votes, comments, import_sources, mail_subscribers, moderation_log,
+        privacy_log, settings, settings_changes, users,
     },
 };
 
 /// The value of the top-level `format` key.
 pub const FORMAT: &str = "kantlijn-export";
 /// The version this build writes and the newest it reads.
-pub const VERSION: u32 = 1;
+pub const VERSION: u32 = 2;
 
 /// The tables of the file, in the order they are written and imported (each after the
 /// tables it refers to).
-pub const TABLES: [&str; 10] = [
+pub const TABLES: [&str; 11] = [
     "users",
     "articles",
     "comments",
+    "comment_votes",
     "moderation_log",
     "bans",
     "settings",
@@ -50,9 +55,7 @@ pub const TABLES: [&str; 10] = [
 /// The tables the export leaves out on purpose: secrets and proof tokens (sessions, API
 /// tokens), mail waiting to be sent, privacy links, and when background jobs last ran.
 /// Every other table of the schema is in [`TABLES`] (a test holds the two to the schema).
-pub const LEFT_OUT: [&str; 8] = [
-    // Not in format 1 yet: no site has votes before the release that brings them.
-    "comment_votes",
+pub const LEFT_OUT: [&str; 7] = [
     "sessions",
     "api_tokens",
     "outbox",
@@ -60,7 +63,7 @@ pub const LEFT_OUT: [&str; 8] = [
     "job_runs",
     // Made from the articles and reactions; built again after an import.
     "search_documents",
-    // Not in format 1: links under a renamed article's former slug.
+    // Not in the format yet: links under a renamed article's former slug.
     "former_slugs",
 ];
 
@@ -74,6 +77,7 @@ pub struct Site {
     pub users: Vec<User>,
     pub articles: Vec<Article>,
     pub comments: Vec<Comment>,
+    pub comment_votes: Vec<Vote>,
     pub moderation_log: Vec<LogEntry>,
     pub bans: Vec<Ban>,
     pub settings: Vec<Setting>,
@@ -194,6 +198,22 @@ pub struct Comment {
     pub updated_at: Timestamp,
     pub notify_replies: bool,
     pub reply_notified: bool,
+    pub featured_at: Option<Timestamp>,
+    /// The number of its `comment_votes` (the import checks it).
+    pub helpful_count: i32,
+}
+
+/// A reader's "Nuttig" vote: hashes only, no one is named.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct Vote {
+    pub id: i32,
+    pub comment_id: i32,
+    /// Keyed hash of the browser's vote cookie; `null` for a vote cast by address alone.
+    pub voter: Option<String>,
+    /// The address hash; `null` once retention cleared it.
+    pub ip_hash: Option<String>,
+    pub created_at: Timestamp,
 }
 
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
@@ -373,6 +393,8 @@ impl From<comments::Model> for Comment {
             updated_at: m.updated_at.into(),
             notify_replies: m.notify_replies,
             reply_notified: m.reply_notified,
+            featured_at: stamp(m.featured_at),
+            helpful_count: m.helpful_count,
         }
     }
 }
@@ -398,8 +420,8 @@ impl Comment {
             updated_at: self.updated_at.0,
             notify_replies: self.notify_replies,
             reply_notified: self.reply_notified,
-            featured_at: None,
-            helpful_count: 0,
+            featured_at: moment(self.featured_at),
+            helpful_count: self.helpful_count,
         }
     }
 }
@@ -429,6 +451,13 @@ macro_rules! same_fields {
     };
 }
 
+same_fields!(
+    Vote,
+    comment_votes::Model,
+    [id, comment_id, voter, ip_hash],
+    [created_at],
+    []
+);
 same_fields!(
     LogEntry,
     moderation_log::Model,
@@ -481,6 +510,36 @@ same_fields!(
     []
 );
 
+/// A format 1 file as format 2: reactions gain `featured_at` (none) and
+/// `helpful_count` (0), and the file an empty `comment_votes`. Anything that is not a
+/// format 1 file is left as it is, for the reading to refuse.
+pub fn upgrade_from_1(file: &mut serde_json::Value) {
+    let Some(site) = file.as_object_mut() else {
+        return;
+    };
+    if site
+        .get("format_version")
+        .and_then(serde_json::Value::as_u64)
+        != Some(1)
+    {
+        return;
+    }
+    if let Some(comments) = site
+        .get_mut("comments")
+        .and_then(serde_json::Value::as_array_mut)
+    {
+        for comment in comments.iter_mut().filter_map(|c| c.as_object_mut()) {
+            comment.insert("featured_at".to_owned(), serde_json::Value::Null);
+            comment.insert("helpful_count".to_owned(), 0.into());
+        }
+    }
+    site.insert(
+        "comment_votes".to_owned(),
+        serde_json::Value::Array(Vec::new()),
+    );
+    site.insert("format_version".to_owned(), VERSION.into());
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -506,6 +565,26 @@ mod tests {
             let json = format!("{other:?}");
             assert!(serde_json::from_str::<Timestamp>(&json).is_err(), "{other}");
         }
+    }
+
+    #[test]
+    fn a_format_1_file_is_upgraded_to_no_votes_and_nothing_featured() {
+        let mut file = serde_json::json!({
+            "format": FORMAT,
+            "format_version": 1,
+            "comments": [{"id": 1}, {"id": 2}],
+        });
+        upgrade_from_1(&mut file);
+        assert_eq!(file["format_version"], VERSION);
+        assert_eq!(file["comment_votes"], serde_json::json!([]));
+        for comment in file["comments"].as_array().unwrap() {
+            assert_eq!(comment["featured_at"], serde_json::Value::Null);
+            assert_eq!(comment["helpful_count"], 0);
+        }
+        let mut newer = serde_json::json!({"format_version": 2, "comments": [{"id": 1}]});
+        let before = newer.clone();
+        upgrade_from_1(&mut newer);
+        assert_eq!(newer, before, "only a format 1 file is touched");
     }
 
     #[test]

@@ -21,8 +21,8 @@ use serde::Serialize;
 
 use crate::{
     entity::{
-        articles, bans, comments, import_sources, mail_subscribers, moderation_log, privacy_log,
-        settings_changes, users,
+        articles, bans, comment_votes, comments, import_sources, mail_subscribers, moderation_log,
+        privacy_log, settings_changes, users,
     },
     store::{self, Db, settings::SITE_SECRET},
 };
@@ -113,6 +113,16 @@ pub async fn write(db: &Db, out: &mut impl Write) -> anyhow::Result<Counts> {
             &mut json,
             "comments",
             comments::Column::Id,
+        )
+        .await?,
+    ));
+    counts.push((
+        "comment_votes",
+        table::<comment_votes::Entity, format::Vote, _>(
+            &txn,
+            &mut json,
+            "comment_votes",
+            comment_votes::Column::Id,
         )
         .await?,
     ));
@@ -242,6 +252,7 @@ has_id!(
     User,
     Article,
     Comment,
+    Vote,
     LogEntry,
     Ban,
     SettingChange,
@@ -370,8 +381,17 @@ mod tests {
                     updated_at: at(6),
                     notify_replies: false,
                     reply_notified: false,
+                    featured_at: (id == 2).then(|| at(7)),
+                    helpful_count: i32::from(id == 1),
                 })
                 .collect(),
+            comment_votes: vec![Vote {
+                id: 1,
+                comment_id: 1,
+                voter: Some("ab".into()),
+                ip_hash: None,
+                created_at: at(8),
+            }],
             settings: vec![Setting {
                 key: "k".into(),
                 value: "v".into(),
@@ -390,6 +410,11 @@ mod tests {
             json.close_table().unwrap();
             json.open_table("comments").unwrap();
             site.comments.iter().for_each(|r| json.record(r).unwrap());
+            json.close_table().unwrap();
+            json.open_table("comment_votes").unwrap();
+            site.comment_votes
+                .iter()
+                .for_each(|r| json.record(r).unwrap());
             json.close_table().unwrap();
             for name in ["moderation_log", "bans"] {
                 json.open_table(name).unwrap();

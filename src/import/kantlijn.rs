@@ -31,10 +31,10 @@ use crate::{
         validate::{Email, Slug, Username, WebUrl},
     },
     entity::{
-        bans, import_sources, mail_subscribers, moderation_log, privacy_log, settings,
-        settings_changes,
+        bans, comment_votes, import_sources, mail_subscribers, moderation_log, privacy_log,
+        settings, settings_changes,
     },
-    export::format::{Comment, FORMAT, Header, Site, VERSION},
+    export::format::{Comment, FORMAT, Header, Site, VERSION, upgrade_from_1},
     store::{
         self, Db,
         export::insert_all,
@@ -74,9 +74,8 @@ pub fn read(path: &Path) -> anyhow::Result<Checked> {
     // The header first: a newer file is refused for its version, not for a field or a
     // table this build does not know.
     let header: Header = serde_json::from_reader(open()?).map_err(|e| not_json(path, &e))?;
-    check_header(&header).map_err(|why| anyhow::anyhow!("{shown} {why}"))?;
-    let mut reader = serde_json::Deserializer::from_reader(open()?);
-    let site: Site = serde_path_to_error::deserialize(&mut reader).map_err(|e| {
+    let version = check_header(&header).map_err(|why| anyhow::anyhow!("{shown} {why}"))?;
+    let at_path = |e: serde_path_to_error::Error<serde_json::Error>| {
         let at = e.path().to_string();
         let inner = e.into_inner();
         if inner.is_data() {
@@ -84,8 +83,19 @@ pub fn read(path: &Path) -> anyhow::Result<Checked> {
         } else {
             not_json(path, &inner)
         }
-    })?;
-    reader.end().map_err(|e| not_json(path, &e))?;
+    };
+    let site: Site = if version == 1 {
+        // An older file becomes the current format as JSON first, then is read as one.
+        let mut file: serde_json::Value =
+            serde_json::from_reader(open()?).map_err(|e| not_json(path, &e))?;
+        upgrade_from_1(&mut file);
+        serde_path_to_error::deserialize(file).map_err(at_path)?
+    } else {
+        let mut reader = serde_json::Deserializer::from_reader(open()?);
+        let site = serde_path_to_error::deserialize(&mut reader).map_err(at_path)?;
+        reader.end().map_err(|e| not_json(path, &e))?;
+        site
+    };
     let comment_order = check(&site).map_err(|why| anyhow::anyhow!("{shown}: {why}"))?;
     Ok(Checked {
         site,
@@ -104,8 +114,8 @@ fn not_json(path: &Path, err: &serde_json::Error) -> anyhow::Error {
     }
 }
 
-/// The format's name and version; the error completes "FILE ...".
-fn check_header(header: &Header) -> Result<(), String> {
+/// The format's name and version (which is returned); the error completes "FILE ...".
+fn check_header(header: &Header) -> Result<u32, String> {
     match header.format.as_ref().and_then(|f| f.as_str()) {
         Some(FORMAT) => {}
         Some(other) => {
@@ -120,7 +130,7 @@ fn check_header(header: &Header) -> Result<(), String> {
         }
     }
     match header.format_version.as_ref().and_then(|v| v.as_u64()) {
-        Some(v) if v == u64::from(VERSION) => Ok(()),
+        Some(v @ 1..) if v <= u64::from(VERSION) => Ok(u32::try_from(v).unwrap_or(VERSION)),
         Some(v) if v > u64::from(VERSION) => Err(format!(
             "was written by a newer Kantlijn (format version {v}; this one reads version \
              {VERSION}): import it with that version of kantlijn or a later one"
@@ -316,6 +326,7 @@ fn check(site: &Site) -> Result<Vec<usize>, String> {
         )?;
     }
     let comment_order = parents_first(&site.comments)?;
+    check_votes(site, &article_of)?;
 
     ids("moderation_log", site.moderation_log.iter().map(|l| l.id))?;
     for l in &site.moderation_log {
@@ -416,6 +427,64 @@ fn check(site: &Site) -> Result<Vec<usize>, String> {
     Ok(comment_order)
 }
 
+/// Votes are on reactions in the file, one per browser per reaction, and each
+/// reaction's `helpful_count` is the number of its votes.
+fn check_votes(site: &Site, article_of: &HashMap<i32, i32>) -> Result<(), String> {
+    ids("comment_votes", site.comment_votes.iter().map(|v| v.id))?;
+    let mut counted: HashMap<i32, i32> = HashMap::new();
+    let mut browsers = HashSet::new();
+    for v in &site.comment_votes {
+        if !article_of.contains_key(&v.comment_id) {
+            return Err(bad(
+                "comment_votes",
+                v.id,
+                format!(
+                    "its comment_id {} is not among the file's comments",
+                    v.comment_id
+                ),
+            ));
+        }
+        if let Some(voter) = &v.voter
+            && !browsers.insert((v.comment_id, voter.as_str()))
+        {
+            return Err(bad(
+                "comment_votes",
+                v.id,
+                format!("a second vote of one voter on comment {}", v.comment_id),
+            ));
+        }
+        fits(
+            "comment_votes",
+            v.id,
+            "voter",
+            v.voter.as_deref().unwrap_or(""),
+            64,
+        )?;
+        fits(
+            "comment_votes",
+            v.id,
+            "ip_hash",
+            v.ip_hash.as_deref().unwrap_or(""),
+            64,
+        )?;
+        *counted.entry(v.comment_id).or_default() += 1;
+    }
+    for c in &site.comments {
+        let votes = counted.get(&c.id).copied().unwrap_or(0);
+        if c.helpful_count != votes {
+            return Err(bad(
+                "comments",
+                c.id,
+                format!(
+                    "its helpful_count is {} but comment_votes holds {votes} votes on it",
+                    c.helpful_count
+                ),
+            ));
+        }
+    }
+    Ok(())
+}
+
 /// The order to write reactions in: by depth in their thread, then by id, so that every
 /// reply comes after its parent (the database checks the reference). A loop of parents
 /// is an error. Expects every parent to be among `comments`.
@@ -481,6 +550,7 @@ pub async fn import(db: &Db, checked: Checked) -> anyhow::Result<Summary> {
         ("users", site.users.len() as u64),
         ("articles", site.articles.len() as u64),
         ("comments", site.comments.len() as u64),
+        ("comment_votes", site.comment_votes.len() as u64),
         ("moderation_log", site.moderation_log.len() as u64),
         ("bans", site.bans.len() as u64),
         ("settings", site.settings.len() as u64),
@@ -532,6 +602,12 @@ pub async fn import(db: &Db, checked: Checked) -> anyhow::Result<Summary> {
     )
     .await
     .with_context(|| what("comments"))?;
+    insert_all(
+        &txn,
+        into_rows::<_, comment_votes::Model>(site.comment_votes),
+    )
+    .await
+    .with_context(|| what("comment_votes"))?;
     insert_all(
         &txn,
         into_rows::<_, moderation_log::Model>(site.moderation_log),
@@ -613,6 +689,8 @@ mod tests {
             updated_at: now,
             notify_replies: false,
             reply_notified: false,
+            featured_at: None,
+            helpful_count: 0,
         }
     }
 
@@ -650,8 +728,14 @@ mod tests {
             ))
             .is_ok()
         );
+        assert_eq!(
+            check_header(&header(
+                r#"{"format": "kantlijn-export", "format_version": 2}"#
+            )),
+            Ok(2)
+        );
         let newer = check_header(&header(
-            r#"{"format": "kantlijn-export", "format_version": 2, "x": []}"#,
+            r#"{"format": "kantlijn-export", "format_version": 3, "x": []}"#,
         ))
         .unwrap_err();
         assert!(newer.contains("written by a newer Kantlijn"), "{newer}");

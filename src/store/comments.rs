@@ -54,6 +54,7 @@ pub struct ThreadComment {
     pub updated_at: DateTime<Utc>,
     /// Set while a moderator features it ("Uitgelicht").
     pub featured_at: Option<DateTime<Utc>>,
+    pub helpful_count: i32,
 }
 
 /// A reaction's place in a thread, without its content: enough to lay out and page the
@@ -236,6 +237,7 @@ pub async fn thread_rows(
                     comments::Column::CreatedAt,
                     comments::Column::UpdatedAt,
                     comments::Column::FeaturedAt,
+                    comments::Column::HelpfulCount,
                 ])
                 .filter(comments::Column::Id.is_in(chunk.iter().copied()))
                 .into_model::<ThreadComment>()

@@ -9,8 +9,8 @@ use sea_orm::{
 
 use super::{Db, settings::SITE_SECRET_CHECK};
 use crate::entity::{
-    articles, bans, comments, import_sources, mail_subscribers, moderation_log, privacy_log,
-    settings, settings_changes, users,
+    articles, bans, comment_votes, comments, import_sources, mail_subscribers, moderation_log,
+    privacy_log, settings, settings_changes, users,
 };
 
 /// Rows per insert statement: 200 rows of the widest table are some 3,000 parameters,
@@ -66,6 +66,10 @@ pub async fn occupied(db: &impl ConnectionTrait) -> Result<Vec<(&'static str, u6
         ("users", users::Entity::find().count(db).await?),
         ("articles", articles::Entity::find().count(db).await?),
         ("comments", comments::Entity::find().count(db).await?),
+        (
+            "comment_votes",
+            comment_votes::Entity::find().count(db).await?,
+        ),
         (
             "moderation_log",
             moderation_log::Entity::find().count(db).await?,
@@ -126,10 +130,11 @@ where
 }
 
 /// The tables with a generated id that the import fills.
-const WITH_IDS: [&str; 9] = [
+const WITH_IDS: [&str; 10] = [
     "users",
     "articles",
     "comments",
+    "comment_votes",
     "moderation_log",
     "bans",
     "settings_changes",

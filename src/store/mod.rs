@@ -18,6 +18,7 @@ pub mod settings;
 pub mod subscribers;
 pub mod tokens;
 pub mod users;
+pub mod votes;
 
 use std::{
     collections::HashMap,
@@ -262,13 +263,19 @@ impl Versions {
 
     /// Records a change to one article (and so to the site's lists too).
     pub fn article_changed(&self, id: i32) {
+        self.only_article_changed(id);
+        self.site_changed();
+    }
+
+    /// Records a change that only the article's own pages show (a reaction's vote
+    /// count): the site's lists stay as they are.
+    pub fn only_article_changed(&self, id: i32) {
         *self
             .articles
             .lock()
             .unwrap_or_else(std::sync::PoisonError::into_inner)
             .entry(id)
             .or_default() += 1;
-        self.site_changed();
     }
 
     /// Records a change to what the site lists.

@@ -15,6 +15,7 @@ pub mod recent;
 pub mod search;
 pub mod threads;
 pub mod views;
+pub mod votes;
 
 use askama::Template;
 use poem::{

@@ -465,6 +465,7 @@ async fn article_page(
         moderate: tools.moderate,
         sorts,
         sort_param,
+        sort_value: sort.in_links(),
         thread,
         pagination: (pages > 1).then(|| PaginationView {
             page,
@@ -507,6 +508,7 @@ fn reaction_view(
         // `own` holds only reactions whose key this browser holds.
         editable: is_own && discussion::editable(comment.status, comment.created_at, now),
         reply_to: None,
+        helpful_count: comment.helpful_count,
         author_url: comment.author_url.clone(),
         author_name: comment.author_name.clone(),
     }

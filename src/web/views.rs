@@ -196,6 +196,8 @@ pub struct ArticlePage {
     pub sorts: Vec<SortLinkView>,
     /// What links to a reaction add to keep the order (`&sorteer=nieuw`), or nothing.
     pub sort_param: String,
+    /// The order when it is not the default, for the forms that come back to this page.
+    pub sort_value: Option<&'static str>,
     /// The page of the thread shown.
     pub thread: Thread<ReactionView>,
     /// Links to the other pages, when the thread has more than one.
@@ -268,6 +270,8 @@ pub struct ReactionView {
     pub editable: bool,
     /// Whose reaction this answers, when it sits deeper than the thread indents.
     pub reply_to: Option<String>,
+    /// Readers who marked it "Nuttig".
+    pub helpful_count: i32,
 }
 
 impl ReactionView {
@@ -292,6 +296,7 @@ impl ReactionView {
             visible: false,
             editable: false,
             reply_to: None,
+            helpful_count: 0,
         }
     }
 }

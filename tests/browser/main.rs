@@ -12,6 +12,7 @@ mod reader;
 mod recent;
 mod screenshots;
 mod staff;
+mod votes;
 mod webdriver;
 
 use std::{

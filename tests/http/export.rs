@@ -14,7 +14,7 @@ use kantlijn::{
     },
 };
 use poem::http::StatusCode;
-use sea_orm::{ConnectionTrait, DbBackend, EntityTrait, Statement};
+use sea_orm::{ColumnTrait, ConnectionTrait, DbBackend, EntityTrait, QueryFilter, Statement};
 use serde_json::Value;
 
 use crate::{
@@ -146,6 +146,8 @@ async fn varied_site(app: &TestApp) -> Built {
         ("privacy_per_minute", "1"),
         ("search_burst", "30"),
         ("search_per_minute", "60"),
+        ("vote_burst", "20"),
+        ("vote_per_minute", "60"),
         ("other_burst", "200"),
         ("other_per_minute", "3000"),
     ];
@@ -180,6 +182,40 @@ async fn varied_site(app: &TestApp) -> Built {
             ],
         )
         .await;
+
+    // "Nuttig" votes: from a browser on the page, and through the API by address alone;
+    // and a featured reaction (set in the database: the moderators' action is not here).
+    for id in [top, approved[1]] {
+        let voter = app.other_browser();
+        let csrf = voter.csrf_token().await;
+        voter
+            .post_form(
+                &format!("/artikelen/{slug}/reacties/{id}/nuttig"),
+                &[("csrf_token", &csrf)],
+            )
+            .await
+            .assert_status(StatusCode::SEE_OTHER);
+    }
+    for address in ["203.0.113.60", "203.0.113.61"] {
+        app.other_browser()
+            .send_with(
+                poem::http::Method::POST,
+                &format!("/api/v1/comments/{top}/vote"),
+                None,
+                &[(crate::helpers::TEST_PEER, address)],
+            )
+            .await
+            .assert_status(StatusCode::OK);
+    }
+    comments::Entity::update_many()
+        .col_expr(
+            comments::Column::FeaturedAt,
+            sea_orm::sea_query::Expr::value(chrono::Utc::now()),
+        )
+        .filter(comments::Column::Id.eq(approved[2]))
+        .exec(app.db.write())
+        .await
+        .unwrap();
 
     // Bans: an address (from a reaction sent from its own address) and an e-mail.
     let from_elsewhere = app
@@ -471,7 +507,12 @@ db_test! {
         let truncated = dir.path().join("truncated.json");
         std::fs::write(&truncated, &before[..before.len() / 2]).unwrap();
         let cases: Vec<(std::path::PathBuf, Vec<String>)> = vec![
-            (broken("newer.json", &|j| { j["format_version"] = Value::from(2); j["votes"] = Value::from(Vec::<Value>::new()); }), vec!["written by a newer Kantlijn (format version 2".into()]),
+            (broken("newer.json", &|j| { j["format_version"] = Value::from(3); j["votes"] = Value::from(Vec::<Value>::new()); }), vec!["written by a newer Kantlijn (format version 3".into()]),
+            (broken("vote.json", &|j| j["comment_votes"][0]["comment_id"] = Value::from(999_998)), vec!["comment_votes: id ".into(), "its comment_id 999998 is not among the file's comments".into()]),
+            (broken("count.json", &|j| {
+                let c = j["comments"].as_array_mut().unwrap().iter_mut().find(|c| c["helpful_count"].as_i64().unwrap() > 0).unwrap();
+                c["helpful_count"] = Value::from(c["helpful_count"].as_i64().unwrap() + 1);
+            }), vec!["comments: id ".into(), "its helpful_count is ".into(), "but comment_votes holds".into()]),
             (broken("wxr.json", &|j| j["format"] = Value::from("wordpress")), vec!["is not a Kantlijn export".into(), "\"wordpress\"".into()]),
             (broken("parent.json", &|j| {
                 let c = j["comments"].as_array_mut().unwrap().iter_mut().find(|c| c["id"] == reply).unwrap();
@@ -507,6 +548,50 @@ db_test! {
         // The good file still goes into the empty database afterwards.
         import(&empty.url, &good).ok();
         assert_eq!(export(&empty.url, &dir.path().join("b.json")), before);
+    }
+}
+
+db_test! {
+    async fn a_format_1_file_is_imported_with_no_votes_and_nothing_featured(app) {
+        let built = varied_site(&app).await;
+        let dir = tempfile::tempdir().unwrap();
+        let current: Value = serde_json::from_slice(&export(&app.url, &dir.path().join("a.json"))).unwrap();
+        assert_eq!(current["format_version"], 2);
+        let voted = current["comments"].as_array().unwrap().iter().filter(|c| c["helpful_count"].as_i64().unwrap() > 0).count();
+        assert!(voted >= 2, "the site has votes");
+        assert!(current["comments"].as_array().unwrap().iter().any(|c| !c["featured_at"].is_null()));
+        assert_eq!(current["comment_votes"].as_array().unwrap().len(), 4);
+
+        // The same site as a format 1 export wrote it: no votes table, no new keys.
+        let mut old = current.clone();
+        old["format_version"] = Value::from(1);
+        old.as_object_mut().unwrap().remove("comment_votes");
+        for comment in old["comments"].as_array_mut().unwrap() {
+            let comment = comment.as_object_mut().unwrap();
+            comment.remove("featured_at");
+            comment.remove("helpful_count");
+        }
+        let file = dir.path().join("format1.json");
+        std::fs::write(&file, serde_json::to_vec_pretty(&old).unwrap()).unwrap();
+        let target = TestApp::spawn(backend_of(&app)).await;
+        let out = import(&target.url, &file);
+        assert!(out.ok().contains("comment_votes: 0"), "{}", out.stdout);
+        let stored = comments::Entity::find().all(target.db.read()).await.unwrap();
+        assert!(stored.iter().all(|c| c.helpful_count == 0 && c.featured_at.is_none()));
+        let again: Value = serde_json::from_slice(&export(&target.url, &dir.path().join("b.json"))).unwrap();
+        assert_eq!(again["format_version"], 2, "written in the current format");
+        assert_eq!(again["comment_votes"], Value::Array(Vec::new()));
+        // The site works, and takes new votes from zero.
+        let site = target.with_settings((*target.state.settings).clone()).await;
+        site.get(&format!("/artikelen/{}", built.slug)).await.assert_status(StatusCode::OK).assert_contains("Nuttig <span>0</span>");
+        let (resp, json) = site.api(poem::http::Method::POST, &format!("/api/v1/comments/{}/vote", built.approved[0]), None, None).await;
+        assert_eq!(resp.status, StatusCode::OK, "{}", resp.body);
+        assert_eq!(json["helpful_count"], 1);
+
+        // A broken format 1 file is still refused for what is wrong with it.
+        old["comments"][0]["status"] = Value::from("zoek");
+        std::fs::write(&file, serde_json::to_vec_pretty(&old).unwrap()).unwrap();
+        import(&TestApp::spawn(backend_of(&app)).await.url, &file).refused(1, &["comments[0].status", "unknown variant `zoek`"]);
     }
 }
 

@@ -236,6 +236,8 @@ pub async fn save_settings(admin: &TestApp, overrides: &[(&str, &str)]) -> Resp 
         ("privacy_per_minute", "1"),
         ("search_burst", "30"),
         ("search_per_minute", "60"),
+        ("vote_burst", "20"),
+        ("vote_per_minute", "60"),
         ("other_burst", "200"),
         ("other_per_minute", "3000"),
     ];

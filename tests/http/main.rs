@@ -34,3 +34,4 @@ mod sanitiser;
 mod search;
 mod site;
 mod sorting;
+mod votes;

@@ -322,6 +322,8 @@ db_test! {
         fields.extend([("reaction_burst", "3"), ("reaction_per_minute", "2"), ("login_burst", "5"), ("login_per_minute", "1"), ("preview_burst", "20"), ("preview_per_minute", "60"), ("other_burst", "200"), ("other_per_minute", "3000"), ("privacy_burst", "3"), ("privacy_per_minute", "1"), ("search_burst", "30"), ("search_per_minute", "60")]);
         admin.post_form("/beheer/instellingen", &fields).await.assert_redirect("/beheer/instellingen?opgeslagen=1");
         assert_eq!(store::settings::retention(app.db.read()).await.unwrap().ip_days, 7);
+        // Nor does a page from before the vote limit existed change that limit.
+        assert_eq!(store::settings::quotas(app.db.read()).await.unwrap().get(kantlijn::domain::limits::Action::Vote), kantlijn::domain::limits::Quota::default_for(kantlijn::domain::limits::Action::Vote));
 
         // The scheduler runs the job with these periods, and then not again within the hour.
         let slug = app.published_article("Kort bewaard").await;

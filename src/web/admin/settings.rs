@@ -140,6 +140,20 @@ impl SettingsForm {
         self
     }
 
+    /// Fills the quota fields a form left out with their values now: a page served
+    /// before a new action (such as the vote limit) existed still saves.
+    fn or_current_quotas(mut self, quotas: &Quotas) -> Self {
+        for action in Action::ALL {
+            let quota = quotas.get(action);
+            for (part, value) in [("burst", quota.burst), ("per_minute", quota.per_minute)] {
+                self.quotas
+                    .entry(format!("{}_{part}", action.as_str()))
+                    .or_insert_with(|| value.to_string());
+            }
+        }
+        self
+    }
+
     fn quota_field(&self, action: Action, part: &str) -> String {
         self.quotas
             .get(&format!("{}_{part}", action.as_str()))
@@ -315,7 +329,10 @@ pub async fn update(
     HtmlForm(form): HtmlForm<SettingsForm>,
 ) -> AppResult<Response> {
     let retention = keys::retention(state.db.read()).await?;
-    let form = form.or_current_retention(retention);
+    let quotas_now = keys::quotas(state.db.read()).await?;
+    let form = form
+        .or_current_retention(retention)
+        .or_current_quotas(&quotas_now);
     let (values, quotas) = match form.checked() {
         Ok(checked) => checked,
         Err(errors) => {
@@ -324,7 +341,6 @@ pub async fn update(
         }
     };
     let rules = keys::moderation_rules(state.db.read()).await?;
-    let quotas_now = keys::quotas(state.db.read()).await?;
     let current: HashMap<String, String> =
         SettingsForm::from_current(&rules, &quotas_now, retention)
             .checked()

@@ -95,6 +95,7 @@ fn nest(
             created_at: shown.map(|c| c.created_at),
             by_staff: shown.is_some_and(|c| c.user_id.is_some()),
             featured: shown.is_some_and(|c| c.featured_at.is_some()),
+            helpful_count: shown.map_or(0, |c| c.helpful_count),
             deleted: shown.is_none(),
             replies: Vec::new(),
         };

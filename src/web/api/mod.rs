@@ -10,6 +10,7 @@ pub mod fields;
 pub mod moderation;
 pub mod objects;
 pub mod search;
+pub mod votes;
 
 use std::marker::PhantomData;
 
@@ -50,6 +51,7 @@ pub fn service() -> OpenApiService<
         comments::CommentsApi,
         moderation::ModerationApi,
         search::SearchApi,
+        votes::VotesApi,
     ),
     (),
 > {
@@ -59,6 +61,7 @@ pub fn service() -> OpenApiService<
             comments::CommentsApi,
             moderation::ModerationApi,
             search::SearchApi,
+            votes::VotesApi,
         ),
         "Kantlijn API",
         env!("CARGO_PKG_VERSION"),
@@ -220,6 +223,8 @@ statuses! {
     Moderate: [400, 401, 403, 404, 409, 422];
     /// `GET /search`: 400 for a cursor that is not one.
     SearchSite: [400];
+    /// `POST|DELETE /comments/{id}/vote`: 422 on the caller's own reaction.
+    CastVote: [400, 404, 422];
 }
 
 /// An [`ApiError`] from an operation whose spec lists exactly the error statuses `S` and
@@ -296,6 +301,11 @@ impl ApiError {
             "banned",
             "This e-mail address or client address may not post reactions.",
         ))
+    }
+
+    /// A 422 for a vote on the caller's own reaction.
+    pub fn own_reaction() -> Self {
+        Self::ValidationFailed(body("own_reaction", crate::web::votes::OWN.english))
     }
 
     pub fn bad_request(message: &str) -> Self {

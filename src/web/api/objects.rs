@@ -15,7 +15,7 @@ use crate::{
 pub struct ErrorBody {
     /// `validation_failed`, `not_found`, `unauthorized`, `forbidden`, `rate_limited`,
     /// `reactions_closed`, `banned`, `conflict`, `invalid_parent`, `not_approved`,
-    /// `bad_request`,
+    /// `own_reaction`, `bad_request`,
     /// `method_not_allowed`, `payload_too_large`, `unsupported_media_type`,
     /// `unavailable`, `internal_error` or `cors_origin_not_allowed`.
     pub error: String,
@@ -178,10 +178,19 @@ pub struct PublicComment {
     pub by_staff: bool,
     /// A moderator features it: the page lists it under "Uitgelicht" above the thread.
     pub featured: bool,
+    /// Readers who marked it helpful ("Nuttig"); 0 when `deleted`.
+    pub helpful_count: i32,
     /// A removed reaction kept as a placeholder because it has visible replies; its
     /// name, site and body are empty.
     pub deleted: bool,
     pub replies: Vec<PublicComment>,
+}
+
+/// A reaction's "Nuttig" count after a vote, and whether the caller's vote is in it.
+#[derive(Object, Debug)]
+pub struct VoteResult {
+    pub helpful_count: i32,
+    pub voted: bool,
 }
 
 /// The approved reactions of an article as a tree.
