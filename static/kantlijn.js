@@ -120,13 +120,17 @@ function setUpInlineReplies() {
   };
   cancel.addEventListener("click", reset);
 
-  document.querySelectorAll("a.reply-link[data-reply-to]").forEach((link) => {
+  // The link says which reaction (`?antwoord=ID`); its header says whose.
+  document.querySelectorAll("a.reply-link").forEach((link) => {
+    const match = link.search.match(/[?&]antwoord=(\d+)/);
+    if (!match) return;
     link.addEventListener("click", (event) => {
       event.preventDefault();
       const reaction = link.closest("article.reaction-body");
+      const author = reaction.querySelector(".reaction-meta .author");
       form.querySelectorAll(".reply-context").forEach((old) => old.remove());
-      parentField.value = link.dataset.replyTo;
-      label.textContent = "Je reageert op " + link.dataset.replyName + ".";
+      parentField.value = match[1];
+      label.textContent = "Je reageert op " + author.textContent + ".";
       parentField.after(context);
       reaction.after(form);
       form.querySelector("textarea[name=body]").focus();
