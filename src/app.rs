@@ -221,6 +221,11 @@ fn table() -> Table {
             post(votes::toggle),
         )
         .at(
+            "/artikelen/:slug/nuttig",
+            page("vote").limited(Action::Vote).private(),
+            post(votes::toggle_picked),
+        )
+        .at(
             "/artikelen/:slug/feed.xml",
             page("feed"),
             get(feeds::reactions_feed),
@@ -557,6 +562,7 @@ mod tests {
         assert_eq!(post("/beheer/voorbeeld"), Action::Preview);
         assert_eq!(post("/privacy"), Action::Privacy);
         assert_eq!(post("/artikelen/x/reacties/1/nuttig"), Action::Vote);
+        assert_eq!(post("/artikelen/x/nuttig"), Action::Vote);
         assert_eq!(post("/api/v1/comments/1/vote"), Action::Vote);
         let delete = class_of("/api/v1/comments/1/vote").limit(&Method::DELETE, false);
         assert_eq!(delete, Action::Vote, "taking a vote back counts too");

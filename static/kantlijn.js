@@ -358,10 +358,13 @@ function setUpVotes() {
     status.textContent = text;
   };
   const votes = rememberedVotes();
+  // The page's form posts the button's reaction (`reactie`); the script sends each vote
+  // to the reaction's own address.
+  const article = form.getAttribute("action").replace(/\/nuttig$/, "");
   document.querySelectorAll("button[form=nuttig]").forEach((button) => {
-    const match = button.formAction.match(/\/reacties\/(\d+)\/nuttig$/);
-    if (!match) return;
-    const id = match[1];
+    const id = button.value;
+    if (!/^\d+$/.test(id)) return;
+    const target = article + "/reacties/" + id + "/nuttig";
     // The cached page cannot know this browser's votes: the script says which are pressed.
     button.setAttribute("aria-pressed", votes[id] ? "true" : "false");
     button.addEventListener("click", async (event) => {
@@ -369,7 +372,7 @@ function setUpVotes() {
       if (button.getAttribute("aria-busy") === "true") return;
       button.setAttribute("aria-busy", "true");
       try {
-        const response = await fetch(button.formAction, {
+        const response = await fetch(target, {
           method: "POST",
           body: new URLSearchParams(new FormData(form)),
           headers: { Accept: "application/json" },

@@ -34,11 +34,13 @@ pub const OWN: FieldMessage = FieldMessage::new(
     "You cannot mark your own reaction as helpful.",
 );
 
-/// The button's form: the CSRF token, and the thread's order to return to.
+/// The button's form: the CSRF token, the thread's order to return to, and on the
+/// article page's one shared form the reaction whose button was pressed.
 #[derive(Debug, Default, Deserialize)]
 #[serde(default)]
 pub struct VoteForm {
     pub sorteer: String,
+    pub reactie: String,
 }
 
 /// The vote id of this browser's cookie, when it has a valid one.
@@ -68,7 +70,39 @@ pub async fn toggle(
     Path((slug, id)): Path<(String, i32)>,
     HtmlForm(form): HtmlForm<VoteForm>,
 ) -> AppResult<Response> {
-    let article = threads::published_article(state, &slug)
+    toggle_vote(state, req, cookies, client, &slug, id, &form).await
+}
+
+/// The same from the article page's one shared form (`/artikelen/{slug}/nuttig`): each
+/// button sends its reaction as `reactie`, so a page of a hundred buttons carries one
+/// address, not a hundred.
+#[handler]
+pub async fn toggle_picked(
+    Data(state): Data<&AppState>,
+    req: &Request,
+    cookies: &CookieJar,
+    client: ClientIp,
+    Path(slug): Path<String>,
+    HtmlForm(form): HtmlForm<VoteForm>,
+) -> AppResult<Response> {
+    let id = form
+        .reactie
+        .trim()
+        .parse()
+        .map_err(|_| AppError::NotFound)?;
+    toggle_vote(state, req, cookies, client, &slug, id, &form).await
+}
+
+async fn toggle_vote(
+    state: &AppState,
+    req: &Request,
+    cookies: &CookieJar,
+    client: ClientIp,
+    slug: &str,
+    id: i32,
+    form: &VoteForm,
+) -> AppResult<Response> {
+    let article = threads::published_article(state, slug)
         .await?
         .ok_or(AppError::NotFound)?;
     let known = voter_id(&state.keys, cookies);

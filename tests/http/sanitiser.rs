@@ -200,7 +200,8 @@ const TEMPLATE_ATTRIBUTES: &[&str] = &[
     "datetime",
     "title",
     "form",
-    "formaction",
+    "name",
+    "value",
 ];
 
 fn selector(css: &str) -> Selector {
@@ -346,8 +347,6 @@ fn assert_reaction_safe(reaction: ElementRef<'_>, id: i32, slug: &str, posted: &
                     Some(format!("/artikelen/{slug}?reactie={id}#reactie-{id}"))
                 } else if classes.contains(&"reply-link") {
                     Some(format!("/artikelen/{slug}?antwoord={id}#reageren"))
-                } else if tag == "button" {
-                    Some(format!("/artikelen/{slug}/reacties/{id}/nuttig"))
                 } else {
                     None
                 };
@@ -360,10 +359,11 @@ fn assert_reaction_safe(reaction: ElementRef<'_>, id: i32, slug: &str, posted: &
             }
         }
         if tag == "button" {
+            let id = id.to_string();
             assert_eq!(
-                element.value().attr("form"),
-                Some("nuttig"),
-                "{what}: a button around the text is the page's vote button"
+                (element.value().attr("form"), element.value().attr("value")),
+                (Some("nuttig"), Some(id.as_str())),
+                "{what}: a button around the text is the page's vote button for this reaction"
             );
         }
         if tag == "a" && in_text {

@@ -153,7 +153,7 @@ db_test! {
         assert_eq!(votes_on(&app, id).await.len(), 50);
         let reader = app.other_browser();
         reader.get(&format!("/artikelen/{slug}")).await.assert_status(StatusCode::OK).assert_contains(&format!(
-            "formaction=\"/artikelen/{slug}/reacties/{id}/nuttig\">Nuttig <span>50</span></button>"
+            "name=\"reactie\" value=\"{id}\">Nuttig <span>50</span></button>"
         ));
         let (_, tree) = reader.api(Method::GET, &format!("/api/v1/articles/{slug}/comments"), None, None).await;
         assert_eq!(tree["comments"][0]["helpful_count"], 50);
@@ -166,18 +166,47 @@ db_test! {
         let ids = [reaction_by_other(&app, &slug).await, reaction_by_other(&app, &slug).await];
         let reader = app.other_browser();
         let page = reader.get(&format!("/artikelen/{slug}")).await;
-        assert_eq!(page.body.matches("<form id=\"nuttig\" method=\"post\">").count(), 1);
+        assert_eq!(page.body.matches(&format!("<form id=\"nuttig\" method=\"post\" action=\"/artikelen/{slug}/nuttig\">")).count(), 1);
         assert_eq!(page.body.matches("form=\"nuttig\"").count(), 2, "one button per reaction");
         assert_eq!(page.body.matches("name=\"csrf_token\"").count(), 2, "the vote form's token and the reaction form's");
         for id in ids {
-            page.assert_contains(&format!("formaction=\"/artikelen/{slug}/reacties/{id}/nuttig\">Nuttig <span>0</span>"));
+            page.assert_contains(&format!("name=\"reactie\" value=\"{id}\">Nuttig <span>0</span>"));
         }
         // The page comes from the cache now; the vote must not leave it stale.
         reader.get(&format!("/artikelen/{slug}")).await.assert_contains("Nuttig <span>0</span>");
         press(&reader, &slug, ids[1], "198.51.100.9").await.assert_status(StatusCode::SEE_OTHER);
         let after = reader.get(&format!("/artikelen/{slug}")).await;
-        after.assert_contains(&format!("/reacties/{}/nuttig\">Nuttig <span>1</span>", ids[1]));
-        after.assert_contains(&format!("/reacties/{}/nuttig\">Nuttig <span>0</span>", ids[0]));
+        after.assert_contains(&format!("value=\"{}\">Nuttig <span>1</span>", ids[1]));
+        after.assert_contains(&format!("value=\"{}\">Nuttig <span>0</span>", ids[0]));
+    }
+}
+
+db_test! {
+    async fn the_pages_shared_form_votes_for_the_pressed_reaction(app) {
+        let slug = app.published_article("Gedeeld formulier").await;
+        let ids = [reaction_by_other(&app, &slug).await, reaction_by_other(&app, &slug).await];
+        let reader = app.other_browser();
+        let page = reader.get(&format!("/artikelen/{slug}?sorteer=nieuw")).await;
+        page.assert_contains("<input type=\"hidden\" name=\"sorteer\" value=\"nieuw\">");
+        let csrf = crate::helpers::hidden_value(&page.body, "csrf_token").unwrap();
+        let id = ids[1].to_string();
+        let pressed = [("csrf_token", csrf.as_str()), ("sorteer", "nieuw"), ("reactie", id.as_str())];
+        reader
+            .post_raw(&format!("/artikelen/{slug}/nuttig"), &pressed)
+            .await
+            .assert_redirect(&format!("/artikelen/{slug}?reactie={id}&sorteer=nieuw#reactie-{id}"));
+        assert_eq!((count(&app, ids[0]).await, count(&app, ids[1]).await), (0, 1));
+        // Pressed again: taken back. A missing or foreign reaction is not found.
+        reader.post_raw(&format!("/artikelen/{slug}/nuttig"), &pressed).await.assert_status(StatusCode::SEE_OTHER);
+        assert_eq!(count(&app, ids[1]).await, 0);
+        for bad in ["", "x", "999999", "-1"] {
+            let fields = [("csrf_token", csrf.as_str()), ("reactie", bad)];
+            reader.post_raw(&format!("/artikelen/{slug}/nuttig"), &fields).await.assert_status(StatusCode::NOT_FOUND);
+        }
+        let other = app.published_article("Ander artikel").await;
+        let fields = [("csrf_token", csrf.as_str()), ("reactie", id.as_str())];
+        reader.post_raw(&format!("/artikelen/{other}/nuttig"), &fields).await.assert_status(StatusCode::NOT_FOUND);
+        assert_eq!(count(&app, ids[1]).await, 0);
     }
 }
 
