@@ -69,21 +69,49 @@ pub async fn articles_feed(Data(state): Data<&AppState>, req: &Request) -> AppRe
         store::articles::latest_published(state.db.read(), Some(FEED_SIZE as u64)).await?;
     let updated = articles.iter().map(|a| a.updated_at).max();
     let entries: Vec<Entry> = articles.iter().map(|a| article_entry(state, a)).collect();
+    let head = Head {
+        id: site_tag(state, "artikelen"),
+        title: "Kantlijn: artikelen".to_owned(),
+        subtitle: Some("Artikelen over onderwijsbeleid, met reacties van lezers."),
+        feed_path: "/feed.xml".to_owned(),
+        page: absolute(state, "/"),
+    };
+    answer(state, req, head, entries, updated)
+}
+
+/// What sets one feed apart from the others.
+struct Head {
+    id: String,
+    title: String,
+    subtitle: Option<&'static str>,
+    /// The feed's own path.
+    feed_path: String,
+    /// The page it follows, as an absolute address.
+    page: String,
+}
+
+/// The feed as Atom, Dutch, linked to itself and its page, with `ETag` and 304; `updated`
+/// is its newest entry's (none: the epoch).
+fn answer(
+    state: &AppState,
+    req: &Request,
+    head: Head,
+    entries: Vec<Entry>,
+    updated: Option<DateTime<Utc>>,
+) -> AppResult<Response> {
     let mut feed = Feed::default();
-    feed.set_id(site_tag(state, "artikelen"));
-    feed.set_title("Kantlijn: artikelen");
-    feed.set_subtitle(Some(Text::plain(
-        "Artikelen over onderwijsbeleid, met reacties van lezers.",
-    )));
+    feed.set_id(head.id);
+    feed.set_title(head.title);
+    feed.set_subtitle(head.subtitle.map(Text::plain));
     feed.set_lang(Some("nl".to_owned()));
     feed.set_updated(updated.unwrap_or(DateTime::UNIX_EPOCH));
     feed.set_links(vec![
         link(
-            absolute(state, "/feed.xml"),
+            absolute(state, &head.feed_path),
             "self",
             Some("application/atom+xml"),
         ),
-        link(absolute(state, "/"), "alternate", Some("text/html")),
+        link(head.page, "alternate", Some("text/html")),
     ]);
     feed.set_entries(entries);
     conditional(
@@ -132,28 +160,22 @@ pub async fn reactions_feed(
         .into_iter()
         .map(|c| reaction_entry(state, &page, c))
         .collect();
-    let mut feed = Feed::default();
-    feed.set_id(tag_id(
-        state,
-        article.created_at,
-        &format!("artikel-{}-reacties", article.id),
-    ));
-    feed.set_title(format!("Reacties op: {}", article.title));
-    feed.set_lang(Some("nl".to_owned()));
-    feed.set_updated(updated.unwrap_or(article.updated_at));
-    feed.set_links(vec![
-        link(
-            absolute(state, &format!("/artikelen/{}/feed.xml", article.slug)),
-            "self",
-            Some("application/atom+xml"),
+    let head = Head {
+        id: tag_id(
+            state,
+            article.created_at,
+            &format!("artikel-{}-reacties", article.id),
         ),
-        link(page, "alternate", Some("text/html")),
-    ]);
-    feed.set_entries(entries);
-    conditional(
+        title: format!("Reacties op: {}", article.title),
+        subtitle: None,
+        feed_path: format!("/artikelen/{}/feed.xml", article.slug),
+        page,
+    };
+    answer(
+        state,
         req,
-        feed.to_string(),
-        "application/atom+xml; charset=utf-8",
+        head,
+        entries,
         updated.or(Some(article.updated_at)),
     )
 }
@@ -179,29 +201,14 @@ pub async fn recent_feed(Data(state): Data<&AppState>, req: &Request) -> AppResu
     let recent = store::comments::recent_approved(state.db.read(), 0, FEED_SIZE as u64).await?;
     let updated = recent.iter().map(|c| c.updated_at).max();
     let entries: Vec<Entry> = recent.into_iter().map(|c| recent_entry(state, c)).collect();
-    let mut feed = Feed::default();
-    feed.set_id(site_tag(state, "reacties"));
-    feed.set_title("Kantlijn: recente reacties");
-    feed.set_subtitle(Some(Text::plain(
-        "De nieuwste reacties van lezers op alle artikelen.",
-    )));
-    feed.set_lang(Some("nl".to_owned()));
-    feed.set_updated(updated.unwrap_or(DateTime::UNIX_EPOCH));
-    feed.set_links(vec![
-        link(
-            absolute(state, "/reacties/feed.xml"),
-            "self",
-            Some("application/atom+xml"),
-        ),
-        link(absolute(state, "/reacties"), "alternate", Some("text/html")),
-    ]);
-    feed.set_entries(entries);
-    conditional(
-        req,
-        feed.to_string(),
-        "application/atom+xml; charset=utf-8",
-        updated,
-    )
+    let head = Head {
+        id: site_tag(state, "reacties"),
+        title: "Kantlijn: recente reacties".to_owned(),
+        subtitle: Some("De nieuwste reacties van lezers op alle artikelen."),
+        feed_path: "/reacties/feed.xml".to_owned(),
+        page: absolute(state, "/reacties"),
+    };
+    answer(state, req, head, entries, updated)
 }
 
 /// One reaction in the site-wide feed: the same entry id as in its article's feed.
