@@ -86,6 +86,16 @@ pub fn render_with_status(page: &impl Template, status: StatusCode) -> AppResult
         .body(html))
 }
 
+/// A `?pagina=` value as a page number from 1 to `max`; anything else names a page that
+/// does not exist (404).
+pub fn page_number(text: &str, max: u64) -> AppResult<u64> {
+    text.trim()
+        .parse::<u64>()
+        .ok()
+        .filter(|n| (1..=max).contains(n))
+        .ok_or(AppError::NotFound)
+}
+
 /// A 303 See Other to `location`, the answer to every successful form POST.
 pub fn see_other(location: &str) -> Response {
     Response::builder()

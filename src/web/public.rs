@@ -26,6 +26,7 @@ use crate::{
     security,
     store::{self, Scope, articles::Cursor, comments::ThreadComment},
     web::{
+        self,
         auth::Viewer,
         page_cache::{self, Fills, Key, ThreadIndex, Value},
         reactions::{self, OwnReactions},
@@ -157,13 +158,9 @@ impl ShowQuery {
     /// not a positive number is a page that does not exist.
     fn wanted(&self) -> AppResult<PageWanted> {
         match (&self.pagina, self.reactie.or(self.antwoord)) {
-            (Some(page), _) => page
-                .trim()
-                .parse::<usize>()
-                .ok()
-                .filter(|&n| n >= 1)
-                .map(PageWanted::Number)
-                .ok_or(AppError::NotFound),
+            (Some(page), _) => {
+                web::page_number(page, usize::MAX as u64).map(|n| PageWanted::Number(n as usize))
+            }
             (None, Some(id)) => Ok(PageWanted::Holding(id)),
             (None, None) => Ok(PageWanted::Number(1)),
         }

@@ -18,6 +18,7 @@ use crate::{
     error::{AppError, AppResult},
     store::{self, Scope, comments::RecentComment},
     web::{
+        self,
         auth::Viewer,
         page_cache::{self, Fills, Key, Value},
         render,
@@ -44,15 +45,9 @@ pub struct RecentQuery {
 impl RecentQuery {
     /// The page asked for; one that is not a positive number does not exist.
     fn page(&self) -> AppResult<u64> {
-        match &self.pagina {
-            None => Ok(1),
-            Some(page) => page
-                .trim()
-                .parse::<u64>()
-                .ok()
-                .filter(|n| (1..=MAX_PAGE).contains(n))
-                .ok_or(AppError::NotFound),
-        }
+        self.pagina
+            .as_deref()
+            .map_or(Ok(1), |page| web::page_number(page, MAX_PAGE))
     }
 }
 

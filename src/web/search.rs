@@ -14,6 +14,7 @@ use crate::{
     error::{AppError, AppResult},
     search::{PAGE_SIZE, find},
     web::{
+        self,
         auth::Viewer,
         render_with_status,
         views::{DateView, Layout},
@@ -84,11 +85,7 @@ pub async fn show(
 ) -> AppResult<Response> {
     let page = match query.pagina.as_deref() {
         None => 1,
-        Some(n) => n
-            .parse::<u64>()
-            .ok()
-            .filter(|n| (1..=MAX_PAGE).contains(n))
-            .ok_or(AppError::NotFound)?,
+        Some(n) => web::page_number(n, MAX_PAGE)?,
     };
     let q = clean_query(&query.q);
     let parsed = search::Query::parse(&q);
