@@ -6,6 +6,7 @@ use std::{collections::HashMap, sync::Arc};
 use anyhow::Context;
 use sea_orm::{ConnectionTrait, DbBackend, Statement};
 
+use crate::store::changes::Change;
 use crate::{
     discussion::{self, Action, FormSignals, Outcome, RawComment, Submission},
     domain::{
@@ -125,7 +126,7 @@ pub async fn prepare(db: &Db, keys: &Keys) -> anyhow::Result<Vec<(String, &'stat
                 .map_err(|errors| anyhow::anyhow!("demo article is invalid: {errors:?}"))?;
         }
         store::settings::set(db.write(), SEEDED, "1").await?;
-        db.versions().site_changed();
+        db.changed(Change::Site).await;
         tracing::info!("seeded the demo articles");
     }
     if store::settings::get(db.read(), REACTIONS_SEEDED)

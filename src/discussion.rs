@@ -8,6 +8,7 @@ use std::sync::Arc;
 
 use chrono::{DateTime, Duration, Utc};
 
+use crate::store::changes::Change;
 use crate::{
     domain::{
         markdown,
@@ -238,7 +239,7 @@ pub async fn submit(
         db.mail_queued();
     }
     if comment.status == CommentStatus::Approved {
-        db.versions().article_changed(article_id);
+        db.changed(Change::Article(article_id)).await;
     }
     metrics.reaction_posted(comment.status);
     Ok(Outcome::Stored {
@@ -370,7 +371,7 @@ pub async fn edit(
     if mails {
         db.mail_queued();
     }
-    db.versions().article_changed(article_id);
+    db.changed(Change::Article(article_id)).await;
     Ok(updated)
 }
 
@@ -395,7 +396,7 @@ pub async fn delete_own(db: &Db, comment: comments::Model) -> AppResult<()> {
     .await?;
     store::search::sync_comments(&txn, &[id]).await?;
     txn.commit().await?;
-    db.versions().article_changed(article_id);
+    db.changed(Change::Article(article_id)).await;
     Ok(())
 }
 
@@ -519,7 +520,7 @@ pub async fn moderate(
     articles.sort_unstable();
     articles.dedup();
     for article_id in articles {
-        db.versions().article_changed(article_id);
+        db.changed(Change::Article(article_id)).await;
     }
     Ok(changed)
 }
@@ -576,7 +577,7 @@ async fn feature(
     articles.sort_unstable();
     articles.dedup();
     for article_id in articles {
-        db.versions().article_changed(article_id);
+        db.changed(Change::Article(article_id)).await;
     }
     Ok(changed)
 }

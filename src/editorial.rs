@@ -2,6 +2,7 @@
 //! and the demo alike: checking what an editor wrote, choosing a free slug, saving, and
 //! telling the page caches that what readers see has changed.
 
+use crate::store::changes::Change;
 use crate::{
     domain::{
         markdown,
@@ -73,7 +74,7 @@ pub async fn create(
     input.slug = store::articles::free_slug(db.read(), &input.slug, None).await?;
     let txn = db.begin().await?;
     let written = store::articles::insert(&txn, input, author_id).await;
-    saved(db, indexed(txn, written, true).await)
+    saved(db, indexed(txn, written, true).await).await
 }
 
 /// Saves an edit of `existing`; `published_at` is set on the first publication and kept.
@@ -91,7 +92,7 @@ pub async fn update(
     let txn = db.begin().await?;
     let written = store::articles::update(&txn, existing, input).await;
     let republished = written.as_ref().is_ok_and(|a| a.status != was);
-    saved(db, indexed(txn, written, republished).await)
+    saved(db, indexed(txn, written, republished).await).await
 }
 
 /// Commits a written article with its search index in step: its own row, and when it
@@ -111,16 +112,15 @@ async fn indexed(
     Ok(article)
 }
 
-/// After a write: the caches learn of the change, or a slug another article took in the
-/// meantime becomes a form error.
-#[track_caller]
-fn saved(
+/// After a write: the caches (of every instance) learn of the change, or a slug another
+/// article took in the meantime becomes a form error.
+async fn saved(
     db: &Db,
     written: Result<articles::Model, sea_orm::DbErr>,
 ) -> AppResult<Result<articles::Model, FieldErrors>> {
     match written {
         Ok(article) => {
-            db.versions().article_changed(article.id);
+            db.changed(Change::Article(article.id)).await;
             Ok(Ok(article))
         }
         Err(err) if store::is_unique_violation(&err) => Ok(Err(slug_taken())),

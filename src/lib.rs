@@ -15,6 +15,7 @@ pub mod entity;
 pub mod error;
 pub mod export;
 pub mod import;
+pub mod instances;
 pub mod jobs;
 pub mod mail;
 pub mod metrics;

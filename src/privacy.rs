@@ -8,6 +8,7 @@ use std::collections::BTreeSet;
 use chrono::{DateTime, Duration, Utc};
 use serde::Serialize;
 
+use crate::store::changes::Change;
 use crate::{
     domain::{
         dates, markdown,
@@ -414,7 +415,7 @@ pub async fn erase(db: &Db, email: &str, body: EraseBody, actor: Actor) -> AppRe
     articles.sort_unstable();
     articles.dedup();
     for article_id in articles {
-        db.versions().article_changed(article_id);
+        db.changed(Change::Article(article_id)).await;
     }
     // The erasure is committed: a checkpoint that cannot finish now is done by the next
     // one, and is no reason to tell the reader it failed.

@@ -12,6 +12,7 @@ use std::fmt;
 use chrono::{DateTime, Duration, Utc};
 use sea_orm::DbErr;
 
+use crate::store::changes::Change;
 use crate::{
     domain::{
         markdown,
@@ -202,7 +203,7 @@ async fn run_unless(
     articles.sort_unstable();
     articles.dedup();
     for article_id in articles {
-        db.versions().article_changed(article_id);
+        db.changed(Change::Article(article_id)).await;
     }
     tracing::info!(
         address_hashes_cleared = report.address_hashes_cleared,

@@ -69,7 +69,8 @@ pub async fn cast(db: &Db, target: Target, keys: &VoterKeys, wish: Wish) -> AppR
     };
     txn.commit().await?;
     if change != Change::Keep {
-        db.versions().only_article_changed(comment.article_id);
+        db.changed(store::changes::Change::ArticleOnly(comment.article_id))
+            .await;
     }
     Ok(Voted::Counted(Tally {
         helpful_count,

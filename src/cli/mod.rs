@@ -320,6 +320,9 @@ async fn serve(args: ServeArgs, given: &Given, demo: bool) -> anyhow::Result<()>
         mail: flags.mail,
     };
     let state = AppState::load(db.clone(), settings).await?;
+    crate::instances::follow(&state, target.url())
+        .await
+        .context("cannot listen for the changes of other instances")?;
     tokio::spawn(purge_sessions(db));
     tokio::spawn(maintain_limiters(state.clone()));
     crate::jobs::spawn(&state);

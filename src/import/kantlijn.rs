@@ -24,6 +24,7 @@ use std::{
 
 use anyhow::{Context, bail};
 
+use crate::store::changes::Change;
 use crate::{
     domain::{
         markdown,
@@ -652,7 +653,7 @@ pub async fn import(db: &Db, checked: Checked) -> anyhow::Result<Summary> {
         .await
         .context("building the search index of the imported site failed; nothing was imported")?;
     txn.commit().await?;
-    db.versions().site_changed();
+    db.changed(Change::Site).await;
     Ok(Summary {
         counts,
         accounts,

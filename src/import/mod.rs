@@ -18,6 +18,7 @@ use sea_orm::{ConnectionTrait, DatabaseTransaction, DbErr};
 
 pub use progress::Progress;
 
+use crate::store::changes::Change;
 use crate::{
     domain::{
         html_markdown::{MAX_CONVERTED_BYTES, html_to_markdown, plain_text},
@@ -391,7 +392,7 @@ impl<'a> Importer<'a> {
         txn.commit().await?;
         // Before the page says the import is done: no cached page of this article (a
         // Disqus thread may join one that readers have seen) outlives it.
-        self.db.versions().article_changed(article_id);
+        self.db.changed(Change::Article(article_id)).await;
         Ok(())
     }
 

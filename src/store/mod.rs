@@ -4,6 +4,7 @@
 pub mod articles;
 pub mod audit;
 pub mod bans;
+pub mod changes;
 pub mod comments;
 pub mod export;
 pub mod imports;
@@ -55,6 +56,9 @@ pub struct Db {
     versions: Arc<Versions>,
     inbox: Inbox,
     mail_wake: Arc<tokio::sync::Notify>,
+    /// This process among the instances on one database: its own notifications are
+    /// not applied twice.
+    instance: u64,
 }
 
 impl Db {
@@ -83,6 +87,7 @@ impl Db {
             write,
             versions: Arc::default(),
             mail_wake: Arc::default(),
+            instance: rand::random(),
         })
     }
 
@@ -123,6 +128,21 @@ impl Db {
     /// The versions of what readers see, for caches of rendered pages.
     pub fn versions(&self) -> &Versions {
         &self.versions
+    }
+
+    /// Records a committed change: in this process's versions at once, and (on
+    /// PostgreSQL) for every other instance before the caller answers. A notification
+    /// that cannot be sent is logged; the change itself is stored already.
+    pub async fn changed(&self, change: changes::Change) {
+        change.apply(&self.versions);
+        if let Err(err) = changes::publish(&self.write, self.instance, change).await {
+            tracing::warn!(%err, ?change, "telling the other instances about a change failed");
+        }
+    }
+
+    /// This process among the instances on one database.
+    pub fn instance(&self) -> u64 {
+        self.instance
     }
 
     /// Closes every connection (the site answers 503 afterwards).
@@ -224,6 +244,9 @@ pub enum Scope {
 pub struct Versions {
     site: AtomicU64,
     articles: Mutex<HashMap<i32, u64>>,
+    /// Moves on when anything may have changed unseen (another instance's changes could
+    /// not be heard for a while): every snapshot taken before is stale.
+    generation: AtomicU64,
 }
 
 /// What a cached rendering was made from: a scope at one version.
@@ -231,12 +254,14 @@ pub struct Versions {
 pub struct Snapshot {
     pub scope: Scope,
     pub version: u64,
+    generation: u64,
 }
 
 impl Versions {
     /// The version of `scope` now, to note before reading what a rendering shows.
     pub fn snapshot(&self, scope: Scope) -> Snapshot {
         Snapshot {
+            generation: self.generation.load(Ordering::Acquire),
             scope,
             version: self.get(scope),
         }
@@ -245,6 +270,12 @@ impl Versions {
     /// Whether nothing in the snapshot's scope has changed since it was taken.
     pub fn is_current(&self, snapshot: Snapshot) -> bool {
         self.get(snapshot.scope) == snapshot.version
+            && self.generation.load(Ordering::Acquire) == snapshot.generation
+    }
+
+    /// Records that anything may have changed: no snapshot taken so far is current.
+    pub fn everything_changed(&self) {
+        self.generation.fetch_add(1, Ordering::AcqRel);
     }
 
     /// The current version of `scope`.

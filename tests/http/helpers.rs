@@ -289,6 +289,30 @@ impl TestApp {
         app
     }
 
+    /// Another `kantlijn serve` process on the same database: connections, page cache
+    /// and limiters of its own, and (on PostgreSQL) both it and this one hear each
+    /// other's changes, as instances do. Seen from a new browser.
+    pub async fn another_instance(&self) -> TestApp {
+        let db = Db::connect(&self.url).await.expect("connect");
+        let state = AppState::load(db.clone(), (*self.state.settings).clone())
+            .await
+            .expect("state");
+        for instance in [&self.state, &state] {
+            kantlijn::instances::follow(instance, &self.url)
+                .await
+                .expect("listen for changes");
+        }
+        TestApp {
+            db,
+            url: self.url.clone(),
+            client: client_for(&state),
+            state,
+            cookies: Mutex::new(BTreeMap::new()),
+            _temp: None,
+            postgres: None,
+        }
+    }
+
     /// A second browser on the same site: same database, cookies of its own.
     pub fn other_browser(&self) -> TestApp {
         TestApp {

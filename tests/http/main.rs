@@ -19,6 +19,7 @@ mod export;
 mod featured;
 mod feeds;
 mod import;
+mod instances;
 mod limits;
 mod mail;
 mod moderation;

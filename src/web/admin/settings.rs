@@ -11,6 +11,7 @@ use poem::{
 };
 use serde::Deserialize;
 
+use crate::store::changes::Change;
 use crate::{
     app::AppState,
     domain::{
@@ -349,9 +350,11 @@ pub async fn update(
     let txn = state.db.begin().await?;
     let changed = keys::save_changes(&txn, &values, &current, user.staff.id).await?;
     txn.commit().await?;
-    // Rules and quotas live in memory: both apply from the next request on.
+    // Rules and quotas live in memory: both apply from the next request on, on every
+    // instance.
     state.rules.forget();
     state.limiters.set_quotas(&quotas);
+    state.db.changed(Change::Settings).await;
     tracing::info!(user = %user.staff.username, ?changed, "settings changed");
     Ok(see_other("/beheer/instellingen?opgeslagen=1"))
 }
