@@ -234,6 +234,7 @@ impl TestApp {
             cors_origins: vec!["https://partner.example".to_owned()],
             metrics_token: Some(Secret::parse(METRICS_TOKEN).unwrap()),
             mail: None,
+            redis: None,
         };
         let state = AppState::load(db.clone(), settings).await.expect("state");
         let client = client_for(&state);
