@@ -328,6 +328,7 @@ async fn serve(args: ServeArgs, given: &Given, demo: bool) -> anyhow::Result<()>
         redis: flags.redis,
     };
     let state = AppState::load(db.clone(), settings).await?;
+    state.limiters.announce().await;
     tokio::spawn(purge_sessions(db));
     tokio::spawn(maintain_limiters(state.clone()));
     crate::jobs::spawn(&state);
