@@ -794,7 +794,7 @@ mod tests {
         assert!(!limiters.is_shared());
         assert!(started.elapsed() < Duration::from_secs(1));
 
-        let _server = OwnRedis::start(port).await.unwrap();
+        let server = OwnRedis::start(port).await.unwrap();
         let deadline = std::time::Instant::now() + Duration::from_secs(10);
         while !limiters.is_shared() {
             assert!(
@@ -810,6 +810,13 @@ mod tests {
             assert!(limiters.check(Action::Reaction, ip(9), None).await.is_ok());
         }
         assert!(other.check(Action::Reaction, ip(9), None).await.is_err());
+
+        // A restart between two requests costs nothing: the next request goes out again
+        // on a new connection at once.
+        drop(server);
+        let _server = OwnRedis::start(port).await.unwrap();
+        assert!(limiters.check(Action::Reaction, ip(10), None).await.is_ok());
+        assert!(limiters.is_shared(), "local after a restart");
     }
 
     #[test]

@@ -119,9 +119,11 @@ impl Shared {
         let probing = self.may_ask()?;
         let mut invocation = self.check.key(key(&self.prefix));
         invocation.arg(interval_micros(quota)).arg(quota.burst);
-        let mut connection = self.connection.clone();
-        let call = invocation.invoke_async::<u64>(&mut connection);
-        let wait = self.answered(tokio::time::timeout(self.timeout, call).await, probing)?;
+        let invocation = &invocation;
+        let answer = self
+            .run(|mut connection| async move { invocation.invoke_async(&mut connection).await })
+            .await;
+        let wait: u64 = self.answered(answer, probing)?;
         Some(match wait {
             0 => Ok(()),
             micros => Err(RetryAfter(micros.div_ceil(1_000_000).max(1))),
@@ -136,10 +138,13 @@ impl Shared {
         }
         let mut invocation = self.refund.key(key(&self.prefix));
         invocation.arg(interval_micros(quota));
-        let mut connection = self.connection.clone();
-        let call = invocation.invoke_async::<u64>(&mut connection);
-        self.answered(tokio::time::timeout(self.timeout, call).await, false)
-            .is_some()
+        let invocation = &invocation;
+        let answer =
+            self.run(|mut connection| async move {
+                invocation.invoke_async::<u64>(&mut connection).await
+            })
+            .await;
+        self.answered(answer, false).is_some()
     }
 
     /// Asks Redis once (at start-up), so that the log and `/metrics` say at once whether
@@ -148,10 +153,30 @@ impl Shared {
         let Some(probing) = self.may_ask() else {
             return;
         };
-        let mut connection = self.connection.clone();
-        let ping = redis::cmd("PING");
-        let call = ping.query_async::<String>(&mut connection);
-        let _ = self.answered(tokio::time::timeout(self.timeout, call).await, probing);
+        let ping = &redis::cmd("PING");
+        let answer = self
+            .run(|mut connection| async move { ping.query_async::<String>(&mut connection).await })
+            .await;
+        let _ = self.answered(answer, probing);
+    }
+
+    /// Runs `call` within the timeout; after an error that made the connection manager
+    /// reconnect (a dropped connection: Redis restarted, say), once more on the new
+    /// connection, so that one stale connection does not cost seconds of local limiting.
+    async fn run<T, F, Fut>(&self, call: F) -> Result<RedisResult<T>, tokio::time::error::Elapsed>
+    where
+        F: Fn(ConnectionManager) -> Fut,
+        Fut: Future<Output = RedisResult<T>>,
+    {
+        tokio::time::timeout(self.timeout, async {
+            match call(self.connection.clone()).await {
+                Err(err) if err.is_io_error() || err.is_unrecoverable_error() => {
+                    call(self.connection.clone()).await
+                }
+                answer => answer,
+            }
+        })
+        .await
     }
 
     /// Whether to ask Redis now: `Some(false)` while it answers, `Some(true)` for the one
