@@ -259,11 +259,11 @@ impl RedisSettings {
         let hint = "write redis://host:6379, redis://:password@host:6379/0 or redis+unix:///path/to/redis.sock";
         let mut url =
             url::Url::parse(raw.trim()).map_err(|_| anyhow::anyhow!("not a URL; {hint}"))?;
-        anyhow::ensure!(
-            matches!(url.scheme(), "redis" | "redis+unix" | "unix"),
-            "{}:// is not supported (TLS neither); {hint}",
-            url.scheme()
-        );
+        match url.scheme() {
+            "redis" | "redis+unix" | "unix" => {}
+            "rediss" => anyhow::bail!("rediss:// (TLS) is not supported; {hint}"),
+            other => anyhow::bail!("{other}:// is not a Redis URL; {hint}"),
+        }
         let client =
             redis::Client::open(url.as_str()).map_err(|e| anyhow::anyhow!("{e}; {hint}"))?;
         if url.password().is_some() {
