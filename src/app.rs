@@ -45,7 +45,10 @@ impl AppState {
             keys: Arc::new(Keys::derive(&settings.secret)),
             rules: Arc::default(),
             pages: Arc::new(PageCache::new(page_cache::DEFAULT_BUDGET)),
-            limiters: Arc::new(Limiters::new(settings.rate_limits, &quotas)),
+            limiters: Arc::new(match &settings.redis {
+                Some(redis) => Limiters::shared(settings.rate_limits, &quotas, redis),
+                None => Limiters::new(settings.rate_limits, &quotas),
+            }),
             metrics: Arc::new(Metrics::new()),
             settings: Arc::new(settings),
             db,

@@ -177,6 +177,11 @@ pub struct ServeArgs {
     /// The sender of the site's mail, e.g. "Kantlijn <reacties@example.nl>".
     #[arg(long, env = "KANTLIJN_MAIL_FROM")]
     pub mail_from: Option<String>,
+    /// Redis that several instances share their rate limits through:
+    /// redis://[:password@]host:6379[/db]; unset (or while it is down): each instance
+    /// limits on its own.
+    #[arg(long, env = "KANTLIJN_REDIS_URL", hide_env_values = true)]
+    pub redis_url: Option<String>,
 }
 
 /// A secret that never shows up in logs.
@@ -220,12 +225,78 @@ pub struct Settings {
     pub metrics_token: Option<Secret>,
     /// Where mail goes; `None`: the site sends none, and forms that need mail say so.
     pub mail: Option<std::sync::Arc<crate::mail::MailSettings>>,
+    /// Where rate limits are shared with other instances; `None`: this one limits alone.
+    pub redis: Option<RedisSettings>,
 }
 
 impl Settings {
     /// Session and CSRF cookies are only sent over https when the site is served over https.
     pub fn secure_cookies(&self) -> bool {
         self.base_url.scheme() == "https"
+    }
+}
+
+/// The Redis that instances share their rate limits through (`KANTLIJN_REDIS_URL`).
+#[derive(Clone)]
+pub struct RedisSettings {
+    client: redis::Client,
+    /// The URL without its password, for logs.
+    shown: String,
+    /// What every key starts with: `kantlijn:rl` (tests take one of their own).
+    pub key_prefix: String,
+    /// The longest one call may take before the request is limited locally instead.
+    pub timeout: std::time::Duration,
+    /// While Redis is down, how long to limit locally before asking it again.
+    pub retry_every: std::time::Duration,
+}
+
+impl RedisSettings {
+    pub const DEFAULT_KEY_PREFIX: &str = "kantlijn:rl";
+
+    /// Reads `redis://[[user]:password@]host[:port][/db]` (or `redis+unix:///path`); it
+    /// connects nothing yet.
+    pub fn parse(raw: &str) -> anyhow::Result<Self> {
+        let hint = "write redis://host:6379, redis://:password@host:6379/0 or redis+unix:///path/to/redis.sock";
+        let mut url =
+            url::Url::parse(raw.trim()).map_err(|_| anyhow::anyhow!("not a URL; {hint}"))?;
+        match url.scheme() {
+            "redis" | "redis+unix" | "unix" => {}
+            "rediss" => anyhow::bail!("rediss:// (TLS) is not supported; {hint}"),
+            other => anyhow::bail!("{other}:// is not a Redis URL; {hint}"),
+        }
+        let client =
+            redis::Client::open(url.as_str()).map_err(|e| anyhow::anyhow!("{e}; {hint}"))?;
+        if url.password().is_some() {
+            // Cannot fail: the URL has a host, or it could not have had a password.
+            let _ = url.set_password(Some("***"));
+        }
+        Ok(Self {
+            client,
+            shown: url.to_string(),
+            key_prefix: Self::DEFAULT_KEY_PREFIX.to_owned(),
+            timeout: std::time::Duration::from_millis(150),
+            retry_every: std::time::Duration::from_secs(3),
+        })
+    }
+
+    pub fn client(&self) -> &redis::Client {
+        &self.client
+    }
+
+    /// The URL with its password hidden.
+    pub fn shown(&self) -> &str {
+        &self.shown
+    }
+}
+
+impl fmt::Debug for RedisSettings {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("RedisSettings")
+            .field("url", &self.shown)
+            .field("key_prefix", &self.key_prefix)
+            .field("timeout", &self.timeout)
+            .field("retry_every", &self.retry_every)
+            .finish_non_exhaustive()
     }
 }
 
@@ -447,6 +518,25 @@ mod tests {
         );
         assert!(cors_origins("https://a.example/pad").is_err());
         assert!(cors_origins("*").is_err());
+    }
+
+    #[test]
+    fn redis_urls_parse_and_hide_their_password() {
+        let redis = RedisSettings::parse("redis://:geheim@127.0.0.1:6379/2").unwrap();
+        assert_eq!(redis.shown(), "redis://:***@127.0.0.1:6379/2");
+        assert!(!format!("{redis:?}").contains("geheim"));
+        assert_eq!(redis.key_prefix, "kantlijn:rl");
+        RedisSettings::parse("redis://localhost").unwrap();
+        RedisSettings::parse("redis+unix:///run/redis/redis.sock").unwrap();
+        for bad in [
+            "",
+            "localhost:6379",
+            "http://localhost:6379",
+            "rediss://localhost:6379",
+            "redis://0.0.0.0:6379",
+        ] {
+            assert!(RedisSettings::parse(bad).is_err(), "{bad}");
+        }
     }
 
     #[test]

@@ -1,6 +1,7 @@
-//! Prometheus metrics: requests, reactions, rate limits, moderation and the DB pool.
+//! Prometheus metrics: requests, reactions, rate limits (and whether they are shared),
+//! moderation and the DB pool.
 
-use prometheus::{IntCounterVec, IntGaugeVec, Opts, Registry, TextEncoder};
+use prometheus::{IntCounterVec, IntGauge, IntGaugeVec, Opts, Registry, TextEncoder};
 use sea_orm::{DatabaseConnection, DbBackend};
 
 use crate::domain::{limits::Action, states::CommentStatus};
@@ -14,6 +15,7 @@ pub struct Metrics {
     moderation: IntCounterVec,
     pool: IntGaugeVec,
     outbox: IntGaugeVec,
+    rate_limits_shared: IntGauge,
 }
 
 impl Default for Metrics {
@@ -78,6 +80,15 @@ impl Metrics {
         registry
             .register(Box::new(outbox.clone()))
             .expect("unique metric");
+        let rate_limits_shared = IntGauge::new(
+            "kantlijn_rate_limits_shared",
+            "1 while rate limits are shared with other instances through Redis, 0 while \
+             this instance limits on its own (no KANTLIJN_REDIS_URL, or Redis down).",
+        )
+        .expect("valid metric");
+        registry
+            .register(Box::new(rate_limits_shared.clone()))
+            .expect("unique metric");
         Self {
             registry,
             requests,
@@ -86,6 +97,7 @@ impl Metrics {
             moderation,
             pool,
             outbox,
+            rate_limits_shared,
         }
     }
 
@@ -120,8 +132,10 @@ impl Metrics {
             .inc_by(count as u64);
     }
 
-    /// The text exposition, with the pool gauges read now.
-    pub fn render(&self, db: &DatabaseConnection) -> String {
+    /// The text exposition, with the pool gauges and whether rate limits are shared
+    /// read now.
+    pub fn render(&self, db: &DatabaseConnection, rate_limits_shared: bool) -> String {
+        self.rate_limits_shared.set(i64::from(rate_limits_shared));
         let (size, idle) = match db.get_database_backend() {
             DbBackend::Sqlite => {
                 let pool = db.get_sqlite_connection_pool();

@@ -198,6 +198,7 @@ struct ServeConfig {
     cors_origins: Vec<String>,
     metrics_token: Option<Secret>,
     mail: Option<std::sync::Arc<crate::mail::MailSettings>>,
+    redis: Option<config::RedisSettings>,
 }
 
 impl ServeConfig {
@@ -252,6 +253,12 @@ impl ServeConfig {
                     )));
                 }
             },
+            redis: args
+                .redis_url
+                .as_deref()
+                .map(config::RedisSettings::parse)
+                .transpose()
+                .map_err(flag("redis_url"))?,
         })
     }
 }
@@ -318,11 +325,13 @@ async fn serve(args: ServeArgs, given: &Given, demo: bool) -> anyhow::Result<()>
         cors_origins: flags.cors_origins,
         metrics_token: flags.metrics_token,
         mail: flags.mail,
+        redis: flags.redis,
     };
     let state = AppState::load(db.clone(), settings).await?;
     crate::instances::follow(&state, target.url())
         .await
         .context("cannot listen for the changes of other instances")?;
+    state.limiters.announce().await;
     tokio::spawn(purge_sessions(db));
     tokio::spawn(maintain_limiters(state.clone()));
     crate::jobs::spawn(&state);

@@ -534,7 +534,11 @@ pub async fn metrics(Data(state): Data<&AppState>, req: &Request) -> Response {
     }
     Response::builder()
         .content_type("text/plain; version=0.0.4; charset=utf-8")
-        .body(state.metrics.render(state.db.read()))
+        .body(
+            state
+                .metrics
+                .render(state.db.read(), state.limiters.is_shared()),
+        )
 }
 
 /// 200 when the database answers, 503 when it does not.

@@ -340,6 +340,12 @@ fn flag_errors_name_the_flag_or_the_variable_that_was_given() {
             "mysql://root@x/y",
             "is not a database URL",
         ),
+        (
+            "--redis-url",
+            "KANTLIJN_REDIS_URL",
+            "http://localhost:6379",
+            "http:// is not a Redis URL; write redis://host:6379",
+        ),
     ];
     for (flag, variable, value, why) in cases {
         let ran = kantlijn(dir.path(), &["serve", flag, value], &[], "");

@@ -63,6 +63,15 @@ macro_rules! db_test {
     };
 }
 
+/// The Redis of `KANTLIJN_TEST_REDIS_URL` with a key prefix of its own, so that every
+/// caller starts with fresh rate-limit buckets; `None` when it is unset.
+pub fn test_redis() -> Option<config::RedisSettings> {
+    let url = std::env::var("KANTLIJN_TEST_REDIS_URL").ok()?;
+    let mut redis = config::RedisSettings::parse(&url).expect("a valid KANTLIJN_TEST_REDIS_URL");
+    redis.key_prefix = format!("kantlijn-test:{}:rl", security::random_token());
+    Some(redis)
+}
+
 /// `TEST_LOG=1 cargo test NAME` shows the site's own log (filtered by `RUST_LOG`, `debug`
 /// when unset) beside a failing test's output: the cause of a 500, say.
 fn init_test_log() {
@@ -234,6 +243,7 @@ impl TestApp {
             cors_origins: vec!["https://partner.example".to_owned()],
             metrics_token: Some(Secret::parse(METRICS_TOKEN).unwrap()),
             mail: None,
+            redis: test_redis(),
         };
         let state = AppState::load(db.clone(), settings).await.expect("state");
         let client = client_for(&state);
@@ -249,15 +259,17 @@ impl TestApp {
     }
 
     /// The same site and database served with rate limits in `mode`, by a fresh instance
-    /// (so with fresh limiters), seen from a new browser.
+    /// (so with fresh limiters, in Redis too), seen from a new browser.
     pub async fn with_rate_limits(&self, mode: RateLimitMode) -> TestApp {
         let mut settings = (*self.state.settings).clone();
         settings.rate_limits = mode;
+        settings.redis = test_redis();
         self.with_settings(settings).await
     }
 
     /// The same site and database served with other settings, by a fresh instance,
-    /// seen from a new browser.
+    /// seen from a new browser. With the same settings it is a second instance of the
+    /// site: it shares the rate limits in Redis, when the tests use one.
     pub async fn with_settings(&self, settings: Settings) -> TestApp {
         let state = AppState::load(self.db.clone(), settings)
             .await

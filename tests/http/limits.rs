@@ -144,6 +144,65 @@ db_test! {
     }
 }
 
+/// The value of `kantlijn_rate_limits_shared` in a scrape.
+fn shared_gauge(scrape: &prometheus_parse::Scrape) -> Option<f64> {
+    scrape
+        .samples
+        .iter()
+        .find(|s| s.metric == "kantlijn_rate_limits_shared")
+        .map(|s| match s.value {
+            prometheus_parse::Value::Gauge(v) | prometheus_parse::Value::Untyped(v) => v,
+            _ => f64::NAN,
+        })
+}
+
+async fn scrape_shared_gauge(app: &TestApp) -> Option<f64> {
+    let resp = scrape_metrics(app).await;
+    resp.assert_status(StatusCode::OK);
+    let lines = resp.body.lines().map(|l| Ok(l.to_owned()));
+    shared_gauge(&prometheus_parse::Scrape::parse(lines).expect("valid Prometheus text"))
+}
+
+db_test! {
+    async fn two_instances_share_the_reaction_limit_through_redis(app) {
+        if crate::helpers::test_redis().is_none() {
+            eprintln!("skipped: KANTLIJN_TEST_REDIS_URL is unset");
+            return;
+        }
+        let slug = app.published_article("Gedeeld").await;
+        let first = app.with_rate_limits(RateLimitMode::On).await;
+        let second = first.with_settings((*first.state.settings).clone()).await;
+        for (n, instance) in [&first, &second, &first].into_iter().enumerate() {
+            post_from(instance, &slug, "203.0.113.70", None, &format!("Reactie {n}")).await.assert_status(StatusCode::SEE_OTHER);
+        }
+        let resp = post_from(&second, &slug, "203.0.113.70", None, "De vierde, op de tweede").await;
+        let retry = assert_limited(&resp);
+        resp.assert_contains(&format!("Probeer het over {retry} seconden opnieuw."))
+            .assert_contains("De vierde, op de tweede");
+        assert_limited(&post_from(&first, &slug, "203.0.113.70", None, "hoi").await);
+        assert_eq!(store::comments::count(app.db.read()).await.unwrap(), 3);
+        assert_eq!(scrape_shared_gauge(&first).await, Some(1.0));
+        assert_eq!(scrape_shared_gauge(&second).await, Some(1.0));
+    }
+}
+
+db_test! {
+    async fn an_unreachable_redis_fails_no_request_and_each_instance_limits_alone(app) {
+        let slug = app.published_article("Zonder Redis").await;
+        let mut settings = (*app.state.settings).clone();
+        settings.rate_limits = RateLimitMode::On;
+        settings.redis = Some(kantlijn::config::RedisSettings::parse("redis://127.0.0.1:1").unwrap());
+        let limited = app.with_settings(settings).await;
+        let started = std::time::Instant::now();
+        for n in 1..=3 {
+            post_from(&limited, &slug, "203.0.113.80", None, &format!("Reactie {n}")).await.assert_status(StatusCode::SEE_OTHER);
+        }
+        assert_limited(&post_from(&limited, &slug, "203.0.113.80", None, "hoi").await);
+        assert!(started.elapsed() < std::time::Duration::from_secs(5), "took {:?}", started.elapsed());
+        assert_eq!(scrape_shared_gauge(&limited).await, Some(0.0));
+    }
+}
+
 async fn login_from(app: &TestApp, peer: &str, username: &str, password: &str) -> Resp {
     let token = app.csrf_token().await;
     let fields = [
@@ -334,6 +393,8 @@ db_test! {
         assert_eq!(value("kantlijn_reactions_posted_total", ("status", "pending")), 3.0);
         assert_eq!(value("kantlijn_http_requests_total", ("status", "429")), 1.0);
         assert!(value("kantlijn_db_pool_connections", ("state", "open")) >= 1.0);
+        let shared = if crate::helpers::test_redis().is_some() { 1.0 } else { 0.0 };
+        assert_eq!(shared_gauge(&scrape), Some(shared), "kantlijn_rate_limits_shared");
         // The first app's own metrics saw the moderator's approval.
         let own = scrape_metrics(&app).await;
         assert!(own.body.contains("kantlijn_moderation_actions_total{action=\"approve\"} 1"), "{}", own.body);
