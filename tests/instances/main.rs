@@ -46,7 +46,18 @@ impl Process {
 }
 
 impl Drop for Process {
+    /// SIGTERM first: nginx's workers outlive a SIGKILLed master.
     fn drop(&mut self) {
+        let _ = Command::new("kill")
+            .args(["-TERM", &self.0.id().to_string()])
+            .status();
+        let deadline = Instant::now() + Duration::from_secs(5);
+        while Instant::now() < deadline {
+            if matches!(self.0.try_wait(), Ok(Some(_))) {
+                return;
+            }
+            thread::sleep(Duration::from_millis(20));
+        }
         self.kill();
     }
 }
@@ -332,10 +343,10 @@ async fn two_instances_behind_nginx_share_limits_and_changes() {
     let one = format!("127.0.0.1:{}", net::free_port());
     let two = format!("127.0.0.1:{}", net::free_port());
     let mut first = start_instance(dir.path(), &url, "demo", &one, &redis_url);
-    let _second = start_instance(dir.path(), &url, "serve", &two, &redis_url);
+    let second = start_instance(dir.path(), &url, "serve", &two, &redis_url);
     let proxy = format!("127.0.0.1:{}", net::free_port());
     let proxy_port = proxy.rsplit(':').next().unwrap().parse().unwrap();
-    let _nginx = start_nginx(dir.path(), proxy_port, &[&one, &two]);
+    let nginx = start_nginx(dir.path(), proxy_port, &[&one, &two]);
     kantlijn(
         dir.path(),
         &url,
@@ -479,5 +490,7 @@ async fn two_instances_behind_nginx_share_limits_and_changes() {
             "acknowledged reaction {id} is lost"
         );
     }
+    // The servers first, so that none is left listening to a database that is gone.
+    drop((nginx, second));
     drop_database(&admin, &url).await;
 }
