@@ -131,7 +131,13 @@ impl Target {
 
     /// Brings the schema up to date.
     pub async fn migrate(&self, db: &Db) -> anyhow::Result<()> {
-        store::migrate(db).await.map_err(|e| {
+        let one_at_a_time = super::lock::migrations(self).await?;
+        let migrated = store::migrate(db).await;
+        if let Some(lock) = one_at_a_time {
+            // Closing the session releases the lock; a failure here changes nothing.
+            let _ = lock.close().await;
+        }
+        migrated.map_err(|e| {
             let mut message = format!("migrating {self} failed: {}", one_line_db(&e));
             if matches!(self, Self::Postgres { .. }) && message.contains("permission denied") {
                 message.push_str(

@@ -3,8 +3,9 @@
 //! first serving stale pages. So `serve` and `demo` hold an advisory `flock` on a file
 //! beside a SQLite database for as long as they run. On PostgreSQL any number of
 //! instances may serve one database: they tell each other their changes
-//! (`crate::instances`). The CLI's other commands (`user add`, `token create`,
-//! `migrate`) need no lock: nothing they write is on a cached page.
+//! (`crate::instances`), and migrate one at a time ([`migrations`]). The CLI's other
+//! commands (`user add`, `token create`, `migrate`) need no server lock: nothing they
+//! write is on a cached page.
 
 use std::{
     fs::{File, OpenOptions},
@@ -14,8 +15,33 @@ use std::{
 };
 
 use anyhow::{Context, bail};
+use sea_orm::sqlx::{self, Connection, postgres::PgConnection};
 
 use super::database::Target;
+
+/// The PostgreSQL advisory lock of a migration: "KANTLIJN" in ASCII, plus three (the
+/// retention job and the digest have plus one and two).
+const MIGRATION_KEY: i64 = 0x4B41_4E54_4C49_4A4E + 3;
+
+/// On PostgreSQL, a connection holding the migration lock, taken once every other
+/// process migrating the same database is done: instances started together migrate one
+/// after another, and the later ones find the work done. Close it (or drop it) to let
+/// the next one in. SQLite needs none (one server per file, and its migrations take
+/// the write lock).
+pub async fn migrations(target: &Target) -> anyhow::Result<Option<PgConnection>> {
+    let Target::Postgres { options, .. } = target else {
+        return Ok(None);
+    };
+    let mut connection = PgConnection::connect_with(options)
+        .await
+        .with_context(|| format!("cannot connect to {target} to migrate it"))?;
+    sqlx::query("SELECT pg_advisory_lock($1)")
+        .bind(MIGRATION_KEY)
+        .execute(&mut connection)
+        .await
+        .with_context(|| format!("cannot take the migration lock on {target}"))?;
+    Ok(Some(connection))
+}
 
 /// Held while the server runs; released when dropped or when the process ends. What it
 /// holds is never read: keeping the file open is the lock.
