@@ -6,6 +6,7 @@
 use std::time::{Duration, Instant};
 
 use poem::http::StatusCode;
+use sea_orm::{ConnectionTrait, DbBackend, Statement};
 
 use crate::helpers::{Resp, TestApp};
 
@@ -64,4 +65,36 @@ async fn a_change_through_one_instance_shows_through_the_other() {
     eprintln!(
         "the rejection through the second showed through the first on GET {tries} ({waited:?})"
     );
+}
+
+/// A change made while an instance could not hear the others (its listening connection
+/// was cut) still shows through it once it listens again: it takes everything it kept
+/// as stale.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_change_missed_while_not_listening_shows_after_the_reconnect() {
+    let Some(one) = TestApp::spawn_postgres().await else {
+        return;
+    };
+    let other = one.another_instance().await;
+    let slug = one.published_article("Even niet opgelet").await;
+    let page = format!("/artikelen/{slug}");
+    let id = one
+        .comment(&slug, &[("body", "Gemist door de ander.")])
+        .await;
+    other.get(&page).await.assert_lacks("Gemist door de ander");
+    // Cut every listening connection on this database, then approve.
+    let cut = one
+        .db
+        .read()
+        .query_all_raw(Statement::from_string(
+            DbBackend::Postgres,
+            "SELECT pg_terminate_backend(pid) FROM pg_stat_activity \
+             WHERE datname = current_database() AND query LIKE 'LISTEN%'",
+        ))
+        .await
+        .unwrap();
+    assert_eq!(cut.len(), 2, "both instances listen");
+    one.moderate(&[id], "approve", "").await;
+    let (tries, waited) = until(&other, &page, |r| r.body.contains("Gemist door de ander")).await;
+    eprintln!("a change made while the listener was cut showed on GET {tries} ({waited:?})");
 }
