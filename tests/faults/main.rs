@@ -15,9 +15,11 @@ mod net;
     reason = "these tests count the mail; the HTTP tests read it"
 )]
 mod smtp;
+#[path = "../support/storm.rs"]
+mod storm;
 
 use std::{
-    collections::{BTreeMap, BTreeSet},
+    collections::BTreeSet,
     path::Path,
     process::{Child, Command, Stdio},
     sync::{
@@ -28,10 +30,9 @@ use std::{
     time::{Duration, Instant},
 };
 
-use kantlijn::{entity::comments, store};
-use sea_orm::{
-    ColumnTrait, ConnectionTrait, EntityTrait, PaginatorTrait, QueryFilter, QuerySelect,
-};
+use kantlijn::store;
+use sea_orm::{EntityTrait, PaginatorTrait};
+use storm::{Tally, assert_all_found, drop_database, gather, postgres_database};
 
 /// The article every demo site has.
 const ARTICLE: &str = "lerarenregister-wordt-lerarenportfolio";
@@ -88,14 +89,6 @@ impl Drop for Site {
     }
 }
 
-/// What the posters saw: every answer's status, when it came, and the reactions the
-/// server acknowledged (id and the body that was sent).
-#[derive(Default)]
-struct Tally {
-    answers: Vec<(Instant, u16)>,
-    acknowledged: BTreeMap<i32, String>,
-}
-
 /// Posters writing reactions as fast as they are answered, until `stop`.
 fn storm(addr: &str, stop: &Arc<AtomicBool>) -> Vec<thread::JoinHandle<Tally>> {
     (0..WRITERS)
@@ -130,60 +123,6 @@ fn storm(addr: &str, stop: &Arc<AtomicBool>) -> Vec<thread::JoinHandle<Tally>> {
             })
         })
         .collect()
-}
-
-fn gather(writers: Vec<thread::JoinHandle<Tally>>) -> Tally {
-    let mut all = Tally::default();
-    for writer in writers {
-        let tally = writer.join().unwrap();
-        all.answers.extend(tally.answers);
-        all.acknowledged.extend(tally.acknowledged);
-    }
-    all.answers.sort_by_key(|(at, _)| *at);
-    all
-}
-
-/// Checks every acknowledged reaction against the database, prints the counts.
-async fn assert_all_found(url: &str, label: &str, tally: &Tally) {
-    let db = store::connect(url).await.unwrap();
-    let ids: Vec<i32> = tally.acknowledged.keys().copied().collect();
-    let mut found = BTreeMap::new();
-    for chunk in ids.chunks(500) {
-        let rows: Vec<(i32, String)> = comments::Entity::find()
-            .select_only()
-            .columns([comments::Column::Id, comments::Column::BodyMd])
-            .filter(comments::Column::Id.is_in(chunk.iter().copied()))
-            .into_tuple()
-            .all(&db)
-            .await
-            .unwrap();
-        found.extend(rows);
-    }
-    let stored = comments::Entity::find()
-        .filter(comments::Column::BodyMd.starts_with("Storm "))
-        .count(&db)
-        .await
-        .unwrap();
-    db.close().await.ok();
-    let statuses: BTreeSet<u16> = tally.answers.iter().map(|(_, s)| *s).collect();
-    println!(
-        "{label}: {} requests (statuses {statuses:?}), acknowledged {}, found {} of them; \
-         {stored} storm reactions stored in all",
-        tally.answers.len(),
-        tally.acknowledged.len(),
-        found.len(),
-    );
-    assert!(
-        !tally.acknowledged.is_empty(),
-        "{label}: nothing was acknowledged"
-    );
-    for (id, body) in &tally.acknowledged {
-        assert_eq!(
-            found.get(id),
-            Some(body),
-            "{label}: acknowledged reaction {id} is lost"
-        );
-    }
 }
 
 /// SIGKILL in the middle of a write storm, then a restart on the same database.
@@ -225,48 +164,10 @@ async fn sigkill_mid_storm_loses_nothing_acknowledged_on_sqlite() {
     killed_mid_storm(&url, "SQLite, SIGKILL mid-storm").await;
 }
 
-/// A database of its own on the test PostgreSQL server; dropped by the caller.
-async fn postgres_database() -> Option<(String, String)> {
-    let Ok(admin) = std::env::var("KANTLIJN_TEST_POSTGRES_URL") else {
-        assert!(
-            std::env::var("KANTLIJN_REQUIRE_POSTGRES").as_deref() != Ok("1"),
-            "KANTLIJN_REQUIRE_POSTGRES=1 but KANTLIJN_TEST_POSTGRES_URL is unset"
-        );
-        eprintln!("skipped: KANTLIJN_TEST_POSTGRES_URL is unset");
-        return None;
-    };
-    let name = format!("kantlijn_fault_{}", std::process::id());
-    let db = store::connect(&admin).await.unwrap();
-    db.execute_unprepared(&format!("DROP DATABASE IF EXISTS \"{name}\" WITH (FORCE)"))
-        .await
-        .unwrap();
-    db.execute_unprepared(&format!("CREATE DATABASE \"{name}\""))
-        .await
-        .unwrap();
-    db.close().await.ok();
-    let mut url = url::Url::parse(&admin).unwrap();
-    url.set_path(&name);
-    Some((admin, url.to_string()))
-}
-
-async fn drop_database(admin: &str, url: &str) {
-    let name = url::Url::parse(url)
-        .unwrap()
-        .path()
-        .trim_start_matches('/')
-        .to_owned();
-    if let Ok(db) = store::connect(admin).await {
-        let _ = db
-            .execute_unprepared(&format!("DROP DATABASE IF EXISTS \"{name}\" WITH (FORCE)"))
-            .await;
-        db.close().await.ok();
-    }
-}
-
 #[tokio::test]
 #[ignore = "a fault test: .ci/run runs it with --ignored"]
 async fn sigkill_mid_storm_loses_nothing_acknowledged_on_postgres() {
-    let Some((admin, url)) = postgres_database().await else {
+    let Some((admin, url)) = postgres_database("fault").await else {
         return;
     };
     killed_mid_storm(&url, "PostgreSQL, SIGKILL mid-storm").await;
@@ -294,7 +195,7 @@ fn restart_postgres() {
 #[tokio::test]
 #[ignore = "a fault test: .ci/run runs it with --ignored"]
 async fn a_postgres_restart_mid_storm_answers_503_and_recovers() {
-    let Some((admin, url)) = postgres_database().await else {
+    let Some((admin, url)) = postgres_database("fault").await else {
         return;
     };
     let dir = tempfile::tempdir().unwrap();
@@ -480,7 +381,7 @@ async fn mail_queued_before_a_sigkill_is_delivered_once_on_sqlite() {
 #[tokio::test]
 #[ignore = "a fault test: .ci/run runs it with --ignored"]
 async fn mail_queued_before_a_sigkill_is_delivered_once_on_postgres() {
-    let Some((admin, url)) = postgres_database().await else {
+    let Some((admin, url)) = postgres_database("fault").await else {
         return;
     };
     killed_with_mail_queued(&url, "PostgreSQL, SIGKILL with mail queued").await;

@@ -271,11 +271,15 @@ impl TestApp {
     /// seen from a new browser. With the same settings it is a second instance of the
     /// site: it shares the rate limits in Redis, when the tests use one.
     pub async fn with_settings(&self, settings: Settings) -> TestApp {
-        let state = AppState::load(self.db.clone(), settings)
-            .await
-            .expect("state");
+        self.serving(self.db.clone(), settings).await
+    }
+
+    /// A fresh instance serving `db` (this site's database) with `settings`, seen from a
+    /// new browser.
+    async fn serving(&self, db: Db, settings: Settings) -> TestApp {
+        let state = AppState::load(db.clone(), settings).await.expect("state");
         TestApp {
-            db: self.db.clone(),
+            db,
             url: self.url.clone(),
             client: client_for(&state),
             state,
@@ -306,23 +310,13 @@ impl TestApp {
     /// other's changes, as instances do. Seen from a new browser.
     pub async fn another_instance(&self) -> TestApp {
         let db = Db::connect(&self.url).await.expect("connect");
-        let state = AppState::load(db.clone(), (*self.state.settings).clone())
-            .await
-            .expect("state");
-        for instance in [&self.state, &state] {
+        let other = self.serving(db, (*self.state.settings).clone()).await;
+        for instance in [&self.state, &other.state] {
             kantlijn::instances::follow(instance, &self.url)
                 .await
                 .expect("listen for changes");
         }
-        TestApp {
-            db,
-            url: self.url.clone(),
-            client: client_for(&state),
-            state,
-            cookies: Mutex::new(BTreeMap::new()),
-            _temp: None,
-            postgres: None,
-        }
+        other
     }
 
     /// A second browser on the same site: same database, cookies of its own.

@@ -14,6 +14,8 @@
 
 #[path = "../support/net.rs"]
 mod net;
+#[path = "../support/storm.rs"]
+mod storm;
 
 use std::{
     collections::{BTreeMap, BTreeSet},
@@ -27,8 +29,7 @@ use std::{
     time::{Duration, Instant},
 };
 
-use kantlijn::{entity::comments, store};
-use sea_orm::{ColumnTrait, ConnectionTrait, EntityTrait, QueryFilter, QuerySelect};
+use storm::{Tally, assert_all_found, drop_database, gather, postgres_database};
 
 /// The article every demo site has.
 const ARTICLE: &str = "lerarenregister-wordt-lerarenportfolio";
@@ -271,23 +272,6 @@ fn storm(addr: &str, stop: &Arc<AtomicBool>, writers: usize) -> Vec<thread::Join
         .collect()
 }
 
-#[derive(Default)]
-struct Tally {
-    answers: Vec<(Instant, u16)>,
-    acknowledged: BTreeMap<i32, String>,
-}
-
-fn gather(writers: Vec<thread::JoinHandle<Tally>>) -> Tally {
-    let mut all = Tally::default();
-    for writer in writers {
-        let tally = writer.join().unwrap();
-        all.answers.extend(tally.answers);
-        all.acknowledged.extend(tally.acknowledged);
-    }
-    all.answers.sort_by_key(|(at, _)| *at);
-    all
-}
-
 fn statuses(answers: &[(Instant, u16)]) -> BTreeMap<u16, usize> {
     let mut counts = BTreeMap::new();
     for (_, status) in answers {
@@ -296,44 +280,10 @@ fn statuses(answers: &[(Instant, u16)]) -> BTreeMap<u16, usize> {
     counts
 }
 
-/// A database of its own on the test PostgreSQL server.
-async fn postgres_database() -> Option<(String, String)> {
-    let Ok(admin) = std::env::var("KANTLIJN_TEST_POSTGRES_URL") else {
-        assert!(
-            std::env::var("KANTLIJN_REQUIRE_POSTGRES").as_deref() != Ok("1"),
-            "KANTLIJN_REQUIRE_POSTGRES=1 but KANTLIJN_TEST_POSTGRES_URL is unset"
-        );
-        eprintln!("skipped: KANTLIJN_TEST_POSTGRES_URL is unset");
-        return None;
-    };
-    let name = format!("kantlijn_instances_{}", std::process::id());
-    let db = store::connect(&admin).await.unwrap();
-    db.execute_unprepared(&format!("DROP DATABASE IF EXISTS \"{name}\" WITH (FORCE)"))
-        .await
-        .unwrap();
-    db.execute_unprepared(&format!("CREATE DATABASE \"{name}\""))
-        .await
-        .unwrap();
-    db.close().await.ok();
-    let mut url = url::Url::parse(&admin).unwrap();
-    url.set_path(&name);
-    Some((admin, url.to_string()))
-}
-
-async fn drop_database(admin: &str, url: &str) {
-    let name = url::Url::parse(url).unwrap().path()[1..].to_owned();
-    if let Ok(db) = store::connect(admin).await {
-        let _ = db
-            .execute_unprepared(&format!("DROP DATABASE IF EXISTS \"{name}\" WITH (FORCE)"))
-            .await;
-        db.close().await.ok();
-    }
-}
-
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 #[ignore = "needs PostgreSQL, redis-server and nginx: .ci/run runs it with --ignored"]
 async fn two_instances_behind_nginx_share_limits_and_changes() {
-    let Some((admin, url)) = postgres_database().await else {
+    let Some((admin, url)) = postgres_database("instances").await else {
         return;
     };
     let dir = tempfile::tempdir().unwrap();
@@ -481,33 +431,7 @@ async fn two_instances_behind_nginx_share_limits_and_changes() {
         "no errors once nginx knows: {after_counts:?}"
     );
 
-    let db = store::connect(&url).await.unwrap();
-    let ids: Vec<i32> = tally.acknowledged.keys().copied().collect();
-    let mut found = BTreeMap::new();
-    for chunk in ids.chunks(500) {
-        let rows: Vec<(i32, String)> = comments::Entity::find()
-            .select_only()
-            .columns([comments::Column::Id, comments::Column::BodyMd])
-            .filter(comments::Column::Id.is_in(chunk.iter().copied()))
-            .into_tuple()
-            .all(&db)
-            .await
-            .unwrap();
-        found.extend(rows);
-    }
-    db.close().await.ok();
-    println!(
-        "after the kill: {} acknowledged, {} of them found in the database",
-        tally.acknowledged.len(),
-        found.len()
-    );
-    for (id, body) in &tally.acknowledged {
-        assert_eq!(
-            found.get(id),
-            Some(body),
-            "acknowledged reaction {id} is lost"
-        );
-    }
+    assert_all_found(&url, "two instances, one SIGKILLed mid-storm", &tally).await;
     // The servers first, so that none is left listening to a database that is gone.
     drop((nginx, second));
     drop_database(&admin, &url).await;

@@ -405,9 +405,8 @@ mod tests {
         IpAddr::V4(std::net::Ipv4Addr::from(n))
     }
 
-    #[tokio::test]
-    async fn burst_then_refused_with_retry_after() {
-        let limiters = Limiters::new(Mode::On, &Quotas::default());
+    /// Three reactions from one address pass, the fourth is refused with a Retry-After.
+    async fn three_reactions_then_refused(limiters: &Limiters) {
         for _ in 0..3 {
             assert!(limiters.check(Action::Reaction, ip(1), None).await.is_ok());
         }
@@ -416,6 +415,12 @@ mod tests {
             .await
             .unwrap_err();
         assert!((1..=30).contains(&retry.0), "{retry:?}");
+    }
+
+    #[tokio::test]
+    async fn burst_then_refused_with_retry_after() {
+        let limiters = Limiters::new(Mode::On, &Quotas::default());
+        three_reactions_then_refused(&limiters).await;
         assert!(
             limiters.check(Action::Reaction, ip(2), None).await.is_ok(),
             "other addresses are not affected"
@@ -424,18 +429,7 @@ mod tests {
 
     #[tokio::test]
     async fn refunds_give_back_what_server_errors_used() {
-        let quotas = Quotas(
-            [(
-                Action::Other,
-                Quota {
-                    burst: 1,
-                    per_minute: 1,
-                },
-            )]
-            .into_iter()
-            .collect(),
-        );
-        let limiters = Limiters::new(Mode::On, &quotas);
+        let limiters = Limiters::new(Mode::On, &one_a_minute());
         assert!(limiters.check(Action::Other, ip(1), None).await.is_ok());
         limiters.refund(Action::Other, ip(1)).await;
         assert!(limiters.check(Action::Other, ip(1), None).await.is_ok());
@@ -682,14 +676,7 @@ mod tests {
         let redis = redis_at("redis://127.0.0.1:1");
         let limiters = Limiters::shared(Mode::On, &Quotas::default(), &redis);
         let started = std::time::Instant::now();
-        for _ in 0..3 {
-            assert!(limiters.check(Action::Reaction, ip(1), None).await.is_ok());
-        }
-        let retry = limiters
-            .check(Action::Reaction, ip(1), None)
-            .await
-            .unwrap_err();
-        assert!((1..=30).contains(&retry.0), "{retry:?}");
+        three_reactions_then_refused(&limiters).await;
         assert!(!limiters.is_shared());
         assert!(started.elapsed() < Duration::from_secs(1));
     }
