@@ -49,8 +49,12 @@ impl Process {
 impl Drop for Process {
     /// SIGTERM first: nginx's workers outlive a SIGKILLed master.
     fn drop(&mut self) {
+        if matches!(self.0.try_wait(), Ok(Some(_))) {
+            return;
+        }
         let _ = Command::new("kill")
             .args(["-TERM", &self.0.id().to_string()])
+            .stderr(Stdio::null())
             .status();
         let deadline = Instant::now() + Duration::from_secs(5);
         while Instant::now() < deadline {
