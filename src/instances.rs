@@ -43,27 +43,29 @@ async fn listen(url: &str) -> Result<PgListener, sqlx::Error> {
 
 async fn keep_following(state: AppState, url: String, mut listener: PgListener) {
     loop {
-        match listener.try_recv().await {
-            Ok(Some(notification)) => match Change::decode(notification.payload()) {
-                Some((from, change)) if from != state.db.instance() => apply(&state, change).await,
-                Some(_) => {}
-                None => tracing::warn!(
-                    payload = notification.payload(),
-                    "a change notification that this version cannot read"
-                ),
-            },
-            // The connection was lost: listen again on a fresh one, below.
-            Ok(None) => {
-                tracing::warn!("lost the connection that hears other instances' changes");
-                listener = reconnect(&url).await;
-                forget_everything(&state).await;
+        let lost = match listener.try_recv().await {
+            Ok(Some(notification)) => {
+                match Change::decode(notification.payload()) {
+                    Some((from, change)) if from != state.db.instance() => {
+                        apply(&state, change).await;
+                    }
+                    Some(_) => {}
+                    None => tracing::warn!(
+                        payload = notification.payload(),
+                        "a change notification that this version cannot read"
+                    ),
+                }
+                continue;
             }
-            Err(err) => {
-                tracing::warn!(%err, "hearing other instances' changes failed");
-                listener = reconnect(&url).await;
-                forget_everything(&state).await;
-            }
-        }
+            Ok(None) => "the connection was closed".to_owned(),
+            Err(err) => err.to_string(),
+        };
+        tracing::warn!(
+            error = lost,
+            "lost the connection that hears other instances' changes"
+        );
+        listener = reconnect(&url).await;
+        forget_everything(&state).await;
     }
 }
 

@@ -431,16 +431,13 @@ async fn purge_sessions(db: Db) {
     }
 }
 
-/// Prunes recovered rate-limit keys and picks up quotas changed on another instance.
+/// Prunes recovered rate-limit keys. (Quotas changed on another instance arrive with
+/// its change notification: `crate::instances`.)
 async fn maintain_limiters(state: AppState) {
     let mut every_half_minute = tokio::time::interval(Duration::from_secs(30));
     loop {
         every_half_minute.tick().await;
         state.limiters.prune();
-        match store::settings::quotas(state.db.read()).await {
-            Ok(quotas) => state.limiters.set_quotas(&quotas),
-            Err(err) => tracing::warn!(%err, "reading rate-limit quotas failed"),
-        }
     }
 }
 

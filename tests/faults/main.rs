@@ -9,6 +9,8 @@
 
 #[path = "../support/net.rs"]
 mod net;
+#[path = "../support/postgres.rs"]
+mod postgres;
 #[path = "../support/smtp.rs"]
 #[allow(
     dead_code,
@@ -31,8 +33,9 @@ use std::{
 };
 
 use kantlijn::store;
+use postgres::{drop_database, postgres_database};
 use sea_orm::{EntityTrait, PaginatorTrait};
-use storm::{Tally, assert_all_found, drop_database, gather, postgres_database};
+use storm::{Tally, assert_all_found, gather};
 
 /// The article every demo site has.
 const ARTICLE: &str = "lerarenregister-wordt-lerarenportfolio";

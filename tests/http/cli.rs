@@ -16,7 +16,7 @@ use kantlijn::{
     security::Keys,
     store,
 };
-use sea_orm::{ConnectionTrait, EntityTrait, PaginatorTrait, QueryOrder};
+use sea_orm::{EntityTrait, PaginatorTrait, QueryOrder};
 
 use crate::{
     db_test,
@@ -637,24 +637,9 @@ fn postgres_mistakes_say_what_to_do() {
 /// another (the later ones find the work done), and all of them serve.
 #[tokio::test]
 async fn instances_started_together_on_a_new_postgres_database_all_serve() {
-    let Ok(admin) = std::env::var("KANTLIJN_TEST_POSTGRES_URL") else {
-        assert!(
-            std::env::var("KANTLIJN_REQUIRE_POSTGRES").as_deref() != Ok("1"),
-            "KANTLIJN_TEST_POSTGRES_URL is unset"
-        );
-        eprintln!("skipped: KANTLIJN_TEST_POSTGRES_URL is unset");
+    let Some((admin, url)) = crate::postgres::postgres_database("together").await else {
         return;
     };
-    let name = format!("kantlijn_together_{}", std::process::id());
-    let server = store::connect(&admin).await.unwrap();
-    let drop_it = format!("DROP DATABASE IF EXISTS \"{name}\" WITH (FORCE)");
-    server.execute_unprepared(&drop_it).await.unwrap();
-    server
-        .execute_unprepared(&format!("CREATE DATABASE \"{name}\""))
-        .await
-        .unwrap();
-    let mut url = url::Url::parse(&admin).unwrap();
-    url.set_path(&name);
     let dir = tempfile::tempdir().unwrap();
     let secret = [(
         "KANTLIJN_SECRET",
@@ -668,7 +653,7 @@ async fn instances_started_together_on_a_new_postgres_database_all_serve() {
         .map(|bind| {
             Serving::start(
                 dir.path(),
-                &["serve", "--bind", bind, "--database-url", url.as_str()],
+                &["serve", "--bind", bind, "--database-url", &url],
                 &secret,
             )
         })
@@ -680,8 +665,7 @@ async fn instances_started_together_on_a_new_postgres_database_all_serve() {
     for server in servers {
         server.stop();
     }
-    server.execute_unprepared(&drop_it).await.unwrap();
-    server.close().await.ok();
+    crate::postgres::drop_database(&admin, &url).await;
 }
 
 /// The key that hashes client addresses is not in the database: the generated secret is

@@ -30,7 +30,7 @@ use poem::{
     http::{HeaderMap, Method, StatusCode, header},
     test::TestClient,
 };
-use sea_orm::{ConnectionTrait, DbBackend};
+use sea_orm::DbBackend;
 
 pub const PASSWORD: &str = "een lang test-wachtwoord";
 
@@ -164,7 +164,7 @@ pub struct TestApp {
 
 struct PostgresDb {
     admin_url: String,
-    name: String,
+    url: String,
 }
 
 static COUNTER: AtomicU32 = AtomicU32::new(0);
@@ -188,34 +188,19 @@ impl TestApp {
 
     /// A PostgreSQL-backed app in a database of its own, or `None` when none is configured.
     pub async fn spawn_postgres() -> Option<Self> {
-        let Ok(admin_url) = std::env::var("KANTLIJN_TEST_POSTGRES_URL") else {
-            assert!(
-                std::env::var("KANTLIJN_REQUIRE_POSTGRES").as_deref() != Ok("1"),
-                "KANTLIJN_REQUIRE_POSTGRES=1 but KANTLIJN_TEST_POSTGRES_URL is unset"
-            );
-            eprintln!("skipped on PostgreSQL: KANTLIJN_TEST_POSTGRES_URL is unset");
-            return None;
-        };
-        let name = format!(
-            "kantlijn_test_{}_{}_{}",
-            std::process::id(),
+        let purpose = format!(
+            "test_{}_{}",
             COUNTER.fetch_add(1, Ordering::Relaxed),
             &security::random_token()[..6]
                 .to_ascii_lowercase()
                 .replace(['-', '_'], "x")
         );
-        let admin = store::connect(&admin_url)
-            .await
-            .expect("connect to PostgreSQL");
-        admin
-            .execute_unprepared(&format!("CREATE DATABASE \"{name}\""))
-            .await
-            .expect("create test database");
-        admin.close().await.ok();
-        let mut url = url::Url::parse(&admin_url).expect("valid PostgreSQL URL");
-        url.set_path(&name);
-        let postgres = PostgresDb { admin_url, name };
-        Some(Self::on(Backend::Postgres, url.as_str(), None, Some(postgres)).await)
+        let (admin_url, url) = crate::postgres::postgres_database(&purpose).await?;
+        let postgres = PostgresDb {
+            admin_url,
+            url: url.clone(),
+        };
+        Some(Self::on(Backend::Postgres, &url, None, Some(postgres)).await)
     }
 
     async fn on(
@@ -654,17 +639,7 @@ impl Drop for TestApp {
                 .enable_all()
                 .build()
                 .unwrap();
-            runtime.block_on(async {
-                if let Ok(admin) = store::connect(&pg.admin_url).await {
-                    let _ = admin
-                        .execute_unprepared(&format!(
-                            "DROP DATABASE IF EXISTS \"{}\" WITH (FORCE)",
-                            pg.name
-                        ))
-                        .await;
-                    admin.close().await.ok();
-                }
-            });
+            runtime.block_on(crate::postgres::drop_database(&pg.admin_url, &pg.url));
         })
         .join();
     }

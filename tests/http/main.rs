@@ -3,6 +3,8 @@
 mod helpers;
 #[path = "../support/net.rs"]
 mod net;
+#[path = "../support/postgres.rs"]
+mod postgres;
 #[path = "../support/smtp.rs"]
 mod smtp;
 

@@ -14,6 +14,8 @@
 
 #[path = "../support/net.rs"]
 mod net;
+#[path = "../support/postgres.rs"]
+mod postgres;
 #[path = "../support/storm.rs"]
 mod storm;
 
@@ -29,7 +31,8 @@ use std::{
     time::{Duration, Instant},
 };
 
-use storm::{Tally, assert_all_found, drop_database, gather, postgres_database};
+use postgres::{drop_database, postgres_database};
+use storm::{Tally, assert_all_found, gather};
 
 /// The article every demo site has.
 const ARTICLE: &str = "lerarenregister-wordt-lerarenportfolio";

@@ -1,6 +1,6 @@
 //! What the tests that storm the real binary with writes share (`faults`, `instances`):
-//! the posters' tally, the check that every acknowledged reaction was stored, and a
-//! PostgreSQL database of the test's own (`#[path]` module).
+//! the posters' tally and the check that every acknowledged reaction was stored
+//! (`#[path]` module).
 
 use std::{
     collections::{BTreeMap, BTreeSet},
@@ -9,9 +9,7 @@ use std::{
 };
 
 use kantlijn::{entity::comments, store};
-use sea_orm::{
-    ColumnTrait, ConnectionTrait, EntityTrait, PaginatorTrait, QueryFilter, QuerySelect,
-};
+use sea_orm::{ColumnTrait, EntityTrait, PaginatorTrait, QueryFilter, QuerySelect};
 
 /// What the posters saw: every answer's status, when it came, and the reactions the
 /// server acknowledged (id and the body that was sent).
@@ -73,44 +71,5 @@ pub async fn assert_all_found(url: &str, label: &str, tally: &Tally) {
             Some(body),
             "{label}: acknowledged reaction {id} is lost"
         );
-    }
-}
-
-/// A database of its own on the test PostgreSQL server (`kantlijn_{purpose}_{pid}`):
-/// the admin URL and its own; dropped by the caller.
-pub async fn postgres_database(purpose: &str) -> Option<(String, String)> {
-    let Ok(admin) = std::env::var("KANTLIJN_TEST_POSTGRES_URL") else {
-        assert!(
-            std::env::var("KANTLIJN_REQUIRE_POSTGRES").as_deref() != Ok("1"),
-            "KANTLIJN_REQUIRE_POSTGRES=1 but KANTLIJN_TEST_POSTGRES_URL is unset"
-        );
-        eprintln!("skipped: KANTLIJN_TEST_POSTGRES_URL is unset");
-        return None;
-    };
-    let name = format!("kantlijn_{purpose}_{}", std::process::id());
-    let db = store::connect(&admin).await.unwrap();
-    db.execute_unprepared(&format!("DROP DATABASE IF EXISTS \"{name}\" WITH (FORCE)"))
-        .await
-        .unwrap();
-    db.execute_unprepared(&format!("CREATE DATABASE \"{name}\""))
-        .await
-        .unwrap();
-    db.close().await.ok();
-    let mut url = url::Url::parse(&admin).unwrap();
-    url.set_path(&name);
-    Some((admin, url.to_string()))
-}
-
-pub async fn drop_database(admin: &str, url: &str) {
-    let name = url::Url::parse(url)
-        .unwrap()
-        .path()
-        .trim_start_matches('/')
-        .to_owned();
-    if let Ok(db) = store::connect(admin).await {
-        let _ = db
-            .execute_unprepared(&format!("DROP DATABASE IF EXISTS \"{name}\" WITH (FORCE)"))
-            .await;
-        db.close().await.ok();
     }
 }

@@ -253,40 +253,32 @@ impl Limiters {
         }
         let set = self.current();
         let by_ip = &set.by_ip[&action];
-        match self
-            .ask_shared(
-                |prefix| ip_key(prefix, action, by_ip.quota, ip),
-                by_ip.quota,
-            )
-            .await
-        {
-            Some(verdict) => verdict?,
-            None => by_ip.check(&ip)?,
-        }
+        self.count(by_ip, &ip, |prefix| ip_key(prefix, action, by_ip.quota, ip))
+            .await?;
         if let Some(name) = username.filter(|_| action == Action::Login) {
             let name = name.trim().to_lowercase();
             let by_name = &set.login_by_name;
-            match self
-                .ask_shared(
-                    |prefix| name_key(prefix, by_name.quota, &name),
-                    by_name.quota,
-                )
-                .await
-            {
-                Some(verdict) => verdict?,
-                None => by_name.check(&name)?,
-            }
+            self.count(by_name, &name, |prefix| {
+                name_key(prefix, by_name.quota, &name)
+            })
+            .await?;
         }
         Ok(())
     }
 
-    /// Redis's verdict, or `None` when the local limiter must decide.
-    async fn ask_shared(
+    /// One request against `keyed`'s bucket for `key`: in Redis (under the key that
+    /// `redis_key` makes of the prefix) when it answers in time, else locally.
+    async fn count<K: Hash + Eq + Clone>(
         &self,
-        key: impl FnOnce(&str) -> String,
-        quota: Quota,
-    ) -> Option<Result<(), RetryAfter>> {
-        self.shared.as_ref()?.check(key, quota).await
+        keyed: &Keyed<K>,
+        key: &K,
+        redis_key: impl FnOnce(&str) -> String,
+    ) -> Result<(), RetryAfter> {
+        let shared = match &self.shared {
+            Some(shared) => shared.check(redis_key, keyed.quota).await,
+            None => None,
+        };
+        shared.unwrap_or_else(|| keyed.check(key))
     }
 
     /// Gives back the request a server error used up.
