@@ -37,8 +37,10 @@ fn render(text: &impl Template, html: &impl Template) -> (String, String) {
     (text, html)
 }
 
+// Text mails keep their whitespace: their blank lines are paragraphs (the pages' HTML
+// templates have theirs cut, see askama.toml).
 #[derive(Template)]
-#[template(path = "mail/confirm.txt")]
+#[template(path = "mail/confirm.txt", whitespace = "preserve")]
 struct ConfirmText<'a> {
     name: &'a str,
     article: &'a str,
@@ -92,7 +94,7 @@ pub fn confirm(
 }
 
 #[derive(Template)]
-#[template(path = "mail/reply.txt")]
+#[template(path = "mail/reply.txt", whitespace = "preserve")]
 struct ReplyText<'a> {
     name: &'a str,
     replier: &'a str,
@@ -165,7 +167,7 @@ pub fn reply(reply: &Reply<'_>) -> NewMail {
 }
 
 #[derive(Template)]
-#[template(path = "mail/privacy.txt")]
+#[template(path = "mail/privacy.txt", whitespace = "preserve")]
 struct PrivacyText<'a> {
     site: &'a str,
     link: Option<&'a str>,
@@ -228,7 +230,7 @@ pub struct DigestItem {
 }
 
 #[derive(Template)]
-#[template(path = "mail/digest.txt")]
+#[template(path = "mail/digest.txt", whitespace = "preserve")]
 struct DigestText<'a> {
     name: &'a str,
     total: usize,
@@ -319,6 +321,32 @@ mod tests {
         assert!(mail.html.contains("&#60;b&#62;Bram"), "{}", mail.html);
         assert!(!mail.html.contains("<script>"));
         assert_eq!(mail.unsubscribe.as_deref(), Some("http://x/afmelden/t"));
+    }
+
+    /// The site's pages cut their templates' whitespace (`askama.toml`); a text mail's
+    /// blank lines are its paragraphs and stay.
+    #[test]
+    fn text_mails_keep_their_blank_lines() {
+        let mail = reply(&Reply {
+            to: "a@example.nl",
+            name: "Anna",
+            replier: "Bram",
+            article: "Het Lerarenportfolio",
+            body_md: "Eens.",
+            reply_url: "http://x/artikelen/a?reactie=2#reactie-2",
+            unsubscribe_url: "http://x/afmelden/t",
+            comment_id: 2,
+        });
+        assert!(
+            mail.text.starts_with("Hallo Anna,\n\nBram reageerde"),
+            "{}",
+            mail.text
+        );
+        assert!(
+            mail.text.contains("\n\nEens.\n\nLees en antwoord"),
+            "{}",
+            mail.text
+        );
     }
 
     #[test]

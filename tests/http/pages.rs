@@ -312,3 +312,21 @@ db_test! {
         }
     }
 }
+
+db_test! {
+    /// The templates' indentation is not sent (`askama.toml`: `whitespace = "minimize"`):
+    /// every reaction used to bring lines of nothing but spaces, where a tag printed
+    /// nothing, and a long thread's page is a twentieth smaller without them.
+    async fn pages_carry_no_lines_of_indentation_only(app) {
+        let slug = app.published_article("Zonder witregels").await;
+        for body in ["Een eerste reactie.", "Een tweede, met\n\ntwee alinea's."] {
+            app.approved_comment(&slug, &[("body", body)]).await;
+        }
+        for path in ["/".to_owned(), format!("/artikelen/{slug}"), "/reacties".to_owned()] {
+            let page = app.other_browser().get(&path).await;
+            page.assert_status(StatusCode::OK);
+            let blank = page.body.lines().filter(|line| line.len() >= 2 && line.trim().is_empty()).count();
+            assert_eq!(blank, 0, "{path}: {blank} lines of spaces only");
+        }
+    }
+}
