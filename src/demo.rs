@@ -166,7 +166,8 @@ async fn seed_reactions(db: &Db, keys: &Keys, moderator_id: i32) -> anyhow::Resu
     Ok(())
 }
 
-const MAIN_ARTICLE_SLUG: &str = "lerarenregister-wordt-lerarenportfolio";
+/// The slug of the demo's main article (the real binary's tests post to it).
+pub const MAIN_ARTICLE_SLUG: &str = "lerarenregister-wordt-lerarenportfolio";
 
 async fn post(
     db: &Db,

@@ -38,7 +38,7 @@ use sea_orm::{EntityTrait, PaginatorTrait};
 use storm::{Tally, assert_all_found, gather};
 
 /// The article every demo site has.
-const ARTICLE: &str = "lerarenregister-wordt-lerarenportfolio";
+const ARTICLE: &str = kantlijn::demo::MAIN_ARTICLE_SLUG;
 /// Posters writing at once.
 const WRITERS: usize = 8;
 

@@ -35,7 +35,7 @@ use postgres::{drop_database, postgres_database};
 use storm::{Tally, assert_all_found, gather};
 
 /// The article every demo site has.
-const ARTICLE: &str = "lerarenregister-wordt-lerarenportfolio";
+const ARTICLE: &str = kantlijn::demo::MAIN_ARTICLE_SLUG;
 const METRICS_TOKEN: &str = "metrics-token-for-the-instances-test";
 
 /// A child process, killed when dropped.
