@@ -158,10 +158,13 @@ class Client:
         answer = r.json()
         return answer["id"], answer["status"]
 
-    def approve(self, comment_id):
-        r = self.write(f"/api/v1/comments/{comment_id}/moderation", {"action": "approve"}, auth=True)
+    def moderate(self, comment_id, action):
+        r = self.write(f"/api/v1/comments/{comment_id}/moderation", {"action": action}, auth=True)
         if r.status != 200:
-            raise Fail(f"approving reaction {comment_id}: HTTP {r.status}: {r.body[:300]!r}")
+            raise Fail(f"{action} of reaction {comment_id}: HTTP {r.status}: {r.body[:300]!r}")
+
+    def approve(self, comment_id):
+        self.moderate(comment_id, "approve")
 
     def post_approved(self, slug, name, email, text, parent=None, url=None):
         """Posts a reaction and approves it when the rules did not already."""
@@ -241,8 +244,8 @@ def cmd_seed_200(args):
         )
         ids.append(comment_id)
     seconds = time.perf_counter() - started
-    if args.featured_db:
-        feature_directly(args.featured_db, [ids[3], ids[40]])
+    for comment_id in (ids[3], ids[40]):
+        c.moderate(comment_id, "feature")
     votes = seed_votes(c, ids)
     page = c.get(f"/artikelen/{slug}")
     want = f"{len(data)} reacties"
@@ -259,20 +262,6 @@ def cmd_seed_200(args):
             }
         )
     )
-
-
-def feature_directly(db_path, comment_ids):
-    """Marks reactions featured in the SQLite file itself (until the bench can do it
-    through the moderation API). The votes cast after it make the site read them."""
-    db = sqlite3.connect(db_path, timeout=30)
-    try:
-        with db:
-            db.executemany(
-                "UPDATE comments SET featured_at = strftime('%Y-%m-%dT%H:%M:%f+00:00', 'now') WHERE id = ?",
-                [(i,) for i in comment_ids],
-            )
-    finally:
-        db.close()
 
 
 def seed_votes(client, ids):
@@ -991,7 +980,6 @@ def main():
     s.add_argument("--title", required=True)
     s = command("seed-200", cmd_seed_200, token=True)
     s.add_argument("--file", required=True)
-    s.add_argument("--featured-db", help="the site's SQLite file: mark two reactions featured in it")
     s = command("seed-thread", cmd_seed_thread, token=True)
     s.add_argument("--count", type=int, required=True)
     s.add_argument("--texts", required=True)
